@@ -1,0 +1,37 @@
+# The two commands of the README: `make run` and `make test`. Both set up .venv when it is missing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint contracts install bench clean
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-hashes -r requirements/lock.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start Switchboard: the daemon on its embedded defaults (simulated providers when no key is set).
+run: $(STAMP)
+	@$(VENV)/bin/python -m daemon.run_local
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+contracts: $(STAMP)
+	$(VENV)/bin/lint-imports
+
+## Lint, import contracts, then the whole suite.
+test: lint contracts
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) bench/gateway_overhead.py
+	$(PY) bench/routing_quality.py
+	$(PY) bench/decision_speed.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,73 @@
+"""Shared plumbing of the HTTP API: JSON responses, error mapping, body parsing, identity."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from daemon.errors import AuthenticationError, InvalidRequestError, SwitchboardError
+from daemon.services import Services
+from daemon.store.records import Developer
+
+log = logging.getLogger("switchboard.api")
+
+M = TypeVar("M", bound=BaseModel)
+
+TRACE_HEADER = "x-switchboard-trace-id"
+
+
+def json_response(model: BaseModel | dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """Serialise a wire model (or a plain dict) as JSON."""
+    body = model.model_dump_json() if isinstance(model, BaseModel) else json.dumps(model)
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def error_response(exc: SwitchboardError) -> Response:
+    """``{"error": {"code", "message"}}`` with the error's HTTP status (and trace id header)."""
+    headers = {}
+    trace_id = exc.details.get("trace_id") if exc.details else None
+    if trace_id:
+        headers[TRACE_HEADER] = str(trace_id)
+    return Response(json.dumps(exc.to_payload()), status_code=exc.status, media_type="application/json", headers=headers)
+
+
+async def handle_switchboard_error(request: Request, exc: Exception) -> Response:
+    """Starlette exception handler for our tree."""
+    assert isinstance(exc, SwitchboardError)
+    return error_response(exc)
+
+
+async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
+    """Last resort: log the bug, answer a clean 500 instead of a traceback."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(SwitchboardError(f"internal error ({type(exc).__name__}); see the daemon log"))
+
+
+async def parse_body(request: Request, model: type[M]) -> M:
+    """Parse and validate a JSON body, or raise ``InvalidRequestError`` saying which field is wrong."""
+    raw = await request.body()
+    try:
+        return model.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidRequestError(f"invalid request body: {problems}") from None
+
+
+def services_of(request: Request) -> Services:
+    """The daemon's services, attached to the app at build time."""
+    return request.app.state.services
+
+
+def developer_of(request: Request) -> Developer:
+    """The developer the auth middleware identified for this request."""
+    developer = request.scope.get("switchboard.developer")
+    if developer is None:
+        raise AuthenticationError("this request carries no developer identity")
+    return developer

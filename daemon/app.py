@@ -1,0 +1,142 @@
+"""The daemon process: one Starlette app served on a private Unix socket and on loopback TCP.
+
+Both listeners share one set of services (``open_services``). SIGTERM/SIGINT stop accepting,
+let in-flight requests finish (up to ``drain_seconds``), then close the services, which drains
+the trace writer: a request that was answered is a request that was recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import os
+import signal
+import socket
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+
+from daemon.api import local
+from daemon.api.auth import IdentifyDeveloper
+from daemon.api.http import handle_switchboard_error, handle_unexpected_error
+from daemon.errors import ConfigError, SwitchboardError
+from daemon.paths import ensure_private_dir
+from daemon.services import DaemonOptions, Services, open_services
+
+log = logging.getLogger("switchboard.daemon")
+
+
+def build_app(services: Services) -> Starlette:
+    """The ASGI app: every route of the daemon, errors mapped to ``{"error": {...}}``."""
+    app = Starlette(
+        routes=[*local.routes],
+        exception_handlers={SwitchboardError: handle_switchboard_error, Exception: handle_unexpected_error},
+    )
+    app.state.services = services
+    return app
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to the daemon (it runs two servers)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):  # type: ignore[override]
+        yield
+
+
+def _bind_unix(path: Path) -> socket.socket:
+    ensure_private_dir(path.parent)
+    if path.exists():
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(str(path))
+        except OSError:
+            path.unlink()  # a stale socket left by a daemon that died
+        else:
+            raise ConfigError(f"another Switchboard daemon is already listening on {path}; stop it or use --socket")
+        finally:
+            probe.close()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old_umask = os.umask(0o177)  # the socket is created 0600: no window where others could connect
+    try:
+        sock.bind(str(path))
+    finally:
+        os.umask(old_umask)
+    os.chmod(path, 0o600)
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def _bind_tcp(address: str, allow_remote: bool) -> socket.socket:
+    host, _, port_text = address.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    try:
+        port = int(port_text)
+        is_loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        raise ConfigError(f"daemon.http: {address!r} is not host:port (e.g. 127.0.0.1:7411)") from None
+    if not is_loopback and not allow_remote:
+        raise ConfigError(
+            f"daemon.http: {host} is not a loopback address; set daemon.allow_remote = true to listen on it"
+        )
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"daemon.http: cannot listen on {address}: {exc.strerror}; pick another port with --http") from None
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def _uvicorn_config(app, services: Services) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        http="httptools",
+        loop="none",
+        timeout_graceful_shutdown=services.settings.daemon.drain_seconds,
+    )
+
+
+async def serve(options: DaemonOptions) -> None:
+    """Run the daemon until SIGTERM or SIGINT."""
+    async with open_services(options) as services:
+        app = build_app(services)
+        unix_sock = _bind_unix(options.socket)
+        servers = [(_Server(_uvicorn_config(IdentifyDeveloper(app, services, "unix"), services)), unix_sock)]
+        http = services.settings.daemon.http if options.http is None else options.http
+        if http:
+            tcp_sock = _bind_tcp(http, services.settings.daemon.allow_remote)
+            host, port = tcp_sock.getsockname()[:2]
+            services.http_address = f"{host}:{port}"
+            servers.append((_Server(_uvicorn_config(IdentifyDeveloper(app, services, "tcp"), services)), tcp_sock))
+        loop = asyncio.get_running_loop()
+
+        def stop() -> None:
+            log.info("stopping: finishing in-flight requests")
+            for server, _ in servers:
+                server.should_exit = True
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop)
+        log.info(
+            "switchboard daemon ready: socket %s, http %s%s",
+            options.socket, services.http_address or "off", " (simulated providers)" if services.simulated else "",
+        )
+        try:
+            await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in servers))
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            with contextlib.suppress(FileNotFoundError):
+                options.socket.unlink()

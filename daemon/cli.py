@@ -1,0 +1,251 @@
+"""The ``switchboard`` command. Each verb imports what it needs when it runs, so that
+``switchboard mcp`` and ``switchboard lsp`` start in well under a second."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+Handler = Callable[[argparse.Namespace], Awaitable[int]]
+
+
+def _client(args: argparse.Namespace, *, autostart: bool = True):
+    from daemon.client import DaemonClient
+
+    return DaemonClient(args.socket, autostart=autostart, data_dir=args.data_dir)
+
+
+def _print_json(data: Any) -> None:
+    if hasattr(data, "model_dump"):
+        data = data.model_dump(mode="json")
+    print(json.dumps(data, indent=2))
+
+
+def _when(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+# -- verbs ---------------------------------------------------------------------------------------
+
+
+async def cmd_daemon(args: argparse.Namespace) -> int:
+    """Run the daemon in the foreground."""
+    import logging
+
+    from daemon.app import serve
+    from daemon.paths import data_dir, socket_path
+    from daemon.services import DaemonOptions
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    options = DaemonOptions(
+        socket=socket_path(args.socket),
+        data_dir=data_dir(args.data_dir),
+        config_path=Path(args.config) if args.config else None,
+        http=args.http if args.http is not None else os.environ.get("SWITCHBOARD_HTTP"),
+        demo=args.demo,
+    )
+    await serve(options)
+    return 0
+
+
+async def cmd_status(args: argparse.Namespace) -> int:
+    """Show whether the daemon runs, where, and which models it can use."""
+    async with _client(args, autostart=False) as client:
+        status = await client.status()
+    if args.json:
+        _print_json(status)
+        return 0
+    print(f"Switchboard {status.version} — pid {status.pid}, up since {_when(status.started_at)}"
+          + ("  [SIMULATED providers: demo mode]" if status.simulated else ""))
+    print(f"  socket  {status.socket}\n  http    {status.http or 'off'}\n  data    {status.data_dir}")
+    print(f"  config  {status.config_path or '(defaults only)'}")
+    if status.config_error:
+        print(f"  ! last config reload was refused, the previous config is in force:\n    {status.config_error}")
+    print(f"  you     {status.developer}{' (admin)' if status.is_admin else ''}")
+    print("  models:")
+    for m in status.models:
+        state = "ready" if m.available else f"unavailable: {m.excluded_reason}"
+        print(f"    {m.name:<18} {m.tier:<9} {m.litellm_model:<36} {state}")
+    return 0
+
+
+async def cmd_dev_add(args: argparse.Namespace) -> int:
+    """Create a developer and print its key once."""
+    async with _client(args) as client:
+        created = await client.add_developer(args.name, admin=args.admin)
+    if args.json:
+        _print_json(created)
+    else:
+        print(f"Developer {created.developer.name} created. Their key (shown only now, store it safely):")
+        print(created.key)
+    return 0
+
+
+async def cmd_dev_list(args: argparse.Namespace) -> int:
+    """List developers."""
+    async with _client(args) as client:
+        developers = await client.list_developers()
+    if args.json:
+        _print_json([d.model_dump() for d in developers])
+    else:
+        for d in developers:
+            print(f"{d.id:>4}  {d.name:<24} {'admin' if d.is_admin else ''}")
+    return 0
+
+
+async def cmd_ask(args: argparse.Namespace) -> int:
+    """Route and run one prompt; print the answer."""
+    from daemon.api.wire import AskRequest
+
+    request = AskRequest(
+        prompt=args.prompt, model=args.model, max_tokens=args.max_tokens, system=args.system,
+        priority="critical" if args.critical else "normal",
+    )
+    async with _client(args) as client:
+        answer = await client.ask(request)
+    if args.json:
+        _print_json(answer)
+    else:
+        print(answer.answer)
+        label = " (simulated)" if answer.simulated else ""
+        print(f"\n— {answer.model}{label} · {answer.input_tokens}+{answer.output_tokens} tokens · "
+              f"${answer.cost_usd:.6f} · {answer.latency_ms:.0f} ms · trace {answer.trace_id}", file=sys.stderr)
+    return 0
+
+
+async def cmd_traces(args: argparse.Namespace) -> int:
+    """List recent traces, or show one."""
+    async with _client(args) as client:
+        if args.trace_id:
+            detail = await client.trace(args.trace_id)
+            if args.json:
+                _print_json(detail)
+            else:
+                _print_trace(detail)
+            return 0
+        listing = await client.traces(
+            developer=args.developer, model=args.model, surface=args.surface, outcome=args.outcome,
+            since=(time.time() - args.since_minutes * 60) if args.since_minutes else None,
+            limit=args.limit, all="1" if args.all else None,
+        )
+    if args.json:
+        _print_json(listing)
+        return 0
+    for t in listing.traces:
+        print(f"{_when(t.created_at)}  {t.id[:12]}  {t.surface:<4} {t.outcome:<8} {(t.model or '-'):<18} "
+              f"{t.latency_ms:>7.0f} ms  ${t.cost_usd:.6f}  {t.developer}")
+    if not listing.traces:
+        print("no traces yet: try `switchboard ask \"hello\"`")
+    return 0
+
+
+def _print_trace(t: Any) -> None:
+    print(f"trace {t.id}  ({_when(t.created_at)}, {t.developer}, via {t.surface})")
+    print(f"  outcome   {t.outcome}" + (f" — {t.error_code}: {t.error_message}" if t.error_code else ""))
+    print(f"  decision  {t.reason or '-'}  [policy {t.policy or '-'}, matrix v{t.matrix_version or 0}]")
+    print(f"  answered  {t.model or '-'} in {t.latency_ms:.0f} ms; {t.input_tokens}+{t.output_tokens} tokens, ${t.cost_usd:.6f}")
+    for a in t.attempts:
+        extra = f" {a.error_code}: {a.error_message}" if a.error_code else ""
+        print(f"    attempt {a.seq}: {a.model:<18} {a.status:<6} {a.latency_ms:>7.0f} ms{extra}")
+
+
+async def cmd_sim(args: argparse.Namespace) -> int:
+    """Run the simulated providers standalone."""
+    from daemon.sim.cli import add_sim_arguments, run_sim
+
+    parser = argparse.ArgumentParser(prog="switchboard sim", description="Run the simulated providers standalone.")
+    add_sim_arguments(parser)
+    await run_sim(parser.parse_args(args.sim_args))
+    return 0
+
+
+# -- parser --------------------------------------------------------------------------------------
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--socket", help="local API socket (default $SWITCHBOARD_SOCKET or the runtime dir)")
+    parser.add_argument("--data-dir", help="database directory (default $SWITCHBOARD_DATA_DIR or XDG data dir)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line."""
+    parser = argparse.ArgumentParser(prog="switchboard", description="Route every LLM request to the right model.")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    def verb(name: str, handler: Handler, help_text: str, *, json_flag: bool = False) -> argparse.ArgumentParser:
+        p = verbs.add_parser(name, help=help_text, description=help_text)
+        _add_common(p)
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="print JSON for machines")
+        p.set_defaults(handler=handler)
+        return p
+
+    p = verb("daemon", cmd_daemon, "run the daemon in the foreground")
+    p.add_argument("--config", help="config file (default $SWITCHBOARD_CONFIG or ~/.config/switchboard/config.toml)")
+    p.add_argument("--http", help="loopback listener host:port, '' to turn TCP off (default from config)")
+    p.add_argument("--demo", action="store_true", help="start the simulated providers too and route to them")
+
+    verb("status", cmd_status, "show the daemon's state and models", json_flag=True)
+
+    dev = verbs.add_parser("dev", help="manage developers and their keys")
+    dev_verbs = dev.add_subparsers(dest="dev_verb", required=True, metavar="ACTION")
+    p = dev_verbs.add_parser("add", help="create a developer and print its key once")
+    _add_common(p)
+    p.add_argument("name")
+    p.add_argument("--admin", action="store_true", help="may manage developers and see every trace")
+    p.add_argument("--json", action="store_true", help="print JSON for machines")
+    p.set_defaults(handler=cmd_dev_add)
+    p = dev_verbs.add_parser("list", help="list developers")
+    _add_common(p)
+    p.add_argument("--json", action="store_true", help="print JSON for machines")
+    p.set_defaults(handler=cmd_dev_list)
+
+    p = verb("ask", cmd_ask, "route and run one prompt, print the answer", json_flag=True)
+    p.add_argument("prompt")
+    p.add_argument("--model", default="auto", help="auto, auto:<policy>, or a configured model name")
+    p.add_argument("--max-tokens", type=int, default=None)
+    p.add_argument("--system", default=None, help="system prompt")
+    p.add_argument("--critical", action="store_true", help="mark the request critical (keeps the frontier tier)")
+
+    p = verb("traces", cmd_traces, "list recent traces, or show one", json_flag=True)
+    p.add_argument("trace_id", nargs="?", help="show this trace in full")
+    p.add_argument("--developer", help="only this developer's (admin)")
+    p.add_argument("--all", action="store_true", help="every developer's (admin)")
+    p.add_argument("--model")
+    p.add_argument("--surface", choices=["api", "mcp", "lsp", "cli"])
+    p.add_argument("--outcome", choices=["ok", "error", "refused", "cancelled"])
+    p.add_argument("--since-minutes", type=float, default=None)
+    p.add_argument("--limit", type=int, default=20)
+
+    p = verbs.add_parser("sim", help="run the simulated providers standalone (options: switchboard sim --help)",
+                         add_help=False)
+    p.add_argument("sim_args", nargs=argparse.REMAINDER)
+    p.set_defaults(handler=cmd_sim)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``switchboard`` console script."""
+    args = build_parser().parse_args(argv)
+    if args.verb == "dev" and not hasattr(args, "handler"):
+        return 2
+    from daemon.errors import SwitchboardError
+
+    try:
+        return asyncio.run(args.handler(args))
+    except SwitchboardError as exc:
+        print(f"switchboard: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,226 @@
+"""A typed async client of the daemon's local API over its Unix socket.
+
+The MCP server, the LSP bridge, the TUI and the CLI all talk to the daemon through this module.
+It must stay light: importing it never imports LiteLLM, the router or the store. Error bodies come
+back as the same exception classes the daemon raised (``daemon.errors``).
+
+When no daemon answers, ``DaemonClient(autostart=True)`` starts one in the background. Two
+clients racing to do so start one daemon: the start is serialised by a lock file next to the socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from daemon.api.wire import (
+    AskRequest,
+    AskResponse,
+    DeveloperCreate,
+    DeveloperCreated,
+    DeveloperInfo,
+    Health,
+    Status,
+    TraceDetail,
+    TraceList,
+)
+from daemon.errors import DaemonUnavailableError, SwitchboardError, error_from_payload
+from daemon.paths import data_dir as default_data_dir
+from daemon.paths import ensure_private_dir
+from daemon.paths import socket_path as default_socket_path
+
+M = TypeVar("M", bound=BaseModel)
+
+START_TIMEOUT = 20.0
+"""Seconds an auto-started daemon may take to answer its health check."""
+
+
+class DaemonClient:
+    """Typed calls to the local API. Use as ``async with DaemonClient() as client:``."""
+
+    def __init__(
+        self,
+        socket: str | os.PathLike[str] | None = None,
+        *,
+        autostart: bool = False,
+        data_dir: str | os.PathLike[str] | None = None,
+        daemon_args: tuple[str, ...] = (),
+        timeout: float = 300.0,
+    ) -> None:
+        self.socket = default_socket_path(socket)
+        self.autostart = autostart
+        self.data_dir = Path(data_dir) if data_dir else None
+        self.daemon_args = daemon_args
+        self._timeout = timeout
+        self._http: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> DaemonClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            transport = httpx.AsyncHTTPTransport(uds=str(self.socket))
+            self._http = httpx.AsyncClient(
+                transport=transport, base_url="http://switchboard", timeout=httpx.Timeout(self._timeout, connect=5.0)
+            )
+        return self._http
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    async def request(
+        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
+    ) -> Any:
+        """One call; errors come back as ``SwitchboardError`` subclasses. Starts the daemon if allowed."""
+        try:
+            response = await self._send(method, path, json=json, params=params)
+        except DaemonUnavailableError:
+            if not self.autostart:
+                raise
+            await self.ensure_daemon()
+            response = await self._send(method, path, json=json, params=params)
+        return self._decode(response)
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if kwargs.get("params"):
+            kwargs["params"] = {k: v for k, v in kwargs["params"].items() if v is not None}
+        try:
+            return await self._client().request(method, path, **kwargs)
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, FileNotFoundError) as exc:
+            raise DaemonUnavailableError(
+                f"the Switchboard daemon is not answering on {self.socket} ({type(exc).__name__}); "
+                "start it with `switchboard daemon` (or `make run`)"
+            ) from None
+
+    @staticmethod
+    def _decode(response: httpx.Response) -> Any:
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if response.status_code >= 400:
+            raise error_from_payload(payload if payload is not None else response.text, status=response.status_code)
+        return payload
+
+    async def _typed(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
+        return model.model_validate(await self.request(method, path, **kwargs))
+
+    @contextlib.asynccontextmanager
+    async def stream(self, path: str, *, params: Mapping[str, Any] | None = None) -> AsyncIterator[httpx.Response]:
+        """An open streaming GET (server-sent events); the caller iterates ``response.aiter_lines()``."""
+        try:
+            async with self._client().stream("GET", path, params=params, timeout=httpx.Timeout(None, connect=5.0)) as r:
+                if r.status_code >= 400:
+                    await r.aread()
+                    self._decode(r)
+                yield r
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, FileNotFoundError) as exc:
+            raise DaemonUnavailableError(f"lost the daemon's event stream ({type(exc).__name__})") from None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def is_running(self) -> bool:
+        """Whether a daemon answers on the socket now."""
+        try:
+            await self._send("GET", "/api/health")
+        except DaemonUnavailableError:
+            return False
+        return True
+
+    async def ensure_daemon(self) -> None:
+        """Start a daemon unless one answers; safe when several clients race to do it."""
+        if await self.is_running():
+            return
+        lock_dir = ensure_private_dir(self.socket.parent)
+        with open(lock_dir / f"{self.socket.name}.start.lock", "w") as lock:
+            deadline = time.monotonic() + START_TIMEOUT
+            while True:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise DaemonUnavailableError("timed out waiting for another client to start the daemon") from None
+                    await asyncio.sleep(0.05)
+            try:
+                if await self.is_running():  # the client that held the lock started it
+                    return
+                await self._spawn_and_wait()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    async def _spawn_and_wait(self) -> None:
+        data = self.data_dir or default_data_dir()
+        data.mkdir(parents=True, exist_ok=True)
+        log_path = data / "daemon.log"
+        args = [sys.executable, "-m", "daemon", "daemon", "--socket", str(self.socket)]
+        if self.data_dir:
+            args += ["--data-dir", str(self.data_dir)]
+        args += list(self.daemon_args)
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                tail = log_path.read_text(errors="replace")[-800:]
+                raise DaemonUnavailableError(f"the daemon exited at start (code {process.returncode}); log {log_path}:\n{tail}")
+            if await self.is_running():
+                return
+            await asyncio.sleep(0.05)
+        raise DaemonUnavailableError(f"the daemon did not answer within {START_TIMEOUT:.0f}s; see {log_path}")
+
+    # -- typed API -----------------------------------------------------------------------------
+
+    async def health(self) -> Health:
+        """``GET /api/health``."""
+        return await self._typed(Health, "GET", "/api/health")
+
+    async def status(self) -> Status:
+        """``GET /api/status``."""
+        return await self._typed(Status, "GET", "/api/status")
+
+    async def add_developer(self, name: str, *, admin: bool = False) -> DeveloperCreated:
+        """Create a developer; the key in the answer is shown this once."""
+        body = DeveloperCreate(name=name, admin=admin).model_dump()
+        return await self._typed(DeveloperCreated, "POST", "/api/developers", json=body)
+
+    async def list_developers(self) -> list[DeveloperInfo]:
+        """Every developer (admin) or just me."""
+        payload = await self.request("GET", "/api/developers")
+        return [DeveloperInfo.model_validate(d) for d in payload["developers"]]
+
+    async def ask(self, request: AskRequest) -> AskResponse:
+        """Route and run one prompt."""
+        return await self._typed(AskResponse, "POST", "/api/ask", json=request.model_dump())
+
+    async def traces(self, **filters: Any) -> TraceList:
+        """Recent traces; filters: developer, model, surface, outcome, since, limit, all."""
+        return await self._typed(TraceList, "GET", "/api/traces", params=filters)
+
+    async def trace(self, trace_id: str) -> TraceDetail:
+        """One trace in full."""
+        return await self._typed(TraceDetail, "GET", f"/api/traces/{trace_id}")
+
+
+__all__ = ["DaemonClient", "DaemonUnavailableError", "SwitchboardError"]

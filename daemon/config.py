@@ -1,0 +1,238 @@
+"""Configuration: shipped defaults merged with the user's file, validated into frozen models.
+
+``config/default.toml`` documents every key. The user's file overrides it key by key. Anything
+invalid is refused with the key path and the reason (``ConfigError``); the daemon keeps the last
+good config when a live edit is bad.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from daemon.errors import ConfigError
+from daemon.router.settings import RoutingSettings
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "default.toml"
+
+Tier = Literal["small", "medium", "frontier"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DaemonSettings(_Frozen):
+    """The daemon's listeners and lifecycle."""
+
+    http: str = "127.0.0.1:7411"
+    """Loopback TCP listener "host:port"; empty disables it."""
+    allow_remote: bool = False
+    """Allow a non-loopback TCP address."""
+    drain_seconds: float = Field(30.0, ge=0)
+    """Seconds SIGTERM waits for in-flight requests."""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    """Log level of the daemon."""
+
+
+class StoreSettings(_Frozen):
+    """Where state lives."""
+
+    url: str = ""
+    """Empty: SQLite in the data dir. ``postgresql://...`` for a team store."""
+
+
+class GatewaySettings(_Frozen):
+    """Timeouts, retries and circuit breaking for provider calls."""
+
+    connect_timeout: float = Field(5.0, gt=0)
+    """Seconds to open a connection."""
+    first_token_timeout: float = Field(30.0, gt=0)
+    """Seconds to the first token (or the whole body when not streaming)."""
+    stall_timeout: float = Field(15.0, gt=0)
+    """Seconds of silence between stream chunks that count as a stall."""
+    total_timeout: float = Field(120.0, gt=0)
+    """Seconds the whole call may take, all attempts included."""
+    max_retries: int = Field(2, ge=0, le=10)
+    """Retries of one deployment before failing over."""
+    backoff_base: float = Field(0.25, ge=0)
+    """First backoff in seconds (doubles, full jitter)."""
+    backoff_max: float = Field(8.0, ge=0)
+    """Cap on one backoff."""
+    circuit_failures: int = Field(5, ge=1)
+    """Consecutive failures that open a circuit."""
+    circuit_reset_seconds: float = Field(30.0, gt=0)
+    """Seconds before a half-open probe."""
+
+
+class GuardSettings(_Frozen):
+    """What is scrubbed or scanned before a request leaves the machine."""
+
+    redact_secrets: bool = True
+    """Redact secrets for external models."""
+    redact_pii: bool = True
+    """Redact emails, phone and card numbers for external models."""
+    injection: Literal["flag", "block", "off"] = "flag"
+    """Prompt-injection scan of tool results: flag in the trace, block the request, or off."""
+
+
+class BudgetSettings(_Frozen):
+    """Budget periods and thresholds."""
+
+    timezone: str = "UTC"
+    """Time zone in which periods start."""
+    soft_threshold: float = Field(0.8, gt=0, le=1)
+    """Fraction past which the router steps down a tier."""
+    critical_only_threshold: float | None = Field(0.95, gt=0, le=1)
+    """Fraction past which only critical requests may use the frontier tier."""
+    default_monthly_usd: float = Field(0.0, ge=0)
+    """Monthly limit for new developers; 0 means none."""
+
+
+class TraceSettings(_Frozen):
+    """What a trace keeps and for how long."""
+
+    store_prompts: Literal["redacted", "hash", "none"] = "redacted"
+    """How prompts and answers are kept."""
+    retention_days: int = Field(30, ge=1)
+    """Age past which traces are deleted."""
+    max_traces: int = Field(200_000, ge=100)
+    """Most traces kept."""
+    otlp_endpoint: str = ""
+    """OTLP/HTTP endpoint; empty is off."""
+
+
+class ModelSettings(_Frozen):
+    """One deployment the router may choose."""
+
+    litellm_model: str
+    """Provider-prefixed LiteLLM id, e.g. ``openai/gpt-4o-mini``."""
+    api_base: str = ""
+    """Base URL for local servers and OpenAI-compatible hosts."""
+    api_key_env: str = ""
+    """Name of the environment variable holding the key; empty for keyless servers."""
+    tier: Tier = "medium"
+    """small, medium or frontier."""
+    input_usd_per_mtok: float = Field(0.0, ge=0)
+    """Price per million input tokens."""
+    output_usd_per_mtok: float = Field(0.0, ge=0)
+    """Price per million output tokens."""
+    cache_read_usd_per_mtok: float | None = Field(None, ge=0)
+    """Price per million cached input tokens read; default a tenth of the input price."""
+    cache_write_usd_per_mtok: float | None = Field(None, ge=0)
+    """Price per million input tokens written to the cache; default 1.25x the input price."""
+    context_window: int = Field(8192, gt=0)
+    """Tokens accepted, prompt and answer together."""
+    capabilities: tuple[str, ...] = ("chat", "stream")
+    """chat, stream, tools, json, fim, logprobs, vision, reasoning."""
+    fallbacks: tuple[str, ...] = ()
+    """Models to fail over to, in order."""
+    enabled: bool = True
+    """False removes the model from routing."""
+    external: bool | None = None
+    """Requests leave the machine (redaction applies). Default: true unless api_base is loopback."""
+    quality: float | None = Field(None, ge=0, le=1)
+    """A prior quality hint in [0, 1] for the routing matrix."""
+    rpm: int | None = Field(None, gt=0)
+    """Requests per minute this deployment may receive."""
+    tpm: int | None = Field(None, gt=0)
+    """Tokens per minute this deployment may receive."""
+    simulated: bool = False
+    """Served by Switchboard's simulated providers (demo mode)."""
+
+    @property
+    def provider(self) -> str:
+        """The LiteLLM provider prefix (``openai``, ``anthropic``, ...)."""
+        return self.litellm_model.split("/", 1)[0] if "/" in self.litellm_model else "openai"
+
+    @property
+    def is_external(self) -> bool:
+        """Whether requests to this model leave the machine."""
+        if self.external is not None:
+            return self.external
+        return not any(h in self.api_base for h in ("127.0.0.1", "localhost", "[::1]"))
+
+
+class Settings(_Frozen):
+    """The whole configuration."""
+
+    daemon: DaemonSettings = DaemonSettings()
+    store: StoreSettings = StoreSettings()
+    gateway: GatewaySettings = GatewaySettings()
+    guard: GuardSettings = GuardSettings()
+    budgets: BudgetSettings = BudgetSettings()
+    traces: TraceSettings = TraceSettings()
+    routing: RoutingSettings = RoutingSettings()
+    models: dict[str, ModelSettings] = {}
+
+    @field_validator("models")
+    @classmethod
+    def _fallbacks_exist(cls, models: dict[str, ModelSettings]) -> dict[str, ModelSettings]:
+        for name, model in models.items():
+            for fallback in model.fallbacks:
+                if fallback not in models:
+                    raise ValueError(f"model {name!r} names unknown fallback {fallback!r}")
+        return models
+
+
+def user_config_path() -> Path | None:
+    """The user's config file from ``SWITCHBOARD_CONFIG`` or the XDG config dir, if it exists."""
+    explicit = os.environ.get("SWITCHBOARD_CONFIG")
+    if explicit:
+        return Path(explicit)
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    candidate = base / "switchboard" / "config.toml"
+    return candidate if candidate.exists() else None
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``override`` into a copy of ``base``: tables merge, other values replace."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse one TOML file, turning syntax errors into ``ConfigError`` with the file and line."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist; create it or drop --config") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}; fix the syntax and try again") from None
+
+
+def validate(raw: dict[str, Any], *, source: str) -> Settings:
+    """Validate merged config data, naming the key path and reason of every problem."""
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            path = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            reason = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                reason = "unknown key (check the spelling against config/default.toml)"
+            problems.append(f"{path}: {reason}")
+        raise ConfigError(f"{source}: invalid config: " + "; ".join(problems), details={"problems": problems}) from None
+
+
+def load_settings(path: Path | None = None, *, overlay: dict[str, Any] | None = None) -> Settings:
+    """Load defaults, then the user's file (``path`` or the usual places), then ``overlay``."""
+    raw = read_toml(DEFAULT_CONFIG_PATH)
+    source = str(DEFAULT_CONFIG_PATH)
+    user_path = path or user_config_path()
+    if user_path is not None:
+        raw = merge(raw, read_toml(user_path))
+        source = str(user_path)
+    if overlay:
+        raw = merge(raw, overlay)
+    return validate(raw, source=source)

@@ -1,0 +1,281 @@
+"""``decide``: one request, the configured candidates, the matrix and the budget in; a ``Decision`` out.
+
+Order of work, each step visible in the decision:
+
+1. refuse at once if a hard budget limit is exceeded (``BudgetExceededError``);
+2. classify (task type, complexity) unless the caller already did;
+3. predict every candidate's quality (matrix, backed off to priors), cost and p95 latency, and
+   mark the ineligible ones with their reason (daemon exclusion, pin, context window,
+   capabilities, frontier reserved for critical requests near the budget limit);
+4. run the policy of the request (or its surface) on the eligible set;
+5. past the soft budget threshold, step down one tier and run the policy again (not for critical);
+6. bounded exploration: a small, deterministic share of requests goes to a model with little evidence;
+7. fallbacks: the chosen model's configured fallbacks that are eligible, then the policy's ranking.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from dataclasses import replace
+
+from daemon.errors import BudgetExceededError, InvalidRequestError, NoRouteError
+from daemon.router.classify import Classifier, classify
+from daemon.router.matrix import RoutingMatrix
+from daemon.router.policies import POLICIES, Option, PolicyOutcome
+from daemon.router.settings import PolicySettings, RoutingSettings
+from daemon.router.types import (
+    NO_BUDGET,
+    BudgetState,
+    Candidate,
+    CandidateScore,
+    Classification,
+    Decision,
+    RouteRequest,
+    Tier,
+)
+
+DEFAULT_SETTINGS = RoutingSettings()
+
+
+def estimate_cost(candidate: Candidate, input_tokens: int, output_tokens: int) -> float:
+    """USD cost of one call at the candidate's list prices."""
+    return (input_tokens * candidate.input_usd_per_mtok + output_tokens * candidate.output_usd_per_mtok) / 1_000_000
+
+
+def expected_output_tokens(request: RouteRequest, classification: Classification, settings: RoutingSettings) -> int:
+    """Answer length assumed for cost: the task type's typical length, capped by the request's maximum."""
+    typical = settings.expected_output_tokens.get(classification.task_type, 256)
+    return min(typical, request.max_output_tokens) if request.max_output_tokens else typical
+
+
+def prior_quality(candidate: Candidate, complexity: float, settings: RoutingSettings) -> float:
+    """The prior for a model with no evidence: its hint or tier prior, lowered as complexity rises."""
+    base = candidate.quality_prior if candidate.quality_prior is not None else settings.tier_priors[candidate.tier]
+    return base - settings.complexity_penalty * complexity * (1.0 - base)
+
+
+def decide(
+    request: RouteRequest,
+    candidates: Sequence[Candidate],
+    matrix: RoutingMatrix,
+    budget: BudgetState = NO_BUDGET,
+    settings: RoutingSettings = DEFAULT_SETTINGS,
+    *,
+    classification: Classification | None = None,
+    classifier: Classifier = classify,
+) -> Decision:
+    """Choose a model for ``request``; raises ``BudgetExceededError``, ``NoRouteError`` or ``InvalidRequestError``."""
+    if budget.hard_exceeded:
+        raise BudgetExceededError(
+            f"budget {budget.budget_name or 'limit'} is exhausted: the hard limit refuses new requests "
+            "until it resets or is raised",
+            details={"budget": budget.budget_name},
+        )
+    policy_name, policy = _policy(request, settings)
+    cls = classification or classifier(request)
+    options, rows = _score(request, candidates, matrix, budget, cls, settings)
+    if not options:
+        raise NoRouteError(_no_route_message(rows), details={"excluded": {r.model: r.excluded_reason for r in rows}})
+
+    run = POLICIES[policy.kind]
+    outcome = run(options, cls, policy)
+    reason = outcome.reason
+    allowed = options
+    stepped = False
+    if _past_soft(request, budget) and request.pinned_model is None:
+        chosen_tier = _tier_of(options, outcome.model)
+        lower = [o for o in options if o.tier.rank < chosen_tier.rank]
+        if lower:
+            step_to = max(o.tier.rank for o in lower)
+            allowed = [o for o in lower if o.tier.rank == step_to] + [o for o in lower if o.tier.rank < step_to]
+            outcome = run(allowed, cls, policy)
+            stepped = True
+            reason = (
+                f"budget {_budget_label(budget)} {budget.fraction_used:.0%} used (soft {budget.soft_threshold:.0%}) "
+                f"→ stepped down to {_tier_of(options, outcome.model)} tier; {outcome.reason}"
+            )
+
+    model = outcome.model
+    explored = False
+    if policy.explore and not stepped:
+        pick = _explore(request, allowed, model, budget, settings)
+        if pick is not None:
+            explored = True
+            reason = (
+                f"exploring {pick.name} ({pick.evidence:.0f} outcomes for {cls.task_type} at this complexity; "
+                f"{settings.exploration_rate:.0%} of requests) instead of {model}; {outcome.reason}"
+            )
+            outcome = replace(outcome, ranking=(pick.name, *outcome.ranking))
+            model = pick.name
+
+    scores = tuple(
+        replace(r, score=outcome.scores.get(r.model, 0.0)) if r.eligible else r for r in rows
+    )
+    return Decision(
+        model=model,
+        fallbacks=_fallbacks(model, outcome, allowed, candidates, settings.max_fallbacks),
+        candidates=scores,
+        policy=policy_name,
+        policy_kind=policy.kind,
+        matrix_version=matrix.version,
+        classification=cls,
+        reason=reason,
+        stepped_down=stepped,
+        explored=explored,
+        escalation=outcome.escalation,
+        consensus_models=outcome.consensus_models,
+        tiebreaker=outcome.tiebreaker,
+    )
+
+
+def _policy(request: RouteRequest, settings: RoutingSettings) -> tuple[str, PolicySettings]:
+    name = request.policy.removeprefix("auto:") if request.policy else None
+    if name is not None and name not in settings.policies:
+        raise InvalidRequestError(
+            f"unknown routing policy auto:{name}; configured policies: "
+            + ", ".join(f"auto:{n}" for n in sorted(settings.policies))
+        )
+    return settings.policy_for(request.surface, name)
+
+
+def _score(
+    request: RouteRequest,
+    candidates: Sequence[Candidate],
+    matrix: RoutingMatrix,
+    budget: BudgetState,
+    cls: Classification,
+    settings: RoutingSettings,
+) -> tuple[list[Option], list[CandidateScore]]:
+    out_tokens = expected_output_tokens(request, cls, settings)
+    needed = request.prompt_tokens + (request.max_output_tokens or 0)
+    frontier_reserved = (
+        request.priority != "critical"
+        and budget.critical_only_threshold is not None
+        and budget.fraction_used >= budget.critical_only_threshold
+    )
+    options: list[Option] = []
+    rows: list[CandidateScore] = []
+    for cand in candidates:
+        est = matrix.quality(
+            cls.task_type,
+            cls.complexity,
+            cand.name,
+            prior_quality(cand, cls.complexity, settings),
+            prior_strength=settings.prior_strength,
+        )
+        latency = _latency(cand, est.cell, settings)
+        cost = estimate_cost(cand, request.prompt_tokens, out_tokens)
+        reason = _exclusion(request, cand, needed, frontier_reserved, budget)
+        rows.append(
+            CandidateScore(
+                model=cand.name,
+                tier=cand.tier,
+                predicted_quality=est.quality,
+                predicted_latency_ms=latency,
+                predicted_cost_usd=cost,
+                eligible=reason is None,
+                excluded_reason=reason,
+                evidence=est.evidence,
+            )
+        )
+        if reason is None:
+            options.append(Option(cand, est.quality, cost, latency, est.evidence))
+    return options, rows
+
+
+def _exclusion(
+    request: RouteRequest, cand: Candidate, needed: int, frontier_reserved: bool, budget: BudgetState
+) -> str | None:
+    if cand.excluded_reason:
+        return cand.excluded_reason
+    if request.pinned_model is not None and cand.name != request.pinned_model:
+        return f"request is pinned to {request.pinned_model}"
+    if needed > cand.context_window:
+        return f"context window {cand.context_window} < {needed} tokens"
+    required = set(request.required_capabilities) | ({"tools"} if request.has_tools else set())
+    missing = sorted(required - cand.capabilities)
+    if missing:
+        return f"lacks capability {', '.join(missing)}"
+    if frontier_reserved and cand.tier is Tier.FRONTIER:
+        return (
+            f"budget {_budget_label(budget)} {budget.fraction_used:.0%} used: frontier tier is reserved "
+            "for critical requests"
+        )
+    return None
+
+
+def _latency(cand: Candidate, cell: object, settings: RoutingSettings) -> float:
+    # Live p95 (real calls and health pings) beats the matrix's per-cell history, which beats the tier guess.
+    if cand.latency_p95_ms is not None:
+        return cand.latency_p95_ms
+    cell_p95 = getattr(cell, "latency_p95_ms", None)
+    if cell_p95 is not None:
+        return float(cell_p95)
+    if cand.latency_p50_ms is not None:
+        return cand.latency_p50_ms * 2.0
+    return settings.tier_latency_ms.get(cand.tier, 2000.0)
+
+
+def _no_route_message(rows: Sequence[CandidateScore]) -> str:
+    if not rows:
+        return "no model can serve this request: no models are configured; add one under [models] in the config"
+    parts = "; ".join(f"{r.model}: {r.excluded_reason}" for r in rows)
+    return f"no model can serve this request: {parts}"
+
+
+def _past_soft(request: RouteRequest, budget: BudgetState) -> bool:
+    return request.priority != "critical" and budget.fraction_used >= budget.soft_threshold
+
+
+def _budget_label(budget: BudgetState) -> str:
+    return budget.budget_name or "limit"
+
+
+def _tier_of(options: Sequence[Option], name: str) -> Tier:
+    return next(o.tier for o in options if o.name == name)
+
+
+def _explore(
+    request: RouteRequest, options: Sequence[Option], chosen: str, budget: BudgetState, settings: RoutingSettings
+) -> Option | None:
+    """A deterministic, bounded detour to a model with little evidence, or None."""
+    if (
+        settings.exploration_rate <= 0
+        or request.priority == "critical"
+        or request.pinned_model is not None
+        or budget.fraction_used >= budget.soft_threshold
+    ):
+        return None
+    # Hash of the request id (or text): the same request always gets the same answer, and about
+    # exploration_rate of distinct requests explore.
+    seed = request.request_id or (request.messages[-1].text if request.messages else "")
+    h = zlib.crc32(seed.encode("utf-8", "surrogatepass"))
+    if (h & 0xFFFF) / 0x10000 >= settings.exploration_rate:
+        return None
+    base_cost = next(o.cost_usd for o in options if o.name == chosen)
+    pool = sorted(
+        (
+            o
+            for o in options
+            if o.name != chosen
+            and o.evidence < settings.exploration_min_evidence
+            and o.cost_usd <= base_cost * settings.exploration_max_cost_ratio + 1e-12
+        ),
+        key=lambda o: (o.evidence, o.cost_usd, o.name),
+    )
+    if not pool:
+        return None
+    return pool[(h >> 16) % len(pool)]
+
+
+def _fallbacks(
+    model: str, outcome: PolicyOutcome, allowed: Sequence[Option], candidates: Sequence[Candidate], limit: int
+) -> tuple[str, ...]:
+    allowed_names = {o.name for o in allowed}
+    configured = next((c.fallbacks for c in candidates if c.name == model), ())
+    ordered: list[str] = []
+    for name in (*configured, *outcome.ranking):
+        if name != model and name in allowed_names and name not in ordered:
+            ordered.append(name)
+    return tuple(ordered[:limit])

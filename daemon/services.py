@@ -1,0 +1,128 @@
+"""The daemon's services and their lifetime: one async context manager opens and closes them all."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import logging
+import os
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from daemon.config import Settings, load_settings, user_config_path
+from daemon.config_watch import LiveConfig
+from daemon.gateway import Gateway
+from daemon.gateway import litellm_transport
+from daemon.keys import hash_key
+from daemon.store import Store, open_store
+from daemon.store.records import Developer
+from daemon.tracing import TraceWriter
+
+log = logging.getLogger("switchboard.daemon")
+
+
+@dataclass(frozen=True)
+class DaemonOptions:
+    """How this daemon process was started (flags and environment, not the config file)."""
+
+    socket: Path
+    data_dir: Path
+    config_path: Path | None = None
+    http: str | None = None
+    """Overrides ``[daemon] http`` when given (``""`` turns TCP off)."""
+    demo: bool = False
+
+
+@dataclass
+class Services:
+    """Everything a request handler needs; built by ``open_services``, never by hand."""
+
+    options: DaemonOptions
+    config: LiveConfig
+    store: Store
+    gateway: Gateway
+    traces: TraceWriter
+    started_at: float = field(default_factory=time.time)
+    http_address: str | None = None
+    simulated: bool = False
+    _developers_by_key: dict[str, Developer] = field(default_factory=dict)
+    _local_developer: Developer | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The config in force now."""
+        return self.config.settings
+
+    async def developer_for_key(self, key: str) -> Developer | None:
+        """The developer owning a key (cached: the TCP hot path must not hit the store each time)."""
+        digest = hash_key(key)
+        cached = self._developers_by_key.get(digest)
+        if cached is not None:
+            return cached
+        developer = await self.store.developer_for_key_hash(digest)
+        if developer is not None:
+            self._developers_by_key[digest] = developer
+        return developer
+
+    async def local_developer(self) -> Developer:
+        """The OS user who owns the socket, as a developer (created and made admin on first use)."""
+        if self._local_developer is None:
+            self._local_developer = await self.store.developer_for_os_user(getpass.getuser())
+        return self._local_developer
+
+    def forget_cached_developers(self) -> None:
+        """Drop cached identities after a change to developers or keys."""
+        self._developers_by_key.clear()
+        self._local_developer = None
+
+
+def _demo_overlay(settings: Settings, sim_base_url: str) -> dict[str, Any]:
+    from daemon.sim import demo_models_config
+
+    overlay: dict[str, Any] = {"models": {name: {"enabled": False} for name in settings.models}}
+    overlay["models"].update(demo_models_config(sim_base_url))
+    return overlay
+
+
+@contextlib.asynccontextmanager
+async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
+    """Open the store, the gateway, the trace writer and the background tasks; close them all after."""
+    config_path = options.config_path or user_config_path()
+    settings = load_settings(config_path)
+    async with contextlib.AsyncExitStack() as stack:
+        overlay = None
+        if options.demo:
+            from daemon.sim import DEMO_PROFILES, SimServer
+
+            os.environ.setdefault("SWITCHBOARD_SIM_KEY", "simulated")
+            sim = await stack.enter_async_context(SimServer(DEMO_PROFILES))
+            overlay = _demo_overlay(settings, sim.url)
+            settings = load_settings(config_path, overlay=overlay)
+        live = LiveConfig(settings, config_path, overlay)
+        store = open_store(settings.store.url, options.data_dir)
+        await store.open()
+        stack.push_async_callback(store.close)
+        released = await store.reconcile_open_reservations()
+        if released:
+            log.warning("released %d budget reservations left open by a previous run", released)
+        gateway = Gateway(settings.models)
+        live.on_change(lambda s: gateway.update_models(s.models))
+        traces = TraceWriter(store)
+        services = Services(options, live, store, gateway, traces, simulated=options.demo)
+        background = [
+            asyncio.create_task(live.watch(), name="config-watch"),
+            asyncio.create_task(litellm_transport.preload(), name="litellm-preload"),
+        ]
+        writer = asyncio.create_task(traces.run(), name="trace-writer")
+        try:
+            yield services
+        finally:
+            await traces.close()
+            await writer
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)

@@ -1,0 +1,72 @@
+"""Trace recording off the request's critical path: a queue, one writer task, batched inserts.
+
+Handlers ``submit()`` a finished trace and return; the writer commits batches. On shutdown the
+queue is drained before the store closes, so a trace accepted is a trace stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from daemon.store import Store
+from daemon.store.records import TraceRecord
+
+log = logging.getLogger("switchboard.traces")
+
+_BATCH = 256
+
+
+class TraceWriter:
+    """Batches finished traces into the store and tells subscribers about each one."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._queue: asyncio.Queue[TraceRecord | None] = asyncio.Queue()
+        self._subscribers: list[Callable[[TraceRecord], None]] = []
+        self._committed = asyncio.Event()
+
+    def subscribe(self, callback: Callable[[TraceRecord], None]) -> None:
+        """Call ``callback`` with every trace once it is committed."""
+        self._subscribers.append(callback)
+
+    def submit(self, trace: TraceRecord) -> None:
+        """Queue a finished trace; never blocks the request."""
+        self._queue.put_nowait(trace)
+
+    async def run(self) -> None:
+        """Write until ``close()`` is called and the queue is empty."""
+        while True:
+            first = await self._queue.get()
+            batch = [first] if first is not None else []
+            stop = first is None
+            while not stop and len(batch) < _BATCH and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stop = True
+                else:
+                    batch.append(item)
+            if batch:
+                await self._write(batch)
+            if stop:
+                return
+
+    async def _write(self, batch: list[TraceRecord]) -> None:
+        try:
+            await self._store.record_traces(batch)
+        except Exception:
+            # One bad row must not lose the batch: retry one by one and log what still fails.
+            log.exception("batch trace write failed; retrying %d traces one by one", len(batch))
+            for trace in batch:
+                try:
+                    await self._store.record_traces([trace])
+                except Exception:
+                    log.exception("trace %s could not be stored", trace.id)
+        for trace in batch:
+            for callback in self._subscribers:
+                callback(trace)
+
+    async def close(self) -> None:
+        """Ask the writer to finish after everything already queued."""
+        self._queue.put_nowait(None)
