@@ -11,8 +11,8 @@ clients racing to do so start one daemon: the start is serialised by a lock file
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fcntl
+import json as json_module
 import os
 import subprocess
 import sys
@@ -27,10 +27,27 @@ from pydantic import BaseModel
 from daemon.api.wire import (
     AskRequest,
     AskResponse,
+    BudgetSet,
+    BudgetStatus,
+    CompleteRequest,
+    CompleteResponse,
+    ConsensusRequest,
+    ConsensusResponse,
+    DecisionInfo,
     DeveloperCreate,
     DeveloperCreated,
     DeveloperInfo,
+    EvalRequest,
+    EvalResult,
+    Event,
+    FeedbackRequest,
+    FeedbackResponse,
     Health,
+    MatrixInfo,
+    Metrics,
+    ReviewInfo,
+    ReviewResolve,
+    RouteRequest,
     Status,
     TraceDetail,
     TraceList,
@@ -57,8 +74,13 @@ class DaemonClient:
         data_dir: str | os.PathLike[str] | None = None,
         daemon_args: tuple[str, ...] = (),
         timeout: float = 300.0,
+        base_url: str | None = None,
+        api_key: str | None = None,
     ) -> None:
+        """``socket`` for the local API (the default); or ``base_url`` + ``api_key`` for loopback TCP."""
         self.socket = default_socket_path(socket)
+        self.base_url = base_url
+        self.api_key = api_key
         self.autostart = autostart
         self.data_dir = Path(data_dir) if data_dir else None
         self.daemon_args = daemon_args
@@ -79,10 +101,13 @@ class DaemonClient:
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            transport = httpx.AsyncHTTPTransport(uds=str(self.socket))
-            self._http = httpx.AsyncClient(
-                transport=transport, base_url="http://switchboard", timeout=httpx.Timeout(self._timeout, connect=5.0)
-            )
+            timeout = httpx.Timeout(self._timeout, connect=5.0)
+            if self.base_url:
+                headers = {"authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+                self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, headers=headers)
+            else:
+                transport = httpx.AsyncHTTPTransport(uds=str(self.socket))
+                self._http = httpx.AsyncClient(transport=transport, base_url="http://switchboard", timeout=timeout)
         return self._http
 
     # -- plumbing --------------------------------------------------------------------------
@@ -124,17 +149,32 @@ class DaemonClient:
     async def _typed(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
         return model.model_validate(await self.request(method, path, **kwargs))
 
-    @contextlib.asynccontextmanager
-    async def stream(self, path: str, *, params: Mapping[str, Any] | None = None) -> AsyncIterator[httpx.Response]:
-        """An open streaming GET (server-sent events); the caller iterates ``response.aiter_lines()``."""
+    async def sse(
+        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """Iterate a server-sent-event response as ``(event type, data)``; closing the iterator
+        closes the connection (which cancels the request on the daemon's side)."""
+        if self.autostart:
+            await self.ensure_daemon()
         try:
-            async with self._client().stream("GET", path, params=params, timeout=httpx.Timeout(None, connect=5.0)) as r:
-                if r.status_code >= 400:
-                    await r.aread()
-                    self._decode(r)
-                yield r
+            async with self._client().stream(
+                method, path, json=json, params=params, timeout=httpx.Timeout(None, connect=5.0)
+            ) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    self._decode(response)
+                event_type, data_lines = "message", []
+                async for line in response.aiter_lines():
+                    if line.startswith("event:"):
+                        event_type = line[6:].strip()
+                    elif line.startswith("data:"):
+                        data_lines.append(line[5:].strip())
+                    elif line == "" and data_lines:
+                        payload = json_module.loads("\n".join(data_lines))
+                        yield payload.get("type", event_type) if isinstance(payload, dict) else event_type, payload
+                        event_type, data_lines = "message", []
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, FileNotFoundError) as exc:
-            raise DaemonUnavailableError(f"lost the daemon's event stream ({type(exc).__name__})") from None
+            raise DaemonUnavailableError(f"lost the connection to the daemon ({type(exc).__name__})") from None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -221,6 +261,66 @@ class DaemonClient:
     async def trace(self, trace_id: str) -> TraceDetail:
         """One trace in full."""
         return await self._typed(TraceDetail, "GET", f"/api/traces/{trace_id}")
+
+    def ask_stream(self, request: AskRequest) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """Route and run one prompt, streaming: ``("delta", {"text"})``... then ``("done", AskResponse)``."""
+        return self.sse("POST", "/api/ask", json=request.model_copy(update={"stream": True}).model_dump())
+
+    async def route(self, request: RouteRequest) -> DecisionInfo:
+        """The routing decision for a prompt, without calling a model."""
+        return await self._typed(DecisionInfo, "POST", "/api/route", json=request.model_dump())
+
+    async def consensus(self, request: ConsensusRequest) -> ConsensusResponse:
+        """Ask several models and compare their answers."""
+        return await self._typed(ConsensusResponse, "POST", "/api/consensus", json=request.model_dump())
+
+    async def feedback(self, request: FeedbackRequest) -> FeedbackResponse:
+        """Rate a trace's result (feeds the routing matrix)."""
+        return await self._typed(FeedbackResponse, "POST", "/api/feedback", json=request.model_dump())
+
+    async def matrix(self, *, task_type: str | None = None, model: str | None = None) -> MatrixInfo:
+        """The routing matrix, optionally filtered."""
+        return await self._typed(MatrixInfo, "GET", "/api/matrix", params={"task_type": task_type, "model": model})
+
+    async def reviews(self, *, status: str = "open") -> list[ReviewInfo]:
+        """Consensus disagreements waiting for a person."""
+        payload = await self.request("GET", "/api/reviews", params={"status": status})
+        return [ReviewInfo.model_validate(r) for r in payload["reviews"]]
+
+    async def resolve_review(self, review_id: int, chosen_index: int | None) -> ReviewInfo:
+        """Pick an answer of a review item (None dismisses it)."""
+        body = ReviewResolve(chosen_index=chosen_index).model_dump()
+        return await self._typed(ReviewInfo, "POST", f"/api/reviews/{review_id}", json=body)
+
+    async def run_eval(self, request: EvalRequest) -> EvalResult:
+        """Run the evaluation job now."""
+        return await self._typed(EvalResult, "POST", "/api/eval", json=request.model_dump())
+
+    async def budget(self, *, developer: str | None = None, all: bool = False) -> BudgetStatus:
+        """Budgets: mine, one developer's, or all (admin)."""
+        params = {"developer": developer, "all": "1" if all else None}
+        return await self._typed(BudgetStatus, "GET", "/api/budget", params=params)
+
+    async def set_budget(self, request: BudgetSet) -> BudgetStatus:
+        """Set a developer's or team's budget (admin)."""
+        return await self._typed(BudgetStatus, "PUT", "/api/budget", json=request.model_dump())
+
+    async def metrics(self, window: str = "24h", *, all: bool = False) -> Metrics:
+        """Dashboard figures over a window (mine, or everyone's for an admin with ``all``)."""
+        return await self._typed(Metrics, "GET", "/api/metrics", params={"window": window, "all": "1" if all else None})
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Follow the daemon's live events (traces, budget crossings, circuit changes, reviews)."""
+        async for _, data in self.sse("GET", "/api/events"):
+            yield Event.model_validate(data)
+
+    async def complete(self, request: CompleteRequest) -> CompleteResponse:
+        """A code completion for the editor."""
+        return await self._typed(CompleteResponse, "POST", "/api/complete", json=request.model_dump())
+
+    def complete_stream(self, request: CompleteRequest) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """A streamed code completion; closing the iterator cancels it at the provider."""
+        return self.sse("POST", "/api/complete", json=request.model_copy(update={"stream": True}).model_dump())
 
 
 __all__ = ["DaemonClient", "DaemonUnavailableError", "SwitchboardError"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
-from daemon.config import load_settings, user_config_path
 from daemon.candidates import availability
+from daemon.config import load_settings, user_config_path
 
 
 def wants_demo() -> bool:

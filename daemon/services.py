@@ -15,8 +15,8 @@ from typing import Any
 
 from daemon.config import Settings, load_settings, user_config_path
 from daemon.config_watch import LiveConfig
-from daemon.gateway import Gateway
-from daemon.gateway import litellm_transport
+from daemon.events import EventBus
+from daemon.gateway import Gateway, litellm_transport
 from daemon.keys import hash_key
 from daemon.store import Store, open_store
 from daemon.store.records import Developer
@@ -46,6 +46,7 @@ class Services:
     store: Store
     gateway: Gateway
     traces: TraceWriter
+    events: EventBus = field(default_factory=EventBus)
     started_at: float = field(default_factory=time.time)
     http_address: str | None = None
     simulated: bool = False

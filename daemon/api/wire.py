@@ -99,16 +99,40 @@ class DeveloperCreated(Wire):
     key: str
 
 
-class AskRequest(Wire):
-    """``POST /api/ask``: route and run one prompt."""
+TaskTypeName = Literal[
+    "code_completion", "code_edit", "code_explain", "prose", "data", "math", "chat", "extraction"
+]
 
-    prompt: str = Field(min_length=1)
+
+class ContextFile(Wire):
+    """A file (or excerpt) given as context to a task."""
+
+    path: str
+    content: str
+
+
+class AskRequest(Wire):
+    """``POST /api/ask``: route and run one prompt.
+
+    With ``stream=true`` the answer is server-sent events: ``{"type": "delta", "text"}`` chunks,
+    then one ``{"type": "done", ...AskResponse}`` (or ``{"type": "error", "error": {...}}``).
+    Closing the connection cancels the request and stops the provider call.
+    """
+
+    prompt: str = Field(min_length=1, max_length=2_000_000)
     system: str | None = None
     model: str = "auto"
     """``auto``, ``auto:<policy>``, or a configured model name."""
     max_tokens: int | None = Field(None, gt=0)
     priority: Priority = "normal"
     surface: Surface = "cli"
+    task_type: TaskTypeName | None = None
+    """A hint; the classifier decides when absent."""
+    files: list[ContextFile] = []
+    """Extra context, sent ahead of the prompt."""
+    max_cost_usd: float | None = Field(None, gt=0)
+    """Refuse (before calling) when the worst-case cost is above this."""
+    stream: bool = False
 
 
 class AskResponse(Wire):
@@ -188,3 +212,287 @@ class TraceDetail(TraceSummary):
     cached_tokens: int = 0
     reasoning_tokens: int = 0
     feedback: list[dict[str, Any]] = []
+
+
+# -- routing ---------------------------------------------------------------------------------------
+
+
+class RouteRequest(Wire):
+    """``POST /api/route``: which model would serve this, and why (no model is called)."""
+
+    prompt: str = Field(min_length=1, max_length=2_000_000)
+    system: str | None = None
+    model: str = "auto"
+    max_tokens: int | None = Field(None, gt=0)
+    priority: Priority = "normal"
+    surface: Surface = "cli"
+    task_type: TaskTypeName | None = None
+    files: list[ContextFile] = []
+
+
+class CandidateInfo(Wire):
+    """One model as the router scored it."""
+
+    model: str
+    tier: str | None = None
+    eligible: bool
+    excluded_reason: str | None = None
+    predicted_quality: float | None = None
+    predicted_latency_ms: float | None = None
+    predicted_cost_usd: float | None = None
+    score: float | None = None
+
+
+class DecisionInfo(Wire):
+    """A routing decision as a value: the answer to ``/api/route`` and part of every trace."""
+
+    model: str
+    fallbacks: list[str] = []
+    policy: str
+    policy_kind: str
+    matrix_version: int = 0
+    task_type: str
+    complexity: float
+    features: dict[str, float | int | str | bool] = {}
+    reason: str
+    stepped_down: bool = False
+    candidates: list[CandidateInfo] = []
+    escalation_model: str | None = None
+    confidence_threshold: float | None = None
+    consensus_models: list[str] = []
+    tiebreaker: str | None = None
+
+
+class ConsensusRequest(Wire):
+    """``POST /api/consensus``: several models answer the same prompt; the answers are compared."""
+
+    prompt: str = Field(min_length=1, max_length=2_000_000)
+    system: str | None = None
+    models: list[str] = []
+    """Named models; empty lets the router choose ``n`` diverse strong ones."""
+    n: int = Field(3, ge=2, le=7)
+    stances: list[str] = []
+    """Optional stance per model (e.g. "argue for", "argue against"), added to its system prompt."""
+    max_tokens: int | None = Field(None, gt=0)
+    priority: Priority = "normal"
+    surface: Surface = "cli"
+
+
+class ConsensusAnswer(Wire):
+    """One model's answer in a consensus."""
+
+    model: str
+    answer: str | None = None
+    error: str | None = None
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    group: int | None = None
+
+
+class ConsensusResponse(Wire):
+    """The answers, how much they agree, and the verdict."""
+
+    trace_id: str
+    answers: list[ConsensusAnswer]
+    agreement: float
+    """Share of answers in the largest agreeing group, in [0, 1]."""
+    verdict: Literal["agree", "disagree", "failed"]
+    answer: str | None = None
+    """The majority answer on agreement; the tiebreaker's answer on disagreement."""
+    tiebreaker: str | None = None
+    review_id: int | None = None
+    """Set when the disagreement was queued for a person."""
+    cost_usd: float = 0.0
+
+
+class FeedbackRequest(Wire):
+    """``POST /api/feedback``: a quality signal for a trace, feeding the routing matrix."""
+
+    trace_id: str = Field(min_length=1, max_length=64)
+    score: float = Field(ge=0, le=1)
+    source: Literal["agent", "editor", "user", "verifier", "consensus", "judge"] = "user"
+    comment: str | None = Field(None, max_length=4000)
+
+
+class FeedbackResponse(Wire):
+    """What the signal changed."""
+
+    trace_id: str
+    matrix_version: int
+
+
+class MatrixCellInfo(Wire):
+    """One (task type, complexity band, model) cell."""
+
+    task_type: str
+    band: int
+    model: str
+    quality: float
+    evidence: float
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+    mean_cost_usd: float | None = None
+    updated_at: float | None = None
+
+
+class MatrixInfo(Wire):
+    """``GET /api/matrix?task_type=&model=``."""
+
+    version: int
+    bands: list[float] = []
+    """Upper edges of the complexity bands."""
+    cells: list[MatrixCellInfo]
+
+
+class ReviewInfo(Wire):
+    """A consensus disagreement waiting for a person (``GET /api/reviews``)."""
+
+    id: int
+    trace_id: str
+    developer: str
+    status: str
+    prompt: str | None = None
+    answers: list[ConsensusAnswer]
+    chosen_index: int | None = None
+    created_at: float
+
+
+class ReviewResolve(Wire):
+    """``POST /api/reviews/{id}``: pick an answer (its model gets the credit) or dismiss (null)."""
+
+    chosen_index: int | None = None
+
+
+class EvalRequest(Wire):
+    """``POST /api/eval``: score a sample of recent traces now."""
+
+    sample: int = Field(20, ge=1, le=1000)
+    since_hours: float = Field(24.0, gt=0)
+
+
+class EvalResult(Wire):
+    """What an evaluation run did."""
+
+    scored: int
+    judged: int
+    cost_usd: float
+    matrix_version: int
+
+
+# -- budgets, metrics, events -----------------------------------------------------------------------
+
+
+class BudgetInfo(Wire):
+    """One budget and where it stands in its current period."""
+
+    scope: Literal["developer", "team", "eval"]
+    name: str
+    period: Literal["day", "week", "month"]
+    limit_usd: float
+    spent_usd: float
+    """Settled spend this period."""
+    reserved_usd: float
+    """Open reservations of in-flight requests."""
+    fraction_used: float
+    soft_threshold: float
+    critical_only_threshold: float | None = None
+    period_start: float
+    resets_at: float
+    state: Literal["ok", "stepped_down", "critical_only", "exhausted"]
+    next_action: str
+    """What the router will do with the next request, in words."""
+
+
+class BudgetStatus(Wire):
+    """``GET /api/budget`` (mine; ``?all=1`` or ``?developer=NAME`` for an admin)."""
+
+    budgets: list[BudgetInfo]
+
+
+class BudgetSet(Wire):
+    """``PUT /api/budget``: set a developer's or team's limit (admin)."""
+
+    developer: str | None = None
+    team: str | None = None
+    period: Literal["day", "week", "month"] = "month"
+    limit_usd: float = Field(ge=0)
+    soft_threshold: float | None = Field(None, gt=0, le=1)
+    critical_only_threshold: float | None = Field(None, gt=0, le=1)
+
+
+class ModelMetrics(Wire):
+    """Per-model figures over a window."""
+
+    model: str
+    tier: str | None = None
+    requests: int
+    share: float
+    spend_usd: float
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+    ttft_p50_ms: float | None = None
+    ttft_p95_ms: float | None = None
+    error_rate: float = 0.0
+
+
+class Metrics(Wire):
+    """``GET /api/metrics?window=1h|24h|7d|30d``: the numbers a dashboard shows at a glance."""
+
+    window: Literal["1h", "24h", "7d", "30d"]
+    since: float
+    requests: int
+    spend_usd: float
+    spend_by_developer: dict[str, float] = {}
+    spend_by_team: dict[str, float] = {}
+    by_model: list[ModelMetrics] = []
+    by_tier: dict[str, int] = {}
+    by_surface: dict[str, int] = {}
+    by_task_type: dict[str, int] = {}
+    fallback_rate: float = 0.0
+    escalation_rate: float = 0.0
+    error_rate: float = 0.0
+    error_rate_by_model: dict[str, float] = {}
+    cost_per_quality_point: float | None = None
+    """Spend divided by the sum of quality scores of rated requests (None when nothing is rated)."""
+    series: dict[str, list[float]] = {}
+    """Per-bucket series over the window: spend, requests, fallback_rate, escalation_rate, error_rate."""
+
+
+class Event(Wire):
+    """One server-sent event of ``GET /api/events`` (``event: <type>``, ``data: <this as JSON>``)."""
+
+    type: Literal["trace", "budget", "circuit", "review", "matrix", "config", "hello"]
+    at: float
+    data: dict[str, Any]
+
+
+# -- editor completions -----------------------------------------------------------------------------
+
+
+class CompleteRequest(Wire):
+    """``POST /api/complete``: a code completion for the editor (fill-in-the-middle when the model can).
+
+    With ``stream=true``: server-sent events as for ``/api/ask``. Closing the connection cancels it.
+    """
+
+    prefix: str = Field(max_length=400_000)
+    suffix: str = Field("", max_length=400_000)
+    language: str | None = None
+    path: str | None = None
+    context: str | None = Field(None, max_length=200_000)
+    """Cheap extra context (imports, the enclosing definition, recent edits)."""
+    multiline: bool = False
+    max_tokens: int = Field(128, gt=0, le=4096)
+    model: str = "auto"
+    stream: bool = False
+
+
+class CompleteResponse(Wire):
+    """The completion text (cleaned: no echo of the prefix, no repeated suffix, no fences)."""
+
+    trace_id: str
+    text: str
+    model: str
+    latency_ms: float
+    cost_usd: float = 0.0
+    stepped_down: bool = False

@@ -1,5 +1,5 @@
 """The gateway: the only code that calls providers. Attempts, failover and cost live here."""
 
-from daemon.gateway.engine import Completion, Gateway, ChatRequest
+from daemon.gateway.engine import ChatRequest, Completion, Gateway
 
 __all__ = ["ChatRequest", "Completion", "Gateway"]

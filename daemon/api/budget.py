@@ -1,0 +1,7 @@
+"""Budgets: GET/PUT /api/budget."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []

@@ -1,0 +1,7 @@
+"""Editor completions: POST /api/complete."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []

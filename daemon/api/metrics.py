@@ -1,0 +1,7 @@
+"""GET /api/metrics."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []

@@ -1,0 +1,46 @@
+"""The daemon's live event bus: traces, budget crossings, circuit changes, reviews, matrix versions.
+
+Publishing never blocks a request: each subscriber has a bounded queue, and a subscriber that
+falls too far behind loses its oldest events (it is told with a ``dropped`` count) rather than
+slowing everyone else down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from daemon.api.wire import Event
+
+
+class EventBus:
+    """Fan-out of ``Event`` values to any number of subscribers."""
+
+    def __init__(self, queue_size: int = 1000) -> None:
+        self._subscribers: set[asyncio.Queue[Event]] = set()
+        self._queue_size = queue_size
+
+    def publish(self, type_: str, data: dict[str, Any]) -> None:
+        """Send an event to every subscriber now."""
+        event = Event(type=type_, at=time.time(), data=data)  # type: ignore[arg-type]
+        for queue in self._subscribers:
+            if queue.full():
+                queue.get_nowait()  # drop the oldest for this slow subscriber only
+            queue.put_nowait(event)
+
+    async def subscribe(self) -> AsyncIterator[Event]:
+        """Events from now on, until the caller stops iterating."""
+        queue: asyncio.Queue[Event] = asyncio.Queue(self._queue_size)
+        self._subscribers.add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers.discard(queue)
+
+    @property
+    def subscriber_count(self) -> int:
+        """How many listeners are attached (for tests and status)."""
+        return len(self._subscribers)

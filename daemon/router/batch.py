@@ -1,0 +1,71 @@
+"""Offline routing of many prompts: ``switchboard route --batch FILE``.
+
+One JSON object in per line (``{"id", "prompt"}`` plus optional ``surface``, ``policy``,
+``max_output_tokens``, ``priority``), one decision out per line, in order. A line that cannot be
+routed yields an ``error`` entry for that id instead of stopping the batch: an offline evaluation
+should see every failure, not only the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from daemon.errors import InvalidRequestError, SwitchboardError
+from daemon.router.engine import DEFAULT_SETTINGS, decide
+from daemon.router.matrix import RoutingMatrix
+from daemon.router.settings import RoutingSettings
+from daemon.router.types import NO_BUDGET, BudgetState, Candidate, RouteRequest
+
+_OPTIONAL = ("surface", "policy", "max_output_tokens", "priority")
+
+
+def request_from_line(line: Mapping[str, Any]) -> RouteRequest:
+    """The ``RouteRequest`` a batch line describes; ``InvalidRequestError`` when it has no text prompt."""
+    prompt = line.get("prompt")
+    if not isinstance(prompt, str) or not prompt:
+        raise InvalidRequestError("batch line needs a non-empty string \"prompt\"")
+    kwargs = {key: line[key] for key in _OPTIONAL if line.get(key) is not None}
+    line_id = line.get("id")
+    return RouteRequest.from_prompt(prompt, request_id=None if line_id is None else str(line_id), **kwargs)
+
+
+def route_batch(
+    lines: Iterable[Mapping[str, Any]],
+    candidates: Sequence[Candidate],
+    matrix: RoutingMatrix,
+    settings: RoutingSettings = DEFAULT_SETTINGS,
+    *,
+    budget: BudgetState = NO_BUDGET,
+) -> Iterator[dict[str, Any]]:
+    """One output dict per input line: id, model, task_type, complexity, reason, and every candidate's predictions."""
+    for line in lines:
+        line_id = line.get("id") if isinstance(line, Mapping) else None
+        try:
+            if not isinstance(line, Mapping):
+                raise InvalidRequestError("batch line must be a JSON object")
+            decision = decide(request_from_line(line), candidates, matrix, budget, settings)
+        except SwitchboardError as exc:
+            yield {"id": line_id, "error": {"code": exc.code, "message": exc.message}}
+            continue
+        yield {
+            "id": line_id,
+            "model": decision.model,
+            "task_type": str(decision.classification.task_type),
+            "complexity": round(decision.classification.complexity, 4),
+            "policy": decision.policy,
+            "matrix_version": decision.matrix_version,
+            "reason": decision.reason,
+            "fallbacks": list(decision.fallbacks),
+            "candidates": [
+                {
+                    "model": row.model,
+                    "predicted_quality": round(row.predicted_quality, 4),
+                    "predicted_cost_usd": row.predicted_cost_usd,
+                    "predicted_latency_ms": round(row.predicted_latency_ms, 1),
+                    "eligible": row.eligible,
+                    "excluded_reason": row.excluded_reason,
+                }
+                for row in decision.candidates
+            ],
+        }
