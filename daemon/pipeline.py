@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass
 
+from daemon import accounting
 from daemon.api.wire import AskRequest, AskResponse
-from daemon.candidates import availability
-from daemon.errors import InvalidRequestError, NoRouteError, SwitchboardError
+from daemon.errors import SwitchboardError
 from daemon.gateway import ChatRequest, Completion
+from daemon.routing import RoutePlan, RoutingInput, plan_route
 from daemon.services import Services
 from daemon.store.records import Developer, TraceRecord, micros_to_usd
 
@@ -18,44 +18,6 @@ from daemon.store.records import Developer, TraceRecord, micros_to_usd
 def new_trace_id() -> str:
     """A W3C trace id: 32 lowercase hex digits."""
     return secrets.token_hex(16)
-
-
-@dataclass(frozen=True)
-class Route:
-    """The models to try, in order, and why."""
-
-    chosen: str
-    fallbacks: tuple[str, ...]
-    reason: str
-    policy: str
-
-
-def decide_placeholder(services: Services, requested: str) -> Route:
-    """Cheapest usable model (the real router replaces this); a pinned model is honoured."""
-    settings = services.settings
-    usable = {name: reason for name, reason in availability(settings).items()}
-    if requested not in ("auto", "") and not requested.startswith("auto:"):
-        if requested not in settings.models:
-            raise InvalidRequestError(
-                f"unknown model {requested!r}; use 'auto' or one of: {', '.join(sorted(settings.models))}"
-            )
-        if usable[requested] is not None:
-            raise NoRouteError(f"model {requested!r} cannot be used: {usable[requested]}")
-        model = settings.models[requested]
-        fallbacks = tuple(f for f in model.fallbacks if usable.get(f) is None)
-        return Route(requested, fallbacks, f"pinned to {requested}", "pinned")
-    ok = [name for name, reason in usable.items() if reason is None]
-    if not ok:
-        why = "; ".join(f"{n}: {r}" for n, r in usable.items()) or "no models are configured"
-        raise NoRouteError(f"no model can serve this request: {why}")
-
-    def price(name: str) -> tuple[float, str]:
-        m = settings.models[name]
-        return (m.input_usd_per_mtok + m.output_usd_per_mtok, name)
-
-    ranked = sorted(ok, key=price)
-    chosen = ranked[0]
-    return Route(chosen, tuple(ranked[1:3]), f"cheapest usable model: {chosen}", "cheapest")
 
 
 def _text_fields(settings_mode: str, text: str) -> tuple[str | None, str | None, int]:
@@ -76,13 +38,21 @@ async def ask(services: Services, developer: Developer, request: AskRequest) -> 
     if request.system:
         messages.append({"role": "system", "content": request.system})
     messages.append({"role": "user", "content": request.prompt})
-    route: Route | None = None
+    route: RoutePlan | None = None
     completion = Completion()
     try:
-        route = decide_placeholder(services, request.model)
+        budget = await accounting.budget_state(services, developer)
+        route = plan_route(
+            services,
+            RoutingInput(
+                messages=tuple(messages), requested_model=request.model, surface=request.surface,
+                max_output_tokens=request.max_tokens, priority=request.priority, task_hint=request.task_type,
+            ),
+            budget,
+        )
         completion = await services.gateway.complete(
             ChatRequest(tuple(messages), max_tokens=request.max_tokens, traceparent=f"00-{trace_id}-{secrets.token_hex(8)}-01"),
-            (route.chosen, *route.fallbacks),
+            route.route,
         )
         if completion.error is not None:
             raise completion.error
@@ -111,7 +81,7 @@ def _record(
     trace_id: str,
     started: float,
     t0: float,
-    route: Route | None,
+    route: RoutePlan | None,
     completion: Completion,
     error: SwitchboardError | None,
 ) -> None:

@@ -1,21 +1,20 @@
-"""Hand-built candidates and matrices for the pure router tests (no I/O anywhere)."""
+"""Hand-built candidates, matrices and requests shared by the pure router tests (no I/O anywhere)."""
 
 from __future__ import annotations
 
-import pytest
-
 from daemon.router.matrix import RoutingMatrix, band_of
-from daemon.router.types import Candidate, RouteRequest, TaskType, Tier
+from daemon.router.settings import RoutingSettings
+from daemon.router.types import Candidate, Classification, RouteRequest, TaskType, Tier
 
 CTX = 128_000
 
 
 def cand(name: str, tier: Tier, price: float, **kw: object) -> Candidate:
     """A candidate whose input and output price are both ``price`` USD per million tokens."""
-    return Candidate(name=name, tier=tier, input_usd_per_mtok=price, output_usd_per_mtok=price, context_window=kw.pop("context_window", CTX), **kw)  # type: ignore[arg-type]
+    kw.setdefault("context_window", CTX)
+    return Candidate(name=name, tier=tier, input_usd_per_mtok=price, output_usd_per_mtok=price, **kw)  # type: ignore[arg-type]
 
 
-@pytest.fixture
 def trio() -> list[Candidate]:
     """One model per tier, prices rising with tier."""
     return [
@@ -37,3 +36,12 @@ def matrix_with(qualities: dict[str, float], task: TaskType = TaskType.CHAT, com
 def chat(text: str = "what is the capital of France?", **kw: object) -> RouteRequest:
     """A one-message request."""
     return RouteRequest.from_prompt(text, **kw)  # type: ignore[arg-type]
+
+
+def cls(task: TaskType = TaskType.CHAT, complexity: float = 0.5) -> Classification:
+    """A fixed classification, so policy tests do not depend on the classifier."""
+    return Classification(task_type=task, complexity=complexity, features={})
+
+
+NO_EXPLORE = RoutingSettings(exploration_rate=0.0)
+"""Default settings without exploration, so a policy test sees the policy's own choice."""
