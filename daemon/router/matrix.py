@@ -121,7 +121,9 @@ class RoutingMatrix:
         estimate = prior
         overall = self._by_model.get(model)
         if overall:
-            estimate = _blend(estimate, overall[0], overall[1], prior_strength)
+            # Another task's record says less about this one than this task's own: it may at most
+            # match the prior's weight, however much of it there is.
+            estimate = _blend(estimate, overall[0], min(overall[1], prior_strength), prior_strength)
         task = self._by_task_model.get((task_type, model))
         if task:
             estimate = _blend(estimate, task[0], task[1], prior_strength)

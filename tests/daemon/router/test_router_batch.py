@@ -1,0 +1,31 @@
+"""``route_batch``: one decision per JSON line, errors per line, every candidate's predictions."""
+
+from __future__ import annotations
+
+import json
+
+from router_fixtures import NO_EXPLORE, cand, trio
+
+from daemon.router.batch import route_batch
+from daemon.router.matrix import RoutingMatrix
+from daemon.router.types import Tier
+
+
+def test_batch_yields_one_decision_per_line_with_every_candidates_quality_and_cost() -> None:
+    lines = [{"id": "a", "prompt": "hello there"}, {"id": 2, "prompt": "Prove that sqrt(2) is irrational."}]
+    out = list(route_batch(lines, trio(), RoutingMatrix(), NO_EXPLORE))
+    assert [o["id"] for o in out] == ["a", 2]
+    for row in out:
+        assert {"id", "model", "task_type", "complexity", "candidates", "reason"} <= row.keys()
+        assert [c["model"] for c in row["candidates"]] == ["sim-nano", "sim-mid", "sim-ultra"]
+        assert all(0.0 <= c["predicted_quality"] <= 1.0 and c["predicted_cost_usd"] > 0 for c in row["candidates"])
+        json.dumps(row)  # JSON-ready
+
+
+def test_bad_lines_and_unroutable_lines_become_error_entries_without_stopping_the_batch() -> None:
+    tiny = [cand("tiny", Tier.SMALL, 0.1, context_window=10)]
+    lines = [{"id": "x"}, {"id": "y", "prompt": "a long prompt " * 20}, {"id": "z", "prompt": "hi"}]
+    out = list(route_batch(lines, tiny, RoutingMatrix(), NO_EXPLORE))
+    assert out[0]["error"]["code"] == "invalid_request"
+    assert out[1]["error"]["code"] == "no_route" and "tiny: context window 10" in out[1]["error"]["message"]
+    assert out[2]["model"] == "tiny"
