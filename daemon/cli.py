@@ -156,6 +156,14 @@ def _print_trace(t: Any) -> None:
         print(f"    attempt {a.seq}: {a.model:<18} {a.status:<6} {a.latency_ms:>7.0f} ms{extra}")
 
 
+async def cmd_mcp(args: argparse.Namespace) -> int:
+    """Serve the MCP tools on stdio for a coding agent (the SDK is imported only now)."""
+    from mcp_server.server import run_stdio
+
+    await run_stdio(args.socket, args.data_dir)
+    return 0
+
+
 async def cmd_sim(args: argparse.Namespace) -> int:
     """Run the simulated providers standalone."""
     from daemon.sim.cli import add_sim_arguments, run_sim
@@ -223,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outcome", choices=["ok", "error", "refused", "cancelled"])
     p.add_argument("--since-minutes", type=float, default=None)
     p.add_argument("--limit", type=int, default=20)
+
+    verb("mcp", cmd_mcp, "serve the MCP tools on stdio for a coding agent (claude mcp add switchboard -- switchboard mcp)")
 
     p = verbs.add_parser("sim", help="run the simulated providers standalone (options: switchboard sim --help)",
                          add_help=False)

@@ -14,6 +14,7 @@ what happened, why, and what to do next.
     ├── BudgetExceededError         budget_exceeded       402
     ├── NoRouteError                no_route              503
     ├── DaemonUnavailableError      daemon_unavailable    (client side: no daemon answered)
+    ├── StoreUnavailableError       store_unavailable     503 (the shared team store cannot be reached)
     └── ProviderError               provider_error        502
         ├── ProviderTimeoutError    provider_timeout      504
         ├── ProviderRateLimitError  provider_rate_limited 429
@@ -100,6 +101,13 @@ class DaemonUnavailableError(SwitchboardError):
     """The client could not reach (or start) the daemon."""
 
     code = "daemon_unavailable"
+    status = 503
+
+
+class StoreUnavailableError(SwitchboardError):
+    """The store (a team's PostgreSQL server) cannot be reached; the message names it and what to check."""
+
+    code = "store_unavailable"
     status = 503
 
 

@@ -20,6 +20,7 @@ from daemon.gateway import Gateway, litellm_transport
 from daemon.keys import hash_key
 from daemon.store import Store, open_store
 from daemon.store.records import Developer
+from daemon.telemetry import observing
 from daemon.tracing import TraceWriter
 
 log = logging.getLogger("switchboard.daemon")
@@ -114,6 +115,7 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
         live.on_change(lambda s: gateway.update_models(s.models))
         traces = TraceWriter(store)
         services = Services(options, live, store, gateway, traces, simulated=options.demo)
+        await stack.enter_async_context(observing(services))  # trace events, OTLP spans, retention
         background = [
             asyncio.create_task(live.watch(), name="config-watch"),
             asyncio.create_task(litellm_transport.preload(), name="litellm-preload"),

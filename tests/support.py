@@ -94,7 +94,7 @@ class DaemonProcess:
         assert self.http, "the daemon has no TCP listener"
         return DaemonClient(base_url=f"http://{self.http}", api_key=key)
 
-    def http(self, key: str | None = None) -> httpx.AsyncClient:  # type: ignore[no-redef]
+    def http_client(self, key: str | None = None) -> httpx.AsyncClient:
         """A raw HTTP client of the TCP listener."""
         headers = {"authorization": f"Bearer {key}"} if key else {}
         return httpx.AsyncClient(base_url=f"http://{self.http_address}", headers=headers, timeout=30)

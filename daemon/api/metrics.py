@@ -1,7 +1,177 @@
-"""GET /api/metrics."""
+"""GET /api/metrics: the numbers a dashboard shows at a glance, over a window of recent traces.
+
+The store hands out plain facts (one row per trace, one per attempt, a mean score per rated trace);
+``compute_metrics`` turns them into ``Metrics`` in memory, so the SQL stays simple enough for any store.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import math
+import time
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-routes: list[BaseRoute] = []
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from daemon.api.http import developer_of, json_response, services_of
+from daemon.api.wire import Metrics, ModelMetrics
+from daemon.errors import InvalidRequestError, PermissionDeniedError
+from daemon.store.records import micros_to_usd
+
+WINDOWS: dict[str, tuple[float, int]] = {
+    "1h": (3600.0, 60),
+    "24h": (86_400.0, 48),
+    "7d": (7 * 86_400.0, 56),
+    "30d": (30 * 86_400.0, 60),
+}
+"""Window name → (seconds, number of buckets in its series)."""
+
+_FAILED = frozenset({"error", "cancelled"})
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q`` quantile (0..1) by nearest rank: an observed value, never an interpolation."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _rate(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def _model_metrics(
+    facts: Sequence[Mapping[str, Any]], attempts: Sequence[tuple[str, str]], tiers: Mapping[str, str]
+) -> tuple[list[ModelMetrics], dict[str, float]]:
+    by_model: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for f in facts:
+        if f["answered_model"]:
+            by_model[f["answered_model"]].append(f)
+    tried: Counter[str] = Counter()
+    failed: Counter[str] = Counter()
+    for model, status in attempts:
+        tried[model] += 1
+        failed[model] += status != "ok"
+    error_rates = {m: _rate(failed[m], tried[m]) for m in tried}
+    total = len(facts)
+    out = []
+    for model in sorted(set(by_model) | set(tried)):
+        rows = by_model.get(model, [])
+        latencies = [r["latency_ms"] for r in rows if r["outcome"] == "ok"]
+        ttfts = [r["ttft_ms"] for r in rows if r["outcome"] == "ok" and r["ttft_ms"] is not None]
+        out.append(
+            ModelMetrics(
+                model=model, tier=tiers.get(model), requests=len(rows), share=_rate(len(rows), total),
+                spend_usd=micros_to_usd(sum(r["cost_micros"] for r in rows)),
+                latency_p50_ms=percentile(latencies, 0.5), latency_p95_ms=percentile(latencies, 0.95),
+                ttft_p50_ms=percentile(ttfts, 0.5), ttft_p95_ms=percentile(ttfts, 0.95),
+                error_rate=error_rates.get(model, 0.0),
+            )
+        )
+    out.sort(key=lambda m: (-m.requests, m.model))
+    return out, error_rates
+
+
+def _series(facts: Sequence[Mapping[str, Any]], since: float, seconds: float, buckets: int) -> dict[str, list[float]]:
+    width = seconds / buckets
+    spend = [0] * buckets
+    count = [0] * buckets
+    fallbacks = [0] * buckets
+    escalations = [0] * buckets
+    errors = [0] * buckets
+    for f in facts:
+        i = min(buckets - 1, max(0, int((f["created_at"] - since) // width)))
+        count[i] += 1
+        spend[i] += f["cost_micros"]
+        fallbacks[i] += bool(f["fallback_used"])
+        escalations[i] += bool(f["escalated"])
+        errors[i] += f["outcome"] in _FAILED
+    return {
+        "spend": [micros_to_usd(s) for s in spend],
+        "requests": [float(c) for c in count],
+        "fallback_rate": [_rate(x, c) for x, c in zip(fallbacks, count)],
+        "escalation_rate": [_rate(x, c) for x, c in zip(escalations, count)],
+        "error_rate": [_rate(x, c) for x, c in zip(errors, count)],
+    }
+
+
+def compute_metrics(
+    window: str,
+    now: float,
+    facts: Sequence[Mapping[str, Any]],
+    attempts: Sequence[tuple[str, str]],
+    quality: Mapping[str, float],
+    tiers: Mapping[str, str],
+) -> Metrics:
+    """Every figure of ``Metrics`` from the window's traces, attempts and quality scores.
+
+    Rates are over requests (fallback, escalation, error: outcome error or cancelled; a budget refusal
+    is not an error). A model's error rate is over its attempts, so it counts failed-over calls too.
+    Cost per quality point is the spend of the *rated* requests divided by the sum of their scores
+    (a request's score is the mean of its signals), so unrated traffic does not inflate it.
+    """
+    seconds, buckets = WINDOWS[window]
+    since = now - seconds
+    spend_dev: Counter[str] = Counter()
+    spend_team: Counter[str] = Counter()
+    for f in facts:
+        spend_dev[f["developer"]] += f["cost_micros"]
+        if f["team"]:
+            spend_team[f["team"]] += f["cost_micros"]
+    by_model, error_rates = _model_metrics(facts, attempts, tiers)
+    by_tier: Counter[str] = Counter()
+    for f in facts:
+        if f["answered_model"]:
+            by_tier[tiers.get(f["answered_model"], "unknown")] += 1
+    rated = [f for f in facts if f["id"] in quality]
+    score_sum = sum(quality[f["id"]] for f in rated)
+    total = len(facts)
+    return Metrics(
+        window=window,  # type: ignore[arg-type]
+        since=since,
+        requests=total,
+        spend_usd=micros_to_usd(sum(f["cost_micros"] for f in facts)),
+        spend_by_developer={k: micros_to_usd(v) for k, v in sorted(spend_dev.items())},
+        spend_by_team={k: micros_to_usd(v) for k, v in sorted(spend_team.items())},
+        by_model=by_model,
+        by_tier=dict(sorted(by_tier.items())),
+        by_surface=dict(sorted(Counter(f["surface"] for f in facts).items())),
+        by_task_type=dict(sorted(Counter(f["task_type"] or "unknown" for f in facts).items())),
+        fallback_rate=_rate(sum(bool(f["fallback_used"]) for f in facts), total),
+        escalation_rate=_rate(sum(bool(f["escalated"]) for f in facts), total),
+        error_rate=_rate(sum(f["outcome"] in _FAILED for f in facts), total),
+        error_rate_by_model=dict(sorted(error_rates.items())),
+        cost_per_quality_point=(
+            micros_to_usd(sum(f["cost_micros"] for f in rated)) / score_sum if rated and score_sum > 0 else None
+        ),
+        series=_series(facts, since, seconds, buckets),
+    )
+
+
+async def get_metrics(request: Request) -> Response:
+    """Mine by default; everyone's for an admin asking with ``all=1``."""
+    services = services_of(request)
+    me = developer_of(request)
+    window = request.query_params.get("window", "24h")
+    if window not in WINDOWS:
+        raise InvalidRequestError(f"window must be one of {', '.join(WINDOWS)}, got {window!r}")
+    everyone = request.query_params.get("all") in ("1", "true")
+    if everyone and not me.is_admin:
+        raise PermissionDeniedError("only an admin may see everyone's metrics; drop all=1 to see your own")
+    developer_id = None if everyone else me.id
+    now = time.time()
+    since = now - WINDOWS[window][0]
+    store = services.store
+    facts = await store.trace_facts(since, developer_id=developer_id)
+    attempts = await store.attempt_facts(since, developer_id=developer_id)
+    quality = await store.trace_quality(since, developer_id=developer_id)
+    tiers = {name: m.tier for name, m in services.settings.models.items()}
+    return json_response(compute_metrics(window, now, facts, attempts, quality, tiers))
+
+
+routes = [Route("/api/metrics", get_metrics, methods=["GET"])]

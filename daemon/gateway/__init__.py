@@ -1,5 +1,27 @@
-"""The gateway: the only code that calls providers. Attempts, failover and cost live here."""
+"""The gateway: the only code that calls providers. Attempts, failover, limits and cost live here.
 
-from daemon.gateway.engine import ChatRequest, Completion, Gateway
+``Gateway.stream``/``Gateway.complete`` run one request along a route; ``worst_case_micros`` is the
+budget reservation for a request on a model; ``cost_micros`` prices a usage.
+"""
 
-__all__ = ["ChatRequest", "Completion", "Gateway"]
+from daemon.gateway.cost import cost_micros, prices_of, worst_case_micros
+from daemon.gateway.engine import Gateway, estimate_input_tokens
+from daemon.gateway.types import (
+    ChatRequest,
+    Completion,
+    Event,
+    FimPrompt,
+    Finish,
+    NativeBody,
+    StreamStart,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallDelta,
+    Usage,
+)
+
+__all__ = [
+    "ChatRequest", "Completion", "Event", "FimPrompt", "Finish", "Gateway", "NativeBody", "StreamStart",
+    "TextDelta", "ThinkingDelta", "ToolCallDelta", "Usage", "cost_micros", "estimate_input_tokens", "prices_of",
+    "worst_case_micros",
+]

@@ -1,119 +1,296 @@
-"""Run one chat request against a decision's model and its fallbacks, recording every attempt."""
+"""Run one request along a route: attempts, retries, failover, stream completion, limits and circuits.
+
+``Gateway.stream`` yields events to the caller as they arrive. Before the first event reaches the
+caller, failover is invisible; after it, a broken stream is completed from the next attempt with the
+text already delivered sent as an assistant prefill, so the caller sees one seamless answer (no text
+repeated, none missing) or, when that is impossible (a tool call was half sent, every fallback failed),
+an explicit ``StreamBrokenError``. ``Gateway.complete`` is the same run collected into a ``Completion``.
+"""
 
 from __future__ import annotations
 
-import os
+import asyncio
+import contextlib
+import logging
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
-from daemon.config import ModelSettings
-from daemon.errors import ProviderError, SwitchboardError
-from daemon.gateway import litellm_transport
-from daemon.store.records import AttemptRecord, usd_to_micros
+from daemon.config import GatewaySettings, ModelSettings
+from daemon.errors import (
+    ContentFilterError,
+    ContextLengthError,
+    InvalidRequestError,
+    NoRouteError,
+    ProviderError,
+    ProviderRateLimitError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
+    StreamBrokenError,
+    SwitchboardError,
+)
+from daemon.gateway.cost import cost_micros
+from daemon.gateway.direct import DIRECT_PROVIDERS, Deadlines, DirectTransport
+from daemon.gateway.resilience import CircuitBreakers, RateWindow, backoff_seconds
+from daemon.gateway.types import (
+    ChatRequest,
+    Completion,
+    Event,
+    Finish,
+    RawBody,
+    StreamStart,
+    TextDelta,
+    ToolCallDelta,
+)
+from daemon.store.records import AttemptRecord
 
-# Failures worth another deployment: the request itself is fine, the provider was not.
-_FAILOVER_CODES = {
-    "provider_error", "provider_timeout", "provider_rate_limited", "provider_unavailable",
-    "context_length_exceeded", "stream_broken",
-}
+log = logging.getLogger("switchboard.gateway")
+
+# Worth another try on the same deployment: the request is fine, the provider was not (this time).
+_RETRYABLE = (ProviderRateLimitError, ProviderUnavailableError, ProviderTimeoutError)
 
 
-@dataclass(frozen=True)
-class ChatRequest:
-    """A chat request in OpenAI message form, independent of the surface it came from."""
-
-    messages: tuple[dict[str, Any], ...]
-    max_tokens: int | None = None
-    traceparent: str | None = None
-
-
-@dataclass
-class Completion:
-    """What a request produced: the answer and every attempt it took."""
-
-    text: str = ""
-    model: str | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_micros: int = 0
-    ttft_ms: float | None = None
-    attempts: list[AttemptRecord] = field(default_factory=list)
-    error: SwitchboardError | None = None
+def estimate_input_tokens(request: ChatRequest) -> int:
+    """A cheap input-token estimate (about four characters a token) for limits and worst-case cost."""
+    chars = len(request.prefill)
+    for message in request.messages:
+        content = message.get("content")
+        if isinstance(content, str):
+            chars += len(content)
+        elif isinstance(content, list):
+            chars += sum(len(str(part.get("text", ""))) for part in content if isinstance(part, dict))
+    if request.fim is not None:
+        chars += len(request.fim.prefix) + len(request.fim.suffix)
+    return chars // 4 + 1
 
 
-def price_micros(model: ModelSettings, input_tokens: int, output_tokens: int) -> int:
-    """Cost of a call at the configured prices, in micro-dollars."""
-    usd = input_tokens * model.input_usd_per_mtok / 1e6 + output_tokens * model.output_usd_per_mtok / 1e6
-    return usd_to_micros(usd)
+def _retryable(exc: SwitchboardError) -> bool:
+    if isinstance(exc, _RETRYABLE):
+        return True
+    return type(exc) is ProviderError and bool(exc.details.get("malformed"))
+
+
+def _provider_fault(exc: SwitchboardError) -> bool:
+    """Failures that say something about the deployment's health (not the request, not the rate)."""
+    return isinstance(exc, ProviderUnavailableError | ProviderTimeoutError) or (
+        type(exc) is ProviderError and exc.details.get("http_status") not in (401, 403, 404)
+    )
 
 
 class Gateway:
-    """Calls providers through LiteLLM, failing over along the decision's fallbacks."""
+    """Calls providers: the direct aiohttp path for OpenAI/Anthropic formats, LiteLLM for the rest."""
 
-    def __init__(self, models: Mapping[str, ModelSettings]) -> None:
+    def __init__(self, models: Mapping[str, ModelSettings], settings: GatewaySettings | None = None,
+                 publish: Callable[[str, dict], None] | None = None) -> None:
         self.models = models
+        self.settings = settings or GatewaySettings()
+        self.circuits = CircuitBreakers(self.settings, publish)
+        self._windows: dict[str, RateWindow] = {}
+        self._direct = DirectTransport()
+        self._litellm: Any = None
 
     def update_models(self, models: Mapping[str, ModelSettings]) -> None:
         """Take a reloaded config's models (in-flight calls keep the ones they started with)."""
         self.models = models
 
-    async def complete(self, request: ChatRequest, route: Sequence[str]) -> Completion:
-        """Try each model of ``route`` in order until one answers; raise the last error if none does."""
-        result = Completion()
-        for name in route:
-            model = self.models[name]
-            started = time.time()
-            t0 = time.perf_counter()
-            try:
-                response = await self._call(model, name, request)
-            except SwitchboardError as exc:
-                result.attempts.append(
-                    AttemptRecord(
-                        seq=len(result.attempts), model=name, status="error", started_at=started,
-                        latency_ms=(time.perf_counter() - t0) * 1000, error_code=exc.code, error_message=exc.message,
-                    )
-                )
-                result.error = exc
-                if exc.code not in _FAILOVER_CODES:
-                    break
-                continue
-            latency_ms = (time.perf_counter() - t0) * 1000
-            usage = getattr(response, "usage", None)
-            result.input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-            result.output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
-            result.cost_micros = price_micros(model, result.input_tokens, result.output_tokens)
-            result.text = response.choices[0].message.content or ""
-            result.model = name
-            result.ttft_ms = latency_ms
-            result.error = None
-            result.attempts.append(
-                AttemptRecord(
-                    seq=len(result.attempts), model=name, status="ok", started_at=started, latency_ms=latency_ms,
-                    ttft_ms=latency_ms, input_tokens=result.input_tokens, output_tokens=result.output_tokens,
-                    cost_micros=result.cost_micros,
-                )
-            )
-            return result
-        if result.error is None:
-            result.error = ProviderError("no model was tried")
+    def update_settings(self, settings: GatewaySettings) -> None:
+        """Take reloaded timeouts, retry and circuit settings."""
+        self.settings = settings
+        self.circuits.settings = settings
+
+    async def aclose(self) -> None:
+        """Close pooled provider connections."""
+        await self._direct.aclose()
+
+    def _transport(self, model: ModelSettings) -> Any:
+        if model.provider in DIRECT_PROVIDERS:
+            return self._direct
+        if self._litellm is None:
+            from daemon.gateway.litellm_transport import LiteLLMTransport
+
+            self._litellm = LiteLLMTransport()
+        return self._litellm
+
+    async def complete(self, request: ChatRequest, route: Sequence[str], result: Completion | None = None, *,
+                       stream: bool = False, extra_headers: dict[str, str] | None = None) -> Completion:
+        """Run ``request`` along ``route`` to the end and return the whole answer.
+
+        Errors are raised (``result.attempts`` still lists every attempt). ``stream=True`` asks the
+        provider for a stream (for stall detection and logprobs per chunk) but still returns the whole.
+        """
+        result = result or Completion()
+        text: list[str] = []
+        calls: dict[int, dict[str, Any]] = {}
+        logprobs: list[dict[str, Any]] = []
+        async with contextlib.aclosing(self.stream(request, route, result, stream=stream,
+                                                   extra_headers=extra_headers)) as events:
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    text.append(event.text)
+                    if event.logprobs:
+                        logprobs.extend(event.logprobs)
+                elif isinstance(event, ToolCallDelta):
+                    call = calls.setdefault(event.index, {"id": "", "type": "function",
+                                                          "function": {"name": "", "arguments": ""}})
+                    call["id"] = event.id or call["id"]
+                    call["function"]["name"] = event.name or call["function"]["name"]
+                    call["function"]["arguments"] += event.arguments
+        result.text = "".join(text)
+        result.tool_calls = [calls[i] for i in sorted(calls)]
+        result.logprobs = logprobs or None
         return result
 
-    async def _call(self, model: ModelSettings, name: str, request: ChatRequest) -> Any:
-        kwargs: dict[str, Any] = {
-            "model": model.litellm_model,
-            "messages": list(request.messages),
-            "timeout": 120.0,
-        }
-        if model.api_base:
-            kwargs["api_base"] = model.api_base
-        if model.api_key_env:
-            kwargs["api_key"] = os.environ.get(model.api_key_env, "")
-        if request.max_tokens:
-            kwargs["max_tokens"] = request.max_tokens
-        if request.traceparent:
-            kwargs["extra_headers"] = {"traceparent": request.traceparent}
-        await litellm_transport.litellm_module()
-        with litellm_transport.map_litellm_errors(name):
-            return await litellm_transport.acompletion(**kwargs)
+    async def stream(self, request: ChatRequest, route: Sequence[str], result: Completion, *, stream: bool = True,
+                     extra_headers: dict[str, str] | None = None) -> AsyncIterator[Event]:
+        """Yield the answer's events, trying ``route`` in order; ``result`` collects attempts, usage and cost.
+
+        The last event is ``Finish``. Raises the deciding ``SwitchboardError`` when no attempt answers.
+        """
+        loop = asyncio.get_running_loop()
+        settings = self.settings
+        began = time.perf_counter()
+        end = loop.time() + settings.total_timeout
+        deadlines = Deadlines(settings.connect_timeout, settings.first_token_timeout, settings.stall_timeout, end)
+        delivered: list[str] = []
+        state = {"started": False, "tool": False}
+        last: SwitchboardError | None = None
+        too_long_for = 0
+        tokens = estimate_input_tokens(request)
+        for position, name in enumerate(route):
+            model = self.models.get(name)
+            if model is None or (too_long_for and model.context_window <= too_long_for):
+                continue
+            retry = 0
+            while True:
+                if loop.time() >= end:
+                    raise self._give_up(ProviderTimeoutError(
+                        f"the request's total budget of {settings.total_timeout:g}s was spent "
+                        f"(last failure: {last.message if last else 'none'})"), delivered, result)
+                if not self.circuits.allow(name):
+                    last = ProviderUnavailableError(f"{name} is failing (circuit open); not calling it until it recovers",
+                                                    details={"model": name})
+                    self._record(result, name, "skipped", time.time(), 0.0, error=last)
+                    break
+                window = self._windows.setdefault(name, RateWindow())
+                wait = window.wait_for(model.rpm, model.tpm, tokens)
+                if wait > 0:
+                    if position < len(route) - 1 or loop.time() + wait >= end:
+                        self.circuits.released(name)
+                        last = ProviderRateLimitError(
+                            f"{name} is at its configured rpm/tpm limit for another {wait:.1f}s",
+                            details={"model": name, "retry_after": wait})
+                        self._record(result, name, "skipped", time.time(), 0.0, error=last)
+                        break
+                    await asyncio.sleep(wait)  # the only deployment left: queue for it
+                window.take(tokens)
+                attempt = request.continued("".join(delivered)) if delivered else request
+                try:
+                    async with contextlib.aclosing(self._attempt(
+                        name, model, attempt, deadlines, result, state, began, stream=stream,
+                        extra_headers=extra_headers,
+                    )) as events:
+                        async for event in events:
+                            if isinstance(event, TextDelta):
+                                delivered.append(event.text)
+                            yield event
+                    return
+                except SwitchboardError as exc:
+                    if _provider_fault(exc):
+                        self.circuits.failed(name)
+                    else:
+                        self.circuits.released(name)
+                    last = exc
+                    if isinstance(exc, InvalidRequestError | ContentFilterError):
+                        raise self._give_up(exc, delivered, result) from None
+                    if state["tool"]:
+                        raise self._give_up(StreamBrokenError(
+                            f"{name} broke off in the middle of a tool call ({exc.message}); the call is "
+                            "incomplete, retry the request"), delivered, result) from None
+                    if isinstance(exc, ContextLengthError):
+                        too_long_for = model.context_window
+                        break
+                    if not _retryable(exc) or retry >= settings.max_retries:
+                        break
+                    retry_after = exc.details.get("retry_after")
+                    if retry_after is not None and retry_after > settings.backoff_max and position < len(route) - 1:
+                        break  # the provider wants a long pause: fail over rather than wait
+                    delay = backoff_seconds(settings, retry, retry_after)
+                    if loop.time() + delay >= end:
+                        break
+                    retry += 1
+                    await asyncio.sleep(delay)
+        if last is None:
+            last = NoRouteError("no configured model on this route could take the request; check `switchboard status`")
+        raise self._give_up(last, delivered, result)
+
+    async def _attempt(self, name: str, model: ModelSettings, request: ChatRequest, deadlines: Deadlines,
+                       result: Completion, state: dict[str, bool], began: float, *, stream: bool,
+                       extra_headers: dict[str, str] | None) -> AsyncIterator[Event]:
+        """One call to one deployment; records it in ``result.attempts`` however it ends."""
+        started = time.time()
+        t0 = time.perf_counter()
+        ttft: float | None = None
+        transport = self._transport(model)
+        status, error = "cancelled", None
+        try:
+            async with contextlib.aclosing(transport.events(name, model, request, deadlines, stream=stream,
+                                                            extra_headers=extra_headers)) as events:
+                async for event in events:
+                    if isinstance(event, StreamStart):
+                        if state["started"]:
+                            continue  # a continuation is the same answer to the caller
+                        state["started"] = True
+                        result.response_id = event.response_id
+                        yield event
+                    elif isinstance(event, Finish):
+                        status = "ok"
+                        self.circuits.succeeded(name)
+                        result.model = name
+                        result.finish_reason = event.reason
+                        result.usage = event.usage
+                        result.cost_micros = cost_micros(model, event.usage)
+                        self._record(result, name, "ok", started, (time.perf_counter() - t0) * 1000, ttft=ttft,
+                                     input_tokens=event.usage.input_tokens, output_tokens=event.usage.output_tokens,
+                                     cost=result.cost_micros)
+                        yield event
+                    elif isinstance(event, RawBody):
+                        result.raw, result.raw_wire = event.body, event.wire
+                    else:
+                        if ttft is None:
+                            ttft = (time.perf_counter() - t0) * 1000
+                            if result.ttft_ms is None:
+                                result.ttft_ms = (time.perf_counter() - began) * 1000
+                        if isinstance(event, ToolCallDelta):
+                            state["tool"] = True
+                        yield event
+        except SwitchboardError as exc:
+            status, error = "error", exc
+            raise
+        finally:
+            if status != "ok":
+                if status == "cancelled":
+                    self.circuits.released(name)
+                self._record(result, name, status, started, (time.perf_counter() - t0) * 1000, ttft=ttft, error=error)
+
+    @staticmethod
+    def _record(result: Completion, name: str, status: str, started: float, latency_ms: float, *,
+                ttft: float | None = None, error: SwitchboardError | None = None, input_tokens: int = 0,
+                output_tokens: int = 0, cost: int = 0) -> None:
+        result.attempts.append(AttemptRecord(
+            seq=len(result.attempts), model=name, status=status, started_at=started, latency_ms=latency_ms,
+            ttft_ms=ttft, error_code=error.code if error else None, error_message=error.message if error else None,
+            http_status=error.details.get("http_status") if error else None,
+            input_tokens=input_tokens, output_tokens=output_tokens, cost_micros=cost,
+        ))
+
+    @staticmethod
+    def _give_up(exc: SwitchboardError, delivered: list[str], result: Completion) -> SwitchboardError:
+        """The error a caller gets; a stream that already sent text says so rather than look complete."""
+        result.error = exc
+        if delivered and not isinstance(exc, StreamBrokenError):
+            broken = StreamBrokenError(
+                f"the answer broke off after {sum(map(len, delivered))} characters and no fallback could "
+                f"complete it ({exc.message}); retry the request", details=dict(exc.details))
+            result.error = broken
+            return broken
+        return exc

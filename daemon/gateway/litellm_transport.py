@@ -10,10 +10,11 @@ import asyncio
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
 from typing import Any
 
+from daemon.config import ModelSettings
 from daemon.errors import (
     AuthenticationError,
     ContentFilterError,
@@ -25,6 +26,9 @@ from daemon.errors import (
     ProviderTimeoutError,
     ProviderUnavailableError,
 )
+from daemon.gateway import openai_wire
+from daemon.gateway.direct import Deadlines
+from daemon.gateway.types import ChatRequest, Event
 
 _lock = threading.Lock()
 _module: ModuleType | None = None
@@ -93,3 +97,70 @@ async def acompletion(**kwargs: Any) -> Any:
     """``litellm.acompletion`` with LiteLLM's own retries off (the gateway owns retrying)."""
     litellm = await litellm_module()
     return await litellm.acompletion(num_retries=0, **kwargs)
+
+
+class LiteLLMTransport:
+    """Providers the direct path does not speak (Gemini, Ollama, Bedrock...), through ``acompletion``."""
+
+    async def events(
+        self, name: str, model: ModelSettings, request: ChatRequest, deadlines: Deadlines, *, stream: bool,
+        extra_headers: dict[str, str] | None = None,
+    ) -> AsyncIterator[Event]:
+        """One attempt through LiteLLM, as gateway events (same contract as the direct transport)."""
+        messages = list(request.messages)
+        if request.fim is not None and not messages:
+            messages = [{"role": "user", "content": request.fim.prefix}]
+        if request.prefill:
+            messages.append({"role": "assistant", "content": request.prefill})
+        kwargs: dict[str, Any] = {**request.params, "model": model.litellm_model, "messages": messages,
+                                  "stream": stream, "timeout": deadlines.first_token}
+        if model.api_base:
+            kwargs["api_base"] = model.api_base
+        if model.api_key_env:
+            kwargs["api_key"] = os.environ.get(model.api_key_env, "")
+        if request.max_tokens:
+            kwargs["max_tokens"] = request.max_tokens
+        if request.tools:
+            kwargs["tools"] = list(request.tools)
+            if request.tool_choice is not None:
+                kwargs["tool_choice"] = request.tool_choice
+        if request.response_format:
+            kwargs["response_format"] = request.response_format
+        if request.logprobs:
+            kwargs["logprobs"] = True
+        headers = dict(extra_headers or {})
+        if request.traceparent:
+            headers["traceparent"] = request.traceparent
+        if headers:
+            kwargs["extra_headers"] = headers
+        if stream:
+            kwargs["stream_options"] = {"include_usage": True}
+        loop = asyncio.get_running_loop()
+        await litellm_module()
+        with map_litellm_errors(name):
+            try:
+                async with asyncio.timeout_at(min(loop.time() + deadlines.first_token, deadlines.end)):
+                    response = await acompletion(**kwargs)
+            except TimeoutError:
+                raise ProviderTimeoutError(f"{name} did not answer within the first-token timeout") from None
+            if not stream:
+                body = response.model_dump()
+                for event in openai_wire.events_of_body(body):
+                    yield event
+                return
+            parser = openai_wire.ChatStreamParser()
+            iterator = response.__aiter__()
+            while True:
+                try:
+                    async with asyncio.timeout_at(min(loop.time() + deadlines.stall, deadlines.end)):
+                        chunk = await iterator.__anext__()
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    raise ProviderTimeoutError(f"{name} stalled mid-stream") from None
+                for event in parser.feed(chunk.model_dump()):
+                    yield event
+        end = parser.end()
+        if end is None:
+            raise ProviderUnavailableError(f"{name}'s stream ended before the answer was finished")
+        yield end

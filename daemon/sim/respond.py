@@ -62,9 +62,12 @@ class Codec(Protocol):
     def stream(self, turn: Turn, reply: Reply, rid: str, profile: ModelProfile) -> StreamPlan: ...
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # one encoder: json.dumps(separators=...) builds one per call
+
+
 def dumps(obj: Any) -> bytes:
     """Compact JSON bytes."""
-    return json.dumps(obj, separators=(",", ":")).encode()
+    return _ENCODER.encode(obj).encode()
 
 
 def fault_error(fault: Fault, turn: Turn, profile: ModelProfile) -> SimError:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-from router_fixtures import NO_EXPLORE, cand, trio
-
 from daemon.router.batch import route_batch
 from daemon.router.matrix import RoutingMatrix
 from daemon.router.types import Tier
+from tests.daemon.router.router_fixtures import NO_EXPLORE, cand, trio
 
 
 def test_batch_yields_one_decision_per_line_with_every_candidates_quality_and_cost() -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from router_fixtures import NO_EXPLORE, cand, chat, cls, trio
 
 from daemon.errors import BudgetExceededError, NoRouteError
 from daemon.router.engine import decide
 from daemon.router.matrix import RoutingMatrix
 from daemon.router.types import BudgetState, Tier
+from tests.daemon.router.router_fixtures import NO_EXPLORE, cand, chat, cls, trio
 
 
 def _budget(used: float, **kw: object) -> BudgetState:

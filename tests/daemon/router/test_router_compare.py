@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from daemon.router.compare import agreement, code_equal, final_number, normalize_text, numbers_equal, prose_similar, same_answer
+from daemon.router.compare import (
+    agreement,
+    code_equal,
+    final_number,
+    normalize_text,
+    numbers_equal,
+    prose_similar,
+    same_answer,
+)
 
 
 def test_normalized_text_ignores_case_punctuation_articles_and_accents() -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from router_fixtures import cand, chat, cls, matrix_with
-
 from daemon.router.engine import decide
 from daemon.router.settings import RoutingSettings
 from daemon.router.types import BudgetState, Tier
+from tests.daemon.router.router_fixtures import cand, chat, cls, matrix_with
 
 SETTINGS = RoutingSettings(exploration_rate=0.05, exploration_max_cost_ratio=2.0)
 POOL = [

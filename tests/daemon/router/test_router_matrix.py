@@ -5,7 +5,6 @@ from __future__ import annotations
 import tomllib
 
 import pytest
-from router_fixtures import NO_EXPLORE, chat, cls, trio
 
 from daemon.router.engine import decide
 from daemon.router.matrix import (
@@ -20,6 +19,7 @@ from daemon.router.matrix import (
     dumps_toml,
 )
 from daemon.router.types import TaskType
+from tests.daemon.router.router_fixtures import NO_EXPLORE, chat, cls, trio
 
 DAY = 86_400.0
 
@@ -29,7 +29,7 @@ def _signal(model: str, score: float, at: float = 0.0, **kw: object) -> QualityS
 
 
 def test_bands_cover_zero_to_one_without_gaps() -> None:
-    assert [band_of(x) for x in (0.0, 0.19, 0.2, 0.5, 0.99, 1.0)] == [0, 0, 1, 2, 4, 4]
+    assert [band_of(x) for x in (0.0, 0.09, 0.1, 0.55, 0.99, 1.0)] == [0, 0, 1, 5, N_BANDS - 1, N_BANDS - 1]
     assert len(bands()) == N_BANDS and bands()[0][1] == 0.0 and bands()[-1][2] == 1.0
 
 
@@ -123,6 +123,6 @@ def test_rows_dict_and_toml_roundtrip() -> None:
 
 def test_import_refuses_bad_rows() -> None:
     with pytest.raises(ValueError):
-        RoutingMatrix.from_rows([{"task_type": "chat", "band": 9, "model": "m", "quality": 0.5}])
+        RoutingMatrix.from_rows([{"task_type": "chat", "band": N_BANDS, "model": "m", "quality": 0.5}])
     with pytest.raises(ValueError):
         RoutingMatrix.from_rows([{"task_type": "poetry", "band": 1, "model": "m", "quality": 0.5}])

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from router_fixtures import NO_EXPLORE, cand, chat, cls, matrix_with, trio
 
 from daemon.errors import InvalidRequestError, NoRouteError
 from daemon.router.engine import decide
 from daemon.router.matrix import RoutingMatrix
 from daemon.router.settings import PolicySettings, RoutingSettings
 from daemon.router.types import Candidate, TaskType, Tier
+from tests.daemon.router.router_fixtures import NO_EXPLORE, cand, chat, cls, matrix_with, trio
 
 
 def _settings(**policies: PolicySettings) -> RoutingSettings:

@@ -1,7 +1,13 @@
 """Deterministic answers, the tokenizer and continuation: pure functions, no server."""
 
 from daemon.sim.answers import (
-    END_MARKER, FIM_END_MARKER, answer_text, continuation, count_tokens, fim_answer, split_tokens,
+    END_MARKER,
+    FIM_END_MARKER,
+    answer_text,
+    continuation,
+    count_tokens,
+    fim_answer,
+    split_tokens,
 )
 
 

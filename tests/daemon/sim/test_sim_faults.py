@@ -7,7 +7,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from daemon.sim import Fault, answer_text, split_tokens
+from daemon.sim import Fault, SimServer, answer_text, split_tokens
 from daemon.sim.sse import parse_sse
 
 ANSWER = answer_text("What is a router?")
@@ -266,3 +266,26 @@ def test_fault_parameters_are_validated():
 def test_script_refuses_unknown_models(sim):
     with pytest.raises(KeyError, match="sim-typo"):
         sim.script("sim-typo", Fault(kind="reset"))
+
+
+async def test_stopping_the_sim_releases_held_requests(client, chat_body):
+    sim = SimServer()
+    await sim.start()
+    sim.script("sim-nano", Fault(kind="hang", times=None))
+    call = asyncio.create_task(client.post(f"{sim.openai_base}/chat/completions", json=chat_body()))
+    record = await sim.wait_for_request(lambda r: r.fault == "hang")
+    async with asyncio.timeout(3):
+        await sim.stop()
+    with pytest.raises(httpx.TransportError):
+        await call
+    assert not record.open and not record.client_disconnected and not record.completed
+
+
+async def test_stream_faults_past_the_last_chunk_still_apply(sim, client, chat_body):
+    sim.script("sim-nano", Fault(kind="cut", after_chunks=1000), Fault(kind="malformed_chunk", after_chunks=1000))
+    url = f"{sim.openai_base}/chat/completions"
+    with pytest.raises(httpx.RemoteProtocolError):
+        await _stream_text(client, url, chat_body(stream=True))
+    events = parse_sse(await _stream_text(client, url, chat_body(stream=True)))
+    assert sum(1 for e in events if e.data.startswith("{") and not e.data.endswith("}")) == 1
+    assert events[-1].data == "[DONE]"

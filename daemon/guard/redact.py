@@ -1,0 +1,98 @@
+"""Redaction: secrets and PII replaced by ``[REDACTED:<kind>]`` before a request leaves the machine.
+
+Works on text and on whole JSON bodies (every string value, wherever it is), so a same-format
+request forwarded as-is is scrubbed as thoroughly as a translated one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from daemon.guard.patterns import CARD, EMAIL, ENV_ASSIGNMENT, PHONE, SECRET_PATTERNS
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if index % 2:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def _marker(kind: str) -> str:
+    return f"[REDACTED:{kind}]"
+
+
+# A cheap pre-check: text without any of these cannot hold a secret or PII the patterns match.
+_MAYBE = re.compile(r"[@\d]|sk-|sk_|rk_|pk_|AKIA|ASIA|gh[pousr]_|github_pat|glpat|xox|AIza|hf_|eyJ|BEGIN|=|:")
+
+
+class Redactor:
+    """Replaces secrets and/or PII in text, counting what it replaced per kind."""
+
+    def __init__(self, *, secrets: bool = True, pii: bool = True) -> None:
+        self.secrets = secrets
+        self.pii = pii
+        self.counts: Counter[str] = Counter()
+
+    def text(self, text: str) -> str:
+        """``text`` with every secret and PII value replaced."""
+        if not text or not _MAYBE.search(text):
+            return text
+        if self.secrets:
+            for kind, pattern in SECRET_PATTERNS:
+                text = pattern.sub(lambda m, k=kind: self._hit(k, m), text)
+            text = ENV_ASSIGNMENT.sub(self._env, text)
+        if self.pii:
+            text = EMAIL.sub(lambda m: self._hit("email", m), text)
+            text = CARD.sub(self._card, text)
+            text = PHONE.sub(self._phone, text)
+        return text
+
+    def json(self, value: Any) -> Any:
+        """A copy of a JSON value with every string redacted (keys are left alone)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self.json(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.json(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.json(v) for k, v in value.items()}
+        return value
+
+    def _hit(self, kind: str, match: re.Match[str]) -> str:
+        if "[REDACTED:" in match.group(0):
+            return match.group(0)
+        self.counts[kind] += 1
+        if match.re.groups:  # look-behind-free patterns with a kept prefix group
+            return match.group(1) + _marker(kind)
+        return _marker(kind)
+
+    def _env(self, match: re.Match[str]) -> str:
+        if match.group(2).startswith("[REDACTED"):
+            return match.group(0)
+        self.counts["env_assignment"] += 1
+        return match.group(1) + _marker("env_assignment")
+
+    def _card(self, match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group(0))
+        if 13 <= len(digits) <= 19 and _luhn(digits):
+            self.counts["card_number"] += 1
+            return _marker("card_number")
+        return match.group(0)
+
+    def _phone(self, match: re.Match[str]) -> str:
+        raw = match.group(0)
+        digits = sum(c.isdigit() for c in raw)
+        # Phone numbers have 9-15 digits and some separator or a leading +; bare long numbers are ids.
+        if 9 <= digits <= 15 and (raw.startswith("+") or any(c in raw for c in " .-()")):
+            self.counts["phone"] += 1
+            return _marker("phone")
+        return raw

@@ -1,0 +1,46 @@
+"""Noticing new routing-matrix versions written by any daemon sharing the store.
+
+``watch_matrix_version(store, on_change)`` runs until cancelled (start it in the lifespan's task
+group) and awaits ``on_change(version)`` each time the store's matrix version moves.
+
+The bound, documented for the team: with PostgreSQL, another daemon's ``save_matrix_cells`` is
+NOTIFYed on commit, so ``on_change`` runs within milliseconds plus the time ``on_change`` itself
+takes; if a notification is lost (the listening connection dropped), polling every
+``poll_seconds`` still catches it. With SQLite (one daemon, no other writers) polling is the only
+path. Either way: a new version is seen at most ``poll_seconds`` (default 2 s) after it commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+from daemon.store.interface import MatrixChangeSource, Store
+
+DEFAULT_POLL_SECONDS = 2.0
+
+
+async def watch_matrix_version(
+    store: Store, on_change: Callable[[int], Awaitable[None]], *, poll_seconds: float = DEFAULT_POLL_SECONDS
+) -> None:
+    """Await ``on_change(version)`` whenever the matrix version differs from the last one seen."""
+    seen = await store.matrix_version()
+    wake = asyncio.Event()
+    unsubscribe = (
+        store.subscribe_matrix_changes(lambda _version: wake.set())
+        if isinstance(store, MatrixChangeSource) else None
+    )
+    try:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(poll_seconds):
+                    await wake.wait()
+            wake.clear()
+            version = await store.matrix_version()
+            if version != seen:
+                seen = version
+                await on_change(version)
+    finally:
+        if unsubscribe is not None:
+            unsubscribe()

@@ -1,0 +1,62 @@
+"""Failures as tool errors an agent can act on: what happened, and what to do next.
+
+Every daemon error arrives as a typed ``SwitchboardError`` (``daemon.errors``); this module turns it
+into an ``is_error`` tool result instead of a protocol error, so the agent reads it and adapts
+rather than treating the server as broken.
+"""
+
+from __future__ import annotations
+
+from mcp.types import CallToolResult, TextContent
+
+from daemon.errors import (
+    AuthenticationError,
+    BudgetExceededError,
+    ContextLengthError,
+    DaemonUnavailableError,
+    InvalidRequestError,
+    NoRouteError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProviderError,
+    ProviderRateLimitError,
+    SwitchboardError,
+)
+
+_NEXT_STEPS: list[tuple[type[SwitchboardError], str]] = [
+    (BudgetExceededError, "Do not retry: the budget refuses paid calls until it resets. Do the work yourself, "
+                          "call budget_status to see when it resets, or ask the user to raise the limit."),
+    (DaemonUnavailableError, "The Switchboard daemon is not reachable. Ask the user to run `switchboard status` "
+                             "(or `switchboard daemon`), then call the tool again."),
+    (NotFoundError, "Check the id: recent_traces lists the traces you can see. If the id is right, the daemon "
+                    "may be older than this MCP server and lack the endpoint."),
+    (InvalidRequestError, "Fix the argument named above and call the tool again."),
+    (NoRouteError, "No configured model can take this request now: shorten the prompt or the files, or name a "
+                   "model listed by routing_matrix."),
+    (ContextLengthError, "The prompt and files do not fit: send excerpts instead of whole files."),
+    (ProviderRateLimitError, "The provider is rate limiting: wait a little, or name another model."),
+    (ProviderError, "The provider failed and no fallback answered: retry later or name another model."),
+    (AuthenticationError, "The developer key is missing or wrong: configure the MCP client with a valid key "
+                          "(`switchboard dev add NAME` creates one)."),
+    (PermissionDeniedError, "This needs another developer's rights; ask the daemon's owner."),
+]
+
+
+def next_step(exc: SwitchboardError) -> str:
+    """What an agent should do after this error."""
+    for cls, advice in _NEXT_STEPS:
+        if isinstance(exc, cls):
+            return advice
+    return "Switchboard failed unexpectedly; the daemon log has the details. Continue without it."
+
+
+def tool_error(exc: SwitchboardError) -> CallToolResult:
+    """An ``is_error`` result saying what happened (with the stable code) and what to do next."""
+    text = f"{exc.code}: {exc.message}\nNext: {next_step(exc)}"
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+
+def refusal(message: str, advice: str) -> CallToolResult:
+    """An ``is_error`` result for a problem found before calling the daemon."""
+    return CallToolResult(content=[TextContent(type="text", text=f"invalid_request: {message}\nNext: {advice}")],
+                          is_error=True)

@@ -1,0 +1,77 @@
+"""Config: shipped defaults, user overrides, and refusals that name the key path and the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from daemon.config import DEFAULT_CONFIG_PATH, load_settings, read_toml
+from daemon.config_watch import LiveConfig
+from daemon.errors import ConfigError
+
+
+def test_shipped_defaults_load_and_document_every_top_level_table() -> None:
+    settings = load_settings(None) if not Path("~/.config/switchboard/config.toml").expanduser().exists() else None
+    raw = read_toml(DEFAULT_CONFIG_PATH)
+    assert settings is None or settings.daemon.http == "127.0.0.1:7411"
+    text = DEFAULT_CONFIG_PATH.read_text()
+    for table in raw:
+        assert f"[{table}" in text
+    # Every scalar key of the shipped tables has a comment line right above it or a model-level doc block.
+    for table in ("daemon", "store", "gateway", "guard", "budgets", "traces"):
+        for key in raw[table]:
+            before = text.split(f"\n{key} =", 1)[0].rstrip().splitlines()[-1]
+            assert before.startswith("#"), f"[{table}] {key} has no comment"
+
+
+def test_user_file_overrides_defaults_key_by_key(tmp_path: Path) -> None:
+    user = tmp_path / "c.toml"
+    user.write_text('[gateway]\nmax_retries = 5\n[models.gpt-4o-mini]\ntier = "medium"\n')
+    settings = load_settings(user)
+    assert settings.gateway.max_retries == 5
+    assert settings.gateway.connect_timeout == 5.0  # untouched default
+    assert settings.models["gpt-4o-mini"].tier == "medium"
+    assert settings.models["gpt-4o-mini"].litellm_model == "openai/gpt-4o-mini"  # merged, not replaced
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('[gateway]\nmax_retries = "lots"\n', "gateway.max_retries"),
+        ('[gateway]\nretries = 2\n', "gateway.retries: unknown key"),
+        ('[models.x]\ntier = "small"\n', "models.x.litellm_model: Field required"),
+        ('[models.x]\nlitellm_model = "openai/x"\nfallbacks = ["nope"]\n', "unknown fallback 'nope'"),
+        ("[daemon\nhttp = 1\n", "not valid TOML"),
+    ],
+)
+def test_invalid_config_is_refused_with_key_path_and_reason(tmp_path: Path, body: str, expected: str) -> None:
+    user = tmp_path / "bad.toml"
+    user.write_text(body)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(user)
+    assert expected in caught.value.message
+    assert str(user) in caught.value.message
+
+
+def test_missing_config_file_says_how_to_fix_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "absent.toml")
+
+
+def test_live_config_keeps_the_last_good_settings_on_a_bad_reload(tmp_path: Path) -> None:
+    user = tmp_path / "c.toml"
+    user.write_text("[gateway]\nmax_retries = 4\n")
+    live = LiveConfig(load_settings(user), user)
+    seen = []
+    live.on_change(seen.append)
+    user.write_text("[gateway]\nmax_retries = -1\n")
+    assert live.reload() is False
+    assert live.settings.gateway.max_retries == 4
+    assert live.error and "gateway.max_retries" in live.error
+    user.write_text("[gateway]\nmax_retries = 1\n")
+    assert live.reload() is True
+    assert live.settings.gateway.max_retries == 1 and live.error is None
+    assert [s.gateway.max_retries for s in seen] == [1]
+
+

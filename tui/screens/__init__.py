@@ -1,0 +1,1 @@
+"""The dashboard's screens: overview, trace view, review queue, matrix."""

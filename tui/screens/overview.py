@@ -1,0 +1,100 @@
+"""The overview: spend against budget, where requests went, how often things went wrong, the tail."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Sparkline, Static
+
+from daemon.api.wire import BudgetInfo, Metrics, TraceSummary
+from tui.format import usd
+from tui.widgets.budget_bars import BudgetBars
+from tui.widgets.connection import ConnectionLine
+from tui.widgets.distribution import Distribution
+from tui.widgets.latency import LatencyTable
+from tui.widgets.rates import RatePlot
+from tui.widgets.tail import TraceTail
+
+
+class OverviewScreen(Screen[None]):
+    """Everything at a glance. It does no I/O: the app feeds it what the daemon says."""
+
+    BINDINGS = [
+        Binding("1", "app.set_window('1h')", "1h"),
+        Binding("2", "app.set_window('24h')", "24h"),
+        Binding("3", "app.set_window('7d')", "7d"),
+        Binding("4", "app.set_window('30d')", "30d"),
+        Binding("p", "app.toggle_pause", "Pause/resume"),
+        Binding("f", "app.edit_filter", "Filter"),
+        Binding("a", "app.toggle_everyone", "Mine/all", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield ConnectionLine(id="connection")
+        with Vertical(id="spend", classes="panel") as spend:
+            spend.border_title = "Spend vs budget"
+            yield BudgetBars(id="budgets")
+            with Horizontal(id="spend-trend"):
+                yield Static(id="spend-total")
+                yield Sparkline([], id="spend-sparkline", summary_function=max)
+        with Horizontal(id="middle"):
+            with Vertical(classes="panel", id="routing-panel") as routing:
+                routing.border_title = "Routing"
+                yield Distribution(id="distribution")
+            with Vertical(classes="panel", id="rates-panel") as rates:
+                rates.border_title = "Fallback · escalation · error"
+                yield RatePlot(id="rates")
+            with Vertical(classes="panel", id="latency-panel") as latency:
+                latency.border_title = "Latency per model"
+                yield LatencyTable(id="latency")
+        with Vertical(classes="panel", id="tail-panel") as tail:
+            tail.border_title = "Live traces (enter: open)"
+            yield TraceTail(id="tail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(TraceTail).focus()
+
+    @property
+    def connection(self) -> ConnectionLine:
+        """The status line."""
+        return self.query_one(ConnectionLine)
+
+    @property
+    def tail(self) -> TraceTail:
+        """The live tail."""
+        return self.query_one(TraceTail)
+
+    def show_metrics(self, metrics: Metrics) -> None:
+        """Show a fresh ``/api/metrics`` answer."""
+        self.query_one(Distribution).show(metrics)
+        self.query_one(RatePlot).show(metrics)
+        self.query_one(LatencyTable).show(metrics)
+        total = Text(f"{usd(metrics.spend_usd)}", "bold")
+        total.append(f" in {metrics.window} · {metrics.requests} req ", "dim")
+        self.query_one("#spend-total", Static).update(total)
+        self.query_one(Sparkline).data = metrics.series.get("spend", [])
+        self.query_one("#routing-panel").border_subtitle = f"{metrics.requests} requests"
+
+    def show_metrics_error(self, message: str) -> None:
+        """Say why the figures could not be read (the last figures stay on screen)."""
+        self.query_one("#spend-total", Static).update(Text(message, "red"))
+
+    def show_budgets(self, budgets: list[BudgetInfo], now: float) -> None:
+        """Show a fresh ``/api/budget`` answer as of ``now``."""
+        self.query_one(BudgetBars).show(budgets, now)
+
+    def show_budgets_error(self, message: str) -> None:
+        """Say why the budgets could not be read."""
+        self.query_one(BudgetBars).show_note(message)
+
+    def add_traces(self, traces: list[TraceSummary]) -> None:
+        """Append a batch of finished traces to the tail."""
+        self.tail.add_traces(traces)
+
+    def on_trace_tail_selected(self, message: TraceTail.Selected) -> None:
+        self.app.open_trace(message.trace_id)  # type: ignore[attr-defined]

@@ -1,0 +1,107 @@
+"""Spend against budget: a bar per budget with its soft and hard thresholds and the projection."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual.widget import Widget
+
+from daemon.api.wire import BudgetInfo
+from tui.format import clock, pct, usd, when
+
+STATE_STYLE = {"ok": "green", "stepped_down": "yellow", "critical_only": "dark_orange", "exhausted": "bold red"}
+
+MIN_ELAPSED_S = 300.0
+"""Below five minutes into a period a linear projection is noise; show the spend itself."""
+
+
+def projection(budget: BudgetInfo, now: float) -> float:
+    """Spend at the end of the period if it goes on at the rate seen so far in this period."""
+    spent = budget.spent_usd + budget.reserved_usd
+    elapsed = now - budget.period_start
+    length = budget.resets_at - budget.period_start
+    if elapsed < MIN_ELAPSED_S or length <= 0:
+        return spent
+    return spent * max(length / elapsed, 1.0)
+
+
+def bar(budget: BudgetInfo, width: int, now: float) -> Text:
+    """``width`` cells: spent █, reserved ▒, free ░; ┃ at the soft and critical thresholds, ◆ at
+    the projection (» at the end when the projection overshoots the limit)."""
+    width = max(width, 4)
+    limit = budget.limit_usd or 1e-12
+    cells = [("░", "grey37")] * width
+
+    def at(fraction: float) -> int:
+        return min(width - 1, max(0, round(fraction * width) - 1))
+
+    spent_cells = min(width, round(budget.spent_usd / limit * width))
+    reserved_cells = min(width, round((budget.spent_usd + budget.reserved_usd) / limit * width))
+    style = STATE_STYLE.get(budget.state, "green")
+    for i in range(reserved_cells):
+        cells[i] = ("█", style) if i < spent_cells else ("▒", style)
+    for threshold, colour in ((budget.soft_threshold, "yellow"), (budget.critical_only_threshold, "dark_orange")):
+        if threshold and 0 < threshold < 1:
+            i = at(threshold)
+            cells[i] = ("┃", f"bold {colour}")
+    projected = projection(budget, now) / limit
+    if projected > 1:
+        cells[width - 1] = ("»", "bold red")
+    elif projected > budget.spent_usd / limit:
+        cells[at(projected)] = ("◆", "bold cyan")
+    text = Text()
+    for char, char_style in cells:
+        text.append(char, char_style)
+    return text
+
+
+def headline(budget: BudgetInfo, now: float) -> Text:
+    """``developer alice · day  $1.23 / $5.00 (24.6%) → $3.40 at reset · ok``."""
+    text = Text()
+    text.append(f"{budget.scope} {budget.name}", "bold")
+    text.append(f" · {budget.period}  ")
+    text.append(f"{usd(budget.spent_usd)} / {usd(budget.limit_usd)}", "bold")
+    text.append(f" ({pct(budget.fraction_used)})  ")
+    reset = clock(budget.resets_at) if budget.resets_at - now < 86_400 else when(budget.resets_at)
+    text.append(f"→ {usd(projection(budget, now))} by {reset}  ", "cyan")
+    text.append(budget.state.replace("_", " "), STATE_STYLE.get(budget.state, ""))
+    return text
+
+
+class BudgetBars(Widget):
+    """Every budget the viewer may see, two lines each: the figures, then the bar."""
+
+    DEFAULT_CSS = """
+    BudgetBars { height: auto; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._budgets: list[BudgetInfo] = []
+        self._now = 0.0
+        self._note = "waiting for the daemon…"
+
+    def show(self, budgets: list[BudgetInfo], now: float) -> None:
+        """Show these budgets as of ``now`` (Unix seconds)."""
+        self._budgets, self._now = budgets, now
+        self._note = "" if budgets else "no budget set (switchboard budget set …)"
+        self.refresh(layout=True)
+
+    def show_note(self, note: str) -> None:
+        """Show a line instead of the bars (e.g. why the budget could not be read)."""
+        self._budgets, self._note = [], note
+        self.refresh(layout=True)
+
+    def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[no-untyped-def]
+        return max(1, 2 * len(self._budgets))
+
+    def render(self) -> RenderableType:
+        if not self._budgets:
+            return Text(self._note, style="dim")
+        width = self.content_size.width
+        lines = []
+        for budget in self._budgets:
+            lines += [headline(budget, self._now), bar(budget, width, self._now)]
+        for line in lines:
+            line.no_wrap, line.overflow = True, "ellipsis"
+        return Group(*lines)
