@@ -10,8 +10,8 @@ prompt and model, keyed by the classifier's own task type and complexity).
 
 The trade-off knob swept for the curves: for the complexity-gated policy, the quality tolerance
 (how far below the best predicted quality a cheaper model may be, absolute floor off); for the
-specialist policy, the cost weight. The operating point reported as "Switchboard (balanced)" is
-chosen on a held-out fifth of train, never on test.
+specialist policy, the cost weight (quality points traded per unit of cost relative to the dearest
+model). Each policy's reported operating point is chosen on a held-out fifth of train, never on test.
 
 AUC: mean quality over the cost range of the single models (area under the upper convex hull of a
 router's points, the cheapest single model always available, divided by the range). The zero
@@ -22,21 +22,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._routing_data import COST_NOTE, Row, load_candidates, load_rows, scored_models  # noqa: E402
-from daemon.router.classify import classify  # noqa: E402
-from daemon.router.engine import decide  # noqa: E402
-from daemon.router.matrix import QualitySignal, RoutingMatrix, apply_signal, apply_signals  # noqa: E402
-from daemon.router.settings import PolicySettings, RoutingSettings  # noqa: E402
-from daemon.router.types import Candidate, Classification, RouteRequest  # noqa: E402
+from bench._routing_data import COST_NOTE, Row, load_candidates, load_rows, scored_models
+from daemon.router.classify import classify
+from daemon.router.engine import decide
+from daemon.router.matrix import QualitySignal, RoutingMatrix, apply_signal, apply_signals
+from daemon.router.settings import PolicySettings, RoutingSettings
+from daemon.router.types import Candidate, Classification, RouteRequest
 
 TOLERANCES = (0.0, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.3, 0.5, 1.0)
-COST_WEIGHTS = (0.0, 0.02, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 1.0, 2.0)
+COST_WEIGHTS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.5, 2.0, 3.0)
+KNOBS = {"complexity": ("tolerance", TOLERANCES), "specialist": ("cost_weight", COST_WEIGHTS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,16 +143,22 @@ def oracle(rows: Sequence[Row], candidates: Sequence[Candidate]) -> Point:
     return Point("oracle (cheapest best)", q / len(rows), cost / len(rows))
 
 
-def choose_operating_point(train: Sequence[Row], candidates: Sequence[Candidate], models: Sequence[str]) -> float:
-    """Tolerance picked on a held-out fifth of train: cheapest one at or above the best single model there."""
+def choose_operating_point(
+    kind: str, train: Sequence[Row], candidates: Sequence[Candidate], models: Sequence[str]
+) -> tuple[float, float, float]:
+    """Knob picked on a held-out fifth of train: the cheapest setting at or above the best single model there.
+
+    Returns (knob, validation quality, validation cost share of the best single model)."""
     fit = [r for i, r in enumerate(train) if i % 5 != 4]
     val = [r for i, r in enumerate(train) if i % 5 == 4]
     matrix = fit_matrix(fit, models)
     classes = [classify(request_for(r)) for r in val]
-    best_single = max(p.quality for p in single_models(val, candidates))
-    results = [(t, *run_router(val, classes, candidates, matrix, routed_settings("complexity", t))) for t in TOLERANCES]
-    ok = [(cost, t) for t, q, cost in results if q >= best_single]
-    return min(ok)[1] if ok else 0.0
+    singles = single_models(val, candidates)
+    best = max(singles, key=lambda p: (p.quality, -p.cost))
+    results = [(k, *run_router(val, classes, candidates, matrix, routed_settings(kind, k))) for k in KNOBS[kind][1]]
+    ok = [(cost, k, q) for k, q, cost in results if q >= best.quality]
+    cost, knob, q = min(ok) if ok else (results[0][2], results[0][0], results[0][1])
+    return knob, q, cost / best.cost
 
 
 def offline() -> None:
@@ -164,49 +171,56 @@ def offline() -> None:
     singles = single_models(test, candidates)
     best = max(singles, key=lambda p: (p.quality, -p.cost))
     lo, hi = min(p.cost for p in singles), max(p.cost for p in singles)
-    cheapest_point = min(((p.cost, p.quality) for p in singles))
+    cheapest_point = min((p.cost, p.quality) for p in singles)
+
+    def line(label: str, q: float, cost: float) -> None:
+        print(f"{label:58s} {q:8.4f} {cost:12.3e} {cost / best.cost:10.1%}")
 
     print(f"routing-tune: fit on {len(train)} train prompts, report on {len(test)} test prompts; {COST_NOTE}")
-    print(f"{'router':44s} {'quality':>8s} {'cost $/req':>12s} {'% best cost':>11s}")
+    print(f"{'router':58s} {'quality':>8s} {'cost $/req':>12s} {'% best cost':>11s}")
     for p in sorted(singles, key=lambda p: p.cost):
-        print(f"{p.label:44s} {p.quality:8.4f} {p.cost:12.3e} {p.cost / best.cost:10.1%}")
+        line(p.label, p.quality, p.cost)
     o = oracle(test, candidates)
-    print(f"{o.label:44s} {o.quality:8.4f} {o.cost:12.3e} {o.cost / best.cost:10.1%}")
+    line(o.label, o.quality, o.cost)
 
-    tol = choose_operating_point(train, candidates, models)
     curves: dict[str, list[Point]] = {}
-    for kind, knobs, name in (("complexity", TOLERANCES, "tolerance"), ("specialist", COST_WEIGHTS, "cost_weight")):
+    for kind, (name, knobs) in KNOBS.items():
+        knob, vq, vshare = choose_operating_point(kind, train, candidates, models)
+        q, cost = run_router(test, classes, candidates, matrix, routed_settings(kind, knob))
+        line(f"Switchboard {kind}, {name}={knob} (chosen on train)", q, cost)
         curves[kind] = [
             Point(f"{kind} {name}={k}", *run_router(test, classes, candidates, matrix, routed_settings(kind, k))) for k in knobs
         ]
-    op_q, op_cost = run_router(test, classes, candidates, matrix, routed_settings("complexity", tol))
     shipped_q, shipped_cost = run_router(test, classes, candidates, matrix, RoutingSettings(exploration_rate=0.0))
-    print(f"{'Switchboard balanced, tolerance ' + str(tol) + ' (chosen on train)':44s} {op_q:8.4f} {op_cost:12.3e} {op_cost / best.cost:10.1%}")
-    print(f"{'Switchboard balanced, shipped defaults':44s} {shipped_q:8.4f} {shipped_cost:12.3e} {shipped_cost / best.cost:10.1%}")
+    line("Switchboard auto:balanced, shipped defaults", shipped_q, shipped_cost)
 
     zero = [(p.cost, p.quality) for p in singles]
-    print(f"\nAUC (mean quality over cost {lo:.3e}..{hi:.3e} $/req; {COST_NOTE})")
-    print(f"  zero router (hull of single models)        {auc(zero, lo, hi):.4f}")
+    print(f"\nAUC = mean quality over cost {lo:.3e}..{hi:.3e} $/req (upper hull; {COST_NOTE})")
+    print(f"  {'zero router (hull of single models)':40s} {auc(zero, lo, hi):.4f}")
     for kind, pts in curves.items():
-        print(f"  Switchboard {kind:32s} {auc([cheapest_point] + [(p.cost, p.quality) for p in pts], lo, hi):.4f}")
+        print(f"  {'Switchboard ' + kind + ' sweep':40s} {auc([cheapest_point] + [(p.cost, p.quality) for p in pts], lo, hi):.4f}")
     for kind, pts in curves.items():
-        print(f"\n{kind} sweep:")
+        print(f"\n{kind} sweep (test):")
         for p in pts:
-            print(f"  {p.label:40s} quality {p.quality:.4f}  cost {p.cost:.3e} ({p.cost / best.cost:.1%} of {best.label})")
+            flag = "  <- meets target" if p.quality >= best.quality and p.cost <= 0.2 * best.cost else ""
+            print(f"  {p.label:28s} quality {p.quality:.4f}  cost {p.cost:.3e} ({p.cost / best.cost:5.1%} of best single){flag}")
     print(
-        f"\ntarget: quality >= {best.quality:.4f} ({best.label}) at <= {0.2 * best.cost:.3e} $/req (20% of its cost); "
-        f"operating point: quality {op_q:.4f} at {op_cost / best.cost:.1%} of its cost"
+        f"\ntarget: quality >= {best.quality:.4f} ({best.label}) at <= {0.2 * best.cost:.3e} $/req (20% of its cost)"
     )
 
 
+ONLINE_POLICY = PolicySettings(kind="complexity", floor_min=1.0, floor_max=1.0, tolerance_min=0.03, tolerance_max=0.03)
+"""Online replay: complexity-gated, absolute floor off, cheapest model within 0.03 of the best estimate."""
+
+
 def online(block: int = 500) -> None:
-    """Replay train in order from an empty matrix; feedback only for the model chosen."""
+    """Replay train in order from an empty matrix (tier priors only); feedback only for the model chosen."""
     train = load_rows("train")
     models = sorted(scored_models(train))
     candidates = load_candidates(set(models))
     by_name = {c.name: c for c in candidates}
     settings = RoutingSettings(
-        policies={"online": PolicySettings(kind="complexity", floor_min=1.0, floor_max=1.0, tolerance_min=0.03, tolerance_max=0.03)},
+        policies={"online": ONLINE_POLICY},
         surfaces={},
         default_policy="online",
         exploration_rate=0.1,
@@ -214,34 +228,40 @@ def online(block: int = 500) -> None:
         exploration_max_cost_ratio=10.0,
     )
     matrix = RoutingMatrix()
-    q_sum = cost_sum = 0.0
+    totals = [0.0, 0.0]
+    window = [0.0, 0]
     fixed: dict[str, list[float]] = {m: [0.0, 0.0] for m in models}
-    print(f"online replay of {len(train)} train prompts, feedback for the chosen model only; {COST_NOTE}")
-    print(f"{'requests':>8s} {'quality':>8s} {'cost $/req':>11s} {'best fixed':>28s} {'its q':>7s} {'its cost':>10s} {'gap':>7s} {'matrix v':>8s}")
-    report = _online_reporter(fixed, block)
+    print(f"online replay of {len(train)} train prompts in file order, feedback for the chosen model only; {COST_NOTE}")
+    print(
+        "policy: complexity-gated, tolerance 0.03, absolute floor off; exploration 10% of requests, to models with < 10 "
+        "outcomes in the cell; matrix starts empty (tier priors)"
+    )
+    print(
+        f"{'requests':>8s} {'cum q':>7s} {'block q':>7s} {'cum $/req':>10s} {'best fixed so far':>32s} "
+        f"{'its q':>7s} {'its $/req':>10s} {'gap q':>7s} {'matrix v':>8s}"
+    )
     for i, r in enumerate(train, 1):
         req = request_for(r)
         c = classify(req)
         d = decide(req, candidates, matrix, settings=settings, classification=c)
         score = r.scores[d.model]
-        q_sum += score
-        cost_sum += r.cost(by_name[d.model])
+        totals[0] += score
+        totals[1] += r.cost(by_name[d.model])
+        window[0] += score
+        window[1] += 1
         matrix = apply_signal(matrix, QualitySignal(c.task_type, c.complexity, d.model, score, source="benchmark", at=float(i)))
         for m in models:
             fixed[m][0] += r.scores[m]
             fixed[m][1] += r.cost(by_name[m])
         if i % block == 0 or i == len(train):
-            report(i, q_sum, cost_sum, matrix.version)
-
-
-def _online_reporter(fixed: dict[str, list[float]], block: int) -> Callable[[int, float, float, int], None]:
-    def report(n: int, q_sum: float, cost_sum: float, version: int) -> None:
-        best = max(fixed, key=lambda m: fixed[m][0])
-        bq, bc = fixed[best][0] / n, fixed[best][1] / n
-        q = q_sum / n
-        print(f"{n:8d} {q:8.4f} {cost_sum / n:11.3e} {best:>28s} {bq:7.4f} {bc:10.3e} {q - bq:+7.4f} {version:8d}")
-
-    return report
+            best = max(fixed, key=lambda m: fixed[m][0])
+            bq, bc = fixed[best][0] / i, fixed[best][1] / i
+            q = totals[0] / i
+            print(
+                f"{i:8d} {q:7.4f} {window[0] / window[1]:7.4f} {totals[1] / i:10.3e} {best:>32s} "
+                f"{bq:7.4f} {bc:10.3e} {q - bq:+7.4f} {matrix.version:8d}"
+            )
+            window = [0.0, 0]
 
 
 def main() -> None:

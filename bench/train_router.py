@@ -28,10 +28,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._routing_data import DATA_DIR, TRAIN_LABELS, Row, load_rows  # noqa: E402
-from daemon.router.classify import WEIGHTS_PATH  # noqa: E402
-from daemon.router.features import FEATURE_NAMES, extract  # noqa: E402
-from daemon.router.types import RouteRequest  # noqa: E402
+from bench._routing_data import DATA_DIR, TRAIN_LABELS, Row, load_rows
+from daemon.router.classify import WEIGHTS_PATH
+from daemon.router.features import FEATURE_NAMES, extract
+from daemon.router.types import RouteRequest
 
 MIN_DF = 5
 MAX_VOCAB = 3000

@@ -19,7 +19,18 @@ from pathlib import Path
 import uvicorn
 from starlette.applications import Starlette
 
-from daemon.api import anthropic_compat, budget, complete, events, local, metrics, openai_compat, routing
+from daemon.api import (
+    anthropic_compat,
+    ask,
+    budget,
+    complete,
+    events,
+    local,
+    mcp_http,
+    metrics,
+    openai_compat,
+    routing,
+)
 from daemon.api.auth import IdentifyDeveloper
 from daemon.api.http import handle_switchboard_error, handle_unexpected_error
 from daemon.errors import ConfigError, SwitchboardError
@@ -33,8 +44,9 @@ def build_app(services: Services) -> Starlette:
     """The ASGI app: every route of the daemon, errors mapped to ``{"error": {...}}``."""
     app = Starlette(
         routes=[
-            *local.routes, *routing.routes, *budget.routes, *metrics.routes, *events.routes,
+            *local.routes, *ask.routes, *routing.routes, *budget.routes, *metrics.routes, *events.routes,
             *complete.routes, *openai_compat.routes, *anthropic_compat.routes,
+            *mcp_http.routes,
         ],
         exception_handlers={SwitchboardError: handle_switchboard_error, Exception: handle_unexpected_error},
     )

@@ -164,6 +164,19 @@ async def cmd_mcp(args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_tui(args: argparse.Namespace) -> int:
+    """Open the dashboard (starts the daemon first unless --no-start)."""
+    from tui.app import run as run_tui
+
+    if not args.no_start:
+        async with _client(args) as starter:
+            await starter.ensure_daemon()
+    # The dashboard's own client never starts a daemon: one the user stopped stays stopped.
+    async with _client(args, autostart=False) as client:
+        await run_tui(client, window=args.window)
+    return 0
+
+
 async def cmd_sim(args: argparse.Namespace) -> int:
     """Run the simulated providers standalone."""
     from daemon.sim.cli import add_sim_arguments, run_sim
@@ -172,6 +185,13 @@ async def cmd_sim(args: argparse.Namespace) -> int:
     add_sim_arguments(parser)
     await run_sim(parser.parse_args(args.sim_args))
     return 0
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    """Run the LSP bridge over stdio (the editor starts this)."""
+    from lsp.__main__ import main as lsp_main
+
+    return lsp_main(args.socket, args.data_dir)
 
 
 # -- parser --------------------------------------------------------------------------------------
@@ -234,6 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     verb("mcp", cmd_mcp, "serve the MCP tools on stdio for a coding agent (claude mcp add switchboard -- switchboard mcp)")
 
+    p = verb("lsp", cmd_lsp, "run the LSP bridge over stdio (for your editor)")  # type: ignore[arg-type]
+    p.set_defaults(sync=True)
+
+    p = verb("tui", cmd_tui, "open the live dashboard: spend, routing, traces, reviews, matrix")
+    p.add_argument("--window", choices=["1h", "24h", "7d", "30d"], default="24h", help="figures over this window")
+    p.add_argument("--no-start", action="store_true", help="do not start the daemon when it is not running")
+
     p = verbs.add_parser("sim", help="run the simulated providers standalone (options: switchboard sim --help)",
                          add_help=False)
     p.add_argument("sim_args", nargs=argparse.REMAINDER)
@@ -249,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     from daemon.errors import SwitchboardError
 
     try:
+        if getattr(args, "sync", False):  # the verb runs its own event loop (pygls)
+            return args.handler(args)
         return asyncio.run(args.handler(args))
     except SwitchboardError as exc:
         print(f"switchboard: {exc.message}", file=sys.stderr)

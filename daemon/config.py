@@ -106,6 +106,19 @@ class TraceSettings(_Frozen):
     """OTLP/HTTP endpoint; empty is off."""
 
 
+class EvaluationSettings(_Frozen):
+    """The evaluation job: automated scorers and an optional judge model grade recent traces."""
+
+    judge_model: str = ""
+    """Configured model that grades a sample of answers with a rubric per task type; empty: verifiers only."""
+    interval_minutes: float = Field(0.0, ge=0)
+    """Run the job every this many minutes in the daemon; 0 runs it only on `switchboard eval`."""
+    sample: int = Field(20, ge=1, le=1000)
+    """Traces graded per run."""
+    monthly_budget_usd: float = Field(5.0, ge=0)
+    """What the judge may spend per month; it has a budget of its own, apart from any developer's."""
+
+
 class ModelSettings(_Frozen):
     """One deployment the router may choose."""
 
@@ -167,6 +180,7 @@ class Settings(_Frozen):
     budgets: BudgetSettings = BudgetSettings()
     traces: TraceSettings = TraceSettings()
     routing: RoutingSettings = RoutingSettings()
+    evaluation: EvaluationSettings = EvaluationSettings()
     models: dict[str, ModelSettings] = {}
 
     @field_validator("models")

@@ -1,18 +1,45 @@
-"""A request's path through the daemon: admit, decide, execute, account, record (DESIGN.md §3)."""
+"""A request's path through the daemon: admit, decide, execute, account, record (DESIGN.md §3).
+
+Every surface (``/api/ask``, ``/api/complete``, ``/v1/*``) goes through the same steps:
+
+    ctx = admit(services, developer, surface=..., requested_model=..., traceparent=...)
+    request = guard(services, ctx, request, retrieved=...)          # injection scan; redacted twin
+    plan = await decide(services, ctx, request, RoutingInput(...))   # budget state + plan_route
+    completion = await run_completion(services, ctx, request, plan)  # or: async for e in run_stream(...)
+    record(services, ctx, plan, completion, error)                   # one trace, off the critical path
+
+``run_completion`` and ``run_stream`` reserve the worst case before calling, settle the real cost
+after, release on failure or cancel — and do not record a trace, so a strategy (cascade, consensus)
+can combine several calls into one trace.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from daemon import accounting
-from daemon.api.wire import AskRequest, AskResponse
-from daemon.errors import SwitchboardError
-from daemon.gateway import ChatRequest, Completion
+from daemon.errors import BudgetExceededError, InvalidRequestError, SwitchboardError
+from daemon.gateway import (
+    ChatRequest,
+    Completion,
+    Event,
+    Finish,
+    TextDelta,
+    estimate_input_tokens,
+    worst_case_micros,
+)
+from daemon.guard import GuardReport, Redactor, scan, scan_messages
 from daemon.routing import RoutePlan, RoutingInput, plan_route
 from daemon.services import Services
-from daemon.store.records import Developer, TraceRecord, micros_to_usd
+from daemon.store.records import Developer, TraceRecord
+
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
 
 def new_trace_id() -> str:
@@ -20,102 +47,323 @@ def new_trace_id() -> str:
     return secrets.token_hex(16)
 
 
-def _text_fields(settings_mode: str, text: str) -> tuple[str | None, str | None, int]:
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    if settings_mode == "none":
-        return None, None, len(text)
-    if settings_mode == "hash":
-        return None, digest, len(text)
-    return text, digest, len(text)
+@dataclass
+class RequestContext:
+    """What admission established about one request: who, from where, its trace, what the guard did."""
+
+    developer: Developer
+    surface: str
+    requested_model: str
+    trace_id: str
+    traceparent: str
+    """The W3C traceparent sent to providers: the caller's trace id, our span."""
+    priority: str = "normal"
+    started: float = field(default_factory=time.time)
+    t0: float = field(default_factory=time.perf_counter)
+    guard: GuardReport = field(default_factory=GuardReport)
+    prompt_text: str = ""
+    """The request's text as the trace may keep it (before redaction for storage)."""
+
+    def elapsed_ms(self) -> float:
+        """Milliseconds since admission."""
+        return (time.perf_counter() - self.t0) * 1000
 
 
-async def ask(services: Services, developer: Developer, request: AskRequest) -> AskResponse:
-    """Route and run one prompt; record its trace whatever happens."""
-    trace_id = new_trace_id()
-    started = time.time()
-    t0 = time.perf_counter()
-    messages: list[dict[str, str]] = []
-    if request.system:
-        messages.append({"role": "system", "content": request.system})
-    messages.append({"role": "user", "content": request.prompt})
-    route: RoutePlan | None = None
-    completion = Completion()
-    try:
-        budget = await accounting.budget_state(services, developer)
-        route = plan_route(
-            services,
-            RoutingInput(
-                messages=tuple(messages), requested_model=request.model, surface=request.surface,
-                max_output_tokens=request.max_tokens, priority=request.priority, task_hint=request.task_type,
-            ),
-            budget,
-        )
-        completion = await services.gateway.complete(
-            ChatRequest(tuple(messages), max_tokens=request.max_tokens, traceparent=f"00-{trace_id}-{secrets.token_hex(8)}-01"),
-            route.route,
-        )
-        if completion.error is not None:
-            raise completion.error
-    except SwitchboardError as exc:
-        exc.details.setdefault("trace_id", trace_id)
-        _record(services, developer, request, trace_id, started, t0, route, completion, exc)
-        raise
-    _record(services, developer, request, trace_id, started, t0, route, completion, None)
-    return AskResponse(
-        trace_id=trace_id,
-        answer=completion.text,
-        model=completion.model or "",
-        input_tokens=completion.input_tokens,
-        output_tokens=completion.output_tokens,
-        cost_usd=micros_to_usd(completion.cost_micros),
-        latency_ms=(time.perf_counter() - t0) * 1000,
-        reason=route.reason if route else None,
-        simulated=services.simulated,
+def admit(services: Services, developer: Developer, *, surface: str, requested_model: str = "auto",
+          priority: str = "normal", traceparent: str | None = None) -> RequestContext:
+    """Give a request its trace id (reusing an incoming W3C ``traceparent``'s) and its context."""
+    match = _TRACEPARENT.match(traceparent.strip().lower()) if traceparent else None
+    trace_id = match.group(1) if match and match.group(1) != "0" * 32 else new_trace_id()
+    flags = match.group(3) if match else "01"
+    return RequestContext(
+        developer=developer, surface=surface, requested_model=requested_model or "auto", trace_id=trace_id,
+        traceparent=f"00-{trace_id}-{secrets.token_hex(8)}-{flags}", priority=priority,
     )
 
 
-def _record(
-    services: Services,
-    developer: Developer,
-    request: AskRequest,
-    trace_id: str,
-    started: float,
-    t0: float,
-    route: RoutePlan | None,
-    completion: Completion,
-    error: SwitchboardError | None,
-) -> None:
+def guard(services: Services, ctx: RequestContext, request: ChatRequest,
+          retrieved: list[tuple[str, str]] | None = None) -> ChatRequest:
+    """Scan tool results and retrieved content for injection (flag or block), and attach the redacted
+    twin that external models get. Raises ``InvalidRequestError`` when the config says block."""
+    settings = services.settings.guard
+    if settings.injection != "off":
+        findings = scan_messages(request.messages)
+        for where, text in retrieved or ():
+            findings.extend(scan(text, where))
+        if findings:
+            ctx.guard.findings.extend(findings)
+            ctx.guard.action = settings.injection
+            if settings.injection == "block":
+                kinds = ", ".join(sorted({f.kind for f in findings}))
+                raise InvalidRequestError(
+                    f"the guard blocked this request: prompt injection ({kinds}) in "
+                    f"{findings[0].where}; remove it, or set guard.injection = \"flag\" to let it through",
+                    details={"trace_id": ctx.trace_id},
+                )
+    if not (settings.redact_secrets or settings.redact_pii):
+        return request
+    redactor = Redactor(secrets=settings.redact_secrets, pii=settings.redact_pii)
+    external = replace(
+        request,
+        messages=tuple(redactor.json(list(request.messages))),
+        fim=None if request.fim is None else replace(request.fim, prefix=redactor.text(request.fim.prefix),
+                                                     suffix=redactor.text(request.fim.suffix)),
+        native=None if request.native is None else replace(request.native, body=redactor.json(request.native.body)),
+    )
+    if not redactor.counts:
+        return request
+    ctx.guard.redacted.update(redactor.counts)
+    return replace(request, external=external)
+
+
+async def decide(services: Services, ctx: RequestContext, routing: RoutingInput) -> RoutePlan:
+    """The budget state, then the router's plan for this request."""
+    budget = await accounting.budget_state(services, ctx.developer)
+    return plan_route(services, routing, budget)
+
+
+def routing_input(ctx: RequestContext, request: ChatRequest, *, task_hint: str | None = None,
+                  wants_json: bool | None = None) -> RoutingInput:
+    """The routing step's view of a gateway request."""
+    fmt = (request.response_format or {}).get("type")
+    return RoutingInput(
+        messages=request.messages, requested_model=ctx.requested_model, surface=ctx.surface,
+        max_output_tokens=request.max_tokens, priority=ctx.priority, task_hint=task_hint,
+        has_tools=bool(request.tools), wants_json=fmt in ("json_object", "json_schema") if wants_json is None else wants_json,
+        is_fim=request.fim is not None, input_tokens=estimate_input_tokens(request),
+    )
+
+
+async def _reserve(services: Services, ctx: RequestContext, request: ChatRequest, plan: RoutePlan,
+                   max_cost_usd: float | None = None) -> None:
+    model = services.settings.models.get(plan.chosen)
+    if model is None:
+        return
+    worst = worst_case_micros(model, estimate_input_tokens(request), request.max_tokens)
+    if max_cost_usd is not None and worst > max_cost_usd * 1_000_000:
+        raise BudgetExceededError(
+            f"this request could cost up to ${worst / 1e6:.4f} on {plan.chosen}, above its max_cost_usd of "
+            f"${max_cost_usd:g}; raise max_cost_usd, lower max_tokens, or pick a cheaper model",
+            details={"trace_id": ctx.trace_id},
+        )
+    await accounting.reserve(services, ctx.developer, ctx.trace_id, worst)
+
+
+async def run_completion(services: Services, ctx: RequestContext, request: ChatRequest, plan: RoutePlan, *,
+                         stream: bool = False, extra_headers: dict[str, str] | None = None,
+                         max_cost_usd: float | None = None, reserve: bool = True) -> Completion:
+    """Run one routed request to the end: reserve, call along ``plan.route`` with retries and failover,
+    settle (or release). Returns text, finish reason, tool calls, logprobs, usage, cost and attempts;
+    raises the deciding ``SwitchboardError`` (the ``Completion`` passed in keeps the attempts).
+
+    Records no trace: the caller does, once per request, with ``record``. ``reserve=False`` lets a
+    strategy that makes several calls reserve once under the trace id itself.
+    """
+    completion = Completion()
+    return await run_into(services, ctx, request, plan, completion, stream=stream, extra_headers=extra_headers,
+                          max_cost_usd=max_cost_usd, reserve=reserve)
+
+
+async def run_into(services: Services, ctx: RequestContext, request: ChatRequest, plan: RoutePlan,
+                   completion: Completion, *, stream: bool = False, extra_headers: dict[str, str] | None = None,
+                   max_cost_usd: float | None = None, reserve: bool = True) -> Completion:
+    """``run_completion`` filling a ``Completion`` the caller holds (so attempts survive an error)."""
+    request = _with_traceparent(request, ctx)
+    if reserve:
+        await _reserve(services, ctx, request, plan, max_cost_usd)
+    try:
+        await services.gateway.complete(request, plan.route, completion, stream=stream, extra_headers=extra_headers)
+    except BaseException:
+        if reserve:
+            await accounting.release(services, ctx.trace_id)
+        raise
+    if reserve:
+        await accounting.settle(services, ctx.trace_id, completion.cost_micros)
+    return completion
+
+
+async def run_stream(services: Services, ctx: RequestContext, request: ChatRequest, plan: RoutePlan,
+                     completion: Completion, *, extra_headers: dict[str, str] | None = None,
+                     max_cost_usd: float | None = None, stream: bool = True) -> AsyncIterator[Event]:
+    """The streaming form of ``run_completion``: events as they come; ``completion`` collects the rest."""
+    request = _with_traceparent(request, ctx)
+    await _reserve(services, ctx, request, plan, max_cost_usd)
+    settled = False
+    text: list[str] = []
+    try:
+        async for event in services.gateway.stream(request, plan.route, completion, stream=stream,
+                                                   extra_headers=extra_headers):
+            if isinstance(event, Finish):
+                completion.text = "".join(text)
+                await accounting.settle(services, ctx.trace_id, completion.cost_micros)
+                settled = True
+            elif isinstance(event, TextDelta):
+                text.append(event.text)
+            yield event
+    finally:
+        if not settled:
+            completion.text = "".join(text)
+            await accounting.release(services, ctx.trace_id)
+
+
+def _with_traceparent(request: ChatRequest, ctx: RequestContext) -> ChatRequest:
+    if request.traceparent == ctx.traceparent:
+        return request
+    request = replace(request, traceparent=ctx.traceparent)
+    if request.external is not None:
+        request = replace(request, external=replace(request.external, traceparent=ctx.traceparent))
+    return request
+
+
+def _text_fields(mode: str, text: str, redact: bool) -> tuple[str | None, str | None, int]:
+    if mode == "none":
+        return None, None, len(text)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if mode == "hash":
+        return None, digest, len(text)
+    # "redacted": what is kept has secrets and PII replaced, whatever model answered.
+    return (Redactor().text(text) if redact else text), digest, len(text)
+
+
+def record(services: Services, ctx: RequestContext, plan: RoutePlan | None, completion: Completion,
+           error: BaseException | None, *, outcome: str | None = None, escalated: bool = False,
+           answer_text: str | None = None) -> None:
+    """Submit the request's one trace (batched by the trace writer, off the critical path)."""
     mode = services.settings.traces.store_prompts
-    prompt, prompt_hash, prompt_chars = _text_fields(mode, request.prompt)
-    answer, answer_hash, answer_chars = _text_fields(mode, completion.text)
-    outcome = "ok" if error is None else ("refused" if completion.attempts == [] else "error")
+    prompt, prompt_hash, prompt_chars = _text_fields(mode, ctx.prompt_text, True)
+    answer_raw = completion.text if answer_text is None else answer_text
+    answer, answer_hash, answer_chars = _text_fields(mode, answer_raw, True)
+    if outcome is None:
+        if error is None:
+            outcome = "ok"
+        elif isinstance(error, SwitchboardError):
+            outcome = "refused" if not completion.attempts else "error"
+        else:
+            outcome = "cancelled"
+    code = error.code if isinstance(error, SwitchboardError) else ("cancelled" if error is not None else None)
+    message = error.message if isinstance(error, SwitchboardError) else (
+        "the caller went away before the answer was finished" if error is not None else None)
+    usage = completion.usage
     services.traces.submit(
         TraceRecord(
-            id=trace_id,
-            developer_id=developer.id,
-            surface=request.surface,
-            created_at=started,
+            id=ctx.trace_id,
+            developer_id=ctx.developer.id,
+            surface=ctx.surface,
+            created_at=ctx.started,
             outcome=outcome,
-            latency_ms=(time.perf_counter() - t0) * 1000,
-            requested_model=request.model,
-            chosen_model=route.chosen if route else None,
+            latency_ms=ctx.elapsed_ms(),
+            requested_model=ctx.requested_model,
+            chosen_model=plan.chosen if plan else None,
             answered_model=completion.model,
-            policy=route.policy if route else None,
-            reason=route.reason if route else None,
-            decision={"chosen": route.chosen, "fallbacks": list(route.fallbacks)} if route else None,
+            task_type=plan.task_type if plan else None,
+            complexity=plan.complexity if plan else None,
+            policy=plan.policy if plan else None,
+            matrix_version=plan.matrix_version if plan else None,
+            reason=plan.reason if plan else None,
+            decision=_decision(plan),
             ttft_ms=completion.ttft_ms,
-            input_tokens=completion.input_tokens,
-            output_tokens=completion.output_tokens,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cached_tokens=usage.cached_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
             cost_micros=completion.cost_micros,
-            error_code=error.code if error else None,
-            error_message=error.message if error else None,
+            error_code=code,
+            error_message=message,
             prompt=prompt,
             prompt_hash=prompt_hash,
             prompt_chars=prompt_chars,
             answer=answer,
             answer_hash=answer_hash,
             answer_chars=answer_chars,
-            fallback_used=bool(route and completion.model and completion.model != route.chosen),
+            guard=ctx.guard.as_trace(),
+            fallback_used=bool(plan and completion.model and completion.model != plan.chosen),
+            escalated=escalated,
             attempts=tuple(completion.attempts),
         )
     )
+
+
+def _decision(plan: RoutePlan | None) -> dict[str, Any] | None:
+    if plan is None:
+        return None
+    if plan.decision:
+        return plan.decision
+    return {"model": plan.chosen, "fallbacks": list(plan.fallbacks), "policy": plan.policy,
+            "policy_kind": plan.policy_kind, "reason": plan.reason}
+
+
+def prompt_text_of(request: ChatRequest) -> str:
+    """The request's text for the trace: every message's text, or the FIM prefix and suffix."""
+    if request.fim is not None and not request.messages:
+        return request.fim.prefix + "<CURSOR>" + request.fim.suffix
+    parts = []
+    for message in request.messages:
+        content = message.get("content")
+        if isinstance(content, list):
+            content = "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and "text" in p)
+        if content:
+            parts.append(f"{message.get('role', 'user')}: {content}")
+    return "\n".join(parts)
+
+
+async def execute(services: Services, ctx: RequestContext, request: ChatRequest, routing: RoutingInput, *,
+                  stream: bool = False, extra_headers: dict[str, str] | None = None,
+                  max_cost_usd: float | None = None) -> tuple[RoutePlan, Completion]:
+    """Decide, run and record one non-streamed request; errors carry the trace id and are recorded too."""
+    plan: RoutePlan | None = None
+    completion = Completion()
+    try:
+        plan = await decide(services, ctx, routing)
+        await run_into(services, ctx, request, plan, completion, stream=stream, extra_headers=extra_headers,
+                       max_cost_usd=max_cost_usd)
+    except SwitchboardError as exc:
+        exc.details.setdefault("trace_id", ctx.trace_id)
+        record(services, ctx, plan, completion, exc)
+        raise
+    record(services, ctx, plan, completion, None)
+    return plan, completion
+
+
+async def execute_stream(services: Services, ctx: RequestContext, request: ChatRequest, routing: RoutingInput, *,
+                         extra_headers: dict[str, str] | None = None, max_cost_usd: float | None = None,
+                         ) -> tuple[RoutePlan, Completion, Event, AsyncIterator[Event]]:
+    """Decide and start one streamed request, up to its first event.
+
+    Everything that fails before the first event raises here (the caller answers with a plain HTTP
+    error, the failover having been invisible); after it, the returned iterator yields the rest and
+    records the trace when it ends, is closed, or is cancelled.
+    """
+    completion = Completion()
+    try:
+        plan = await decide(services, ctx, routing)
+    except SwitchboardError as exc:
+        exc.details.setdefault("trace_id", ctx.trace_id)
+        record(services, ctx, None, completion, exc)
+        raise
+    events = _traced(services, ctx, plan, completion,
+                     run_stream(services, ctx, request, plan, completion, extra_headers=extra_headers,
+                                max_cost_usd=max_cost_usd))
+    try:
+        first = await anext(events)
+    except SwitchboardError as exc:
+        exc.details.setdefault("trace_id", ctx.trace_id)
+        raise
+    return plan, completion, first, events
+
+
+async def _traced(services: Services, ctx: RequestContext, plan: RoutePlan, completion: Completion,
+                  events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+    error: BaseException | None = None
+    try:
+        async for event in events:
+            yield event
+    except BaseException as exc:
+        error = exc
+        if isinstance(exc, SwitchboardError):
+            exc.details.setdefault("trace_id", ctx.trace_id)
+        raise
+    finally:
+        close = getattr(events, "aclose", None)
+        if close is not None:
+            await close()
+        record(services, ctx, plan, completion, error)

@@ -1,8 +1,5 @@
 """The routing step at the I/O edge: build candidates from config and live health, ask the pure
-router for a decision, and hand the request path a ``RoutePlan``.
-
-PLACEHOLDER until the router issue lands here: cheapest usable model, pinned models honoured.
-The ``RoutePlan`` shape is final; the request path depends only on it.
+router (``daemon.router.engine.decide``) for a decision, and hand the request path a ``RoutePlan``.
 """
 
 from __future__ import annotations
@@ -11,8 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from daemon.candidates import availability
-from daemon.errors import InvalidRequestError, NoRouteError
-from daemon.router.types import BudgetState
+from daemon.errors import InvalidRequestError
+from daemon.router.engine import decide
+from daemon.router.types import BudgetState, Candidate, Decision, Message, RouteRequest, TaskType, Tier
 from daemon.services import Services
 
 
@@ -40,7 +38,7 @@ class RoutePlan:
     fallbacks: tuple[str, ...]
     reason: str
     policy: str
-    policy_kind: str = "placeholder"
+    policy_kind: str = "complexity"
     matrix_version: int = 0
     task_type: str | None = None
     complexity: float | None = None
@@ -54,28 +52,80 @@ class RoutePlan:
         return (self.chosen, *self.fallbacks)
 
 
-def plan_route(services: Services, request: RoutingInput, budget: BudgetState) -> RoutePlan:
-    """Decide where a request goes (raises ``NoRouteError``/``BudgetExceededError``/``InvalidRequestError``)."""
+def candidates_for(services: Services) -> list[Candidate]:
+    """Every configured model as a router candidate, with what only the daemon knows."""
     settings = services.settings
-    usable = availability(settings)
-    requested = request.requested_model
-    if requested not in ("auto", "") and not requested.startswith("auto:"):
+    reasons = availability(settings)
+    gateway_health = getattr(services.gateway, "exclusion_reason", None)
+    out = []
+    for name, model in settings.models.items():
+        reason = reasons[name]
+        if reason is None and gateway_health is not None:
+            reason = gateway_health(name)
+        p50, p95 = services.latency.percentiles(name)
+        out.append(
+            Candidate(
+                name=name, tier=Tier(model.tier), input_usd_per_mtok=model.input_usd_per_mtok,
+                output_usd_per_mtok=model.output_usd_per_mtok, context_window=model.context_window,
+                capabilities=frozenset(model.capabilities), excluded_reason=reason,
+                latency_p50_ms=p50, latency_p95_ms=p95, quality_prior=model.quality,
+                fallbacks=model.fallbacks, provider=model.provider,
+            )
+        )
+    return out
+
+
+def _route_request(services: Services, request: RoutingInput, request_id: str | None) -> RouteRequest:
+    settings = services.settings
+    requested = request.requested_model or "auto"
+    policy: str | None = None
+    pinned: str | None = None
+    if requested.startswith("auto:"):
+        policy = requested.removeprefix("auto:")
+        if policy not in settings.routing.policies:
+            raise InvalidRequestError(
+                f"unknown routing policy {policy!r}; configured policies: {', '.join(sorted(settings.routing.policies))}"
+            )
+    elif requested != "auto":
         if requested not in settings.models:
             raise InvalidRequestError(
-                f"unknown model {requested!r}; use 'auto' or one of: {', '.join(sorted(settings.models))}"
+                f"unknown model {requested!r}; use 'auto', 'auto:<policy>' or one of: {', '.join(sorted(settings.models))}"
             )
-        if usable[requested] is not None:
-            raise NoRouteError(f"model {requested!r} cannot be used: {usable[requested]}")
-        fallbacks = tuple(f for f in settings.models[requested].fallbacks if usable.get(f) is None)
-        return RoutePlan(requested, fallbacks, f"pinned to {requested}", "pinned", "pinned")
-    ok = [name for name, reason in usable.items() if reason is None]
-    if not ok:
-        why = "; ".join(f"{n}: {r}" for n, r in usable.items()) or "no models are configured"
-        raise NoRouteError(f"no model can serve this request: {why}")
+        pinned = requested
+    messages = tuple(
+        Message(str(m.get("role", "user")), m["content"] if isinstance(m.get("content"), str) else _text_of(m.get("content")))
+        for m in request.messages
+    )
+    return RouteRequest(
+        messages=messages, surface=request.surface, policy=policy,  # type: ignore[arg-type]
+        max_output_tokens=request.max_output_tokens, has_tools=request.has_tools, wants_json=request.wants_json,
+        is_fim=request.is_fim, priority="critical" if request.priority == "critical" else "normal",
+        task_hint=TaskType(request.task_hint) if request.task_hint else None,
+        input_tokens=request.input_tokens or None, pinned_model=pinned, request_id=request_id,
+    )
 
-    def price(name: str) -> tuple[float, str]:
-        m = settings.models[name]
-        return (m.input_usd_per_mtok + m.output_usd_per_mtok, name)
 
-    ranked = sorted(ok, key=price)
-    return RoutePlan(ranked[0], tuple(ranked[1:3]), f"cheapest usable model: {ranked[0]}", "cheapest", "cheapest")
+def _text_of(content: object) -> str:
+    """The text of a content-block list (OpenAI or Anthropic shapes)."""
+    if isinstance(content, list):
+        return "\n".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
+    return "" if content is None else str(content)
+
+
+def decide_for(services: Services, request: RoutingInput, budget: BudgetState, *, request_id: str | None = None) -> Decision:
+    """The pure router's decision for a request, with the daemon's candidates and matrix."""
+    route_request = _route_request(services, request, request_id)
+    return decide(route_request, candidates_for(services), services.matrix.matrix, budget, services.settings.routing)
+
+
+def plan_route(
+    services: Services, request: RoutingInput, budget: BudgetState, *, request_id: str | None = None
+) -> RoutePlan:
+    """Decide where a request goes (raises ``NoRouteError``/``BudgetExceededError``/``InvalidRequestError``)."""
+    decision = decide_for(services, request, budget, request_id=request_id)
+    cls = decision.classification
+    return RoutePlan(
+        chosen=decision.model, fallbacks=decision.fallbacks, reason=decision.reason, policy=decision.policy,
+        policy_kind=decision.policy_kind, matrix_version=decision.matrix_version, task_type=str(cls.task_type),
+        complexity=cls.complexity, stepped_down=decision.stepped_down, decision=decision.to_dict(),
+    )

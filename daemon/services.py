@@ -18,6 +18,7 @@ from daemon.config_watch import LiveConfig
 from daemon.events import EventBus
 from daemon.gateway import Gateway, litellm_transport
 from daemon.keys import hash_key
+from daemon.learning import LatencyTracker, MatrixState
 from daemon.store import Store, open_store
 from daemon.store.records import Developer
 from daemon.telemetry import observing
@@ -47,6 +48,8 @@ class Services:
     store: Store
     gateway: Gateway
     traces: TraceWriter
+    matrix: MatrixState
+    latency: LatencyTracker = field(default_factory=LatencyTracker)
     events: EventBus = field(default_factory=EventBus)
     started_at: float = field(default_factory=time.time)
     http_address: str | None = None
@@ -111,14 +114,22 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
         released = await store.reconcile_open_reservations()
         if released:
             log.warning("released %d budget reservations left open by a previous run", released)
-        gateway = Gateway(settings.models)
-        live.on_change(lambda s: gateway.update_models(s.models))
+        events = EventBus()
+        gateway = Gateway(settings.models, settings.gateway, events.publish)
+        stack.push_async_callback(gateway.aclose)
+        live.on_change(lambda s: (gateway.update_models(s.models), gateway.update_settings(s.gateway)))
         traces = TraceWriter(store)
-        services = Services(options, live, store, gateway, traces, simulated=options.demo)
+        matrix = MatrixState(store)
+        await matrix.load()
+        services = Services(options, live, store, gateway, traces, matrix, events=events, simulated=options.demo)
+        traces.subscribe(services.latency.observe_trace)
         await stack.enter_async_context(observing(services))  # trace events, OTLP spans, retention
+        from daemon.evaluation import run_periodically  # it runs requests: imported after the services exist
+
         background = [
             asyncio.create_task(live.watch(), name="config-watch"),
             asyncio.create_task(litellm_transport.preload(), name="litellm-preload"),
+            asyncio.create_task(run_periodically(services), name="evaluation"),
         ]
         writer = asyncio.create_task(traces.run(), name="trace-writer")
         try:

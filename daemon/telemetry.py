@@ -178,6 +178,7 @@ class Telemetry:
         self._spans: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._names: dict[int, str] = {}
         self._http: Any = None
+        self._batch: list[dict[str, Any]] = []
         self.exported_spans = 0
         """Spans the collector accepted (for status and tests)."""
         self.pruned_total = 0
@@ -217,7 +218,8 @@ class Telemetry:
     async def run_export(self) -> None:
         """Send queued spans in batches; a failing collector is logged, never retried into a pile-up."""
         while True:
-            batch = [await self._spans.get()]
+            # Kept on self until sent, so a batch interrupted by shutdown is flushed by ``close``.
+            self._batch = batch = [await self._spans.get()]
             deadline = time.monotonic() + EXPORT_INTERVAL
             while len(batch) < EXPORT_BATCH:
                 try:
@@ -226,6 +228,7 @@ class Telemetry:
                 except TimeoutError:
                     break
             await self._send(batch)
+            self._batch = []
 
     async def _send(self, batch: list[dict[str, Any]]) -> None:
         endpoint = self._services.settings.traces.otlp_endpoint
@@ -247,14 +250,14 @@ class Telemetry:
             return
         self.exported_spans += len(batch)
 
-    async def flush(self, timeout: float = 5.0) -> None:
-        """Send whatever spans are queued (at shutdown), within ``timeout`` seconds."""
-        batch: list[dict[str, Any]] = []
+    async def flush(self, within: float = 5.0) -> None:
+        """Send whatever spans are queued or were in flight (at shutdown), within ``within`` seconds."""
+        batch, self._batch = self._batch, []
         while not self._spans.empty():
             batch.append(self._spans.get_nowait())
         if batch:
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):
+                async with asyncio.timeout(within):
                     for i in range(0, len(batch), EXPORT_BATCH):
                         await self._send(batch[i : i + EXPORT_BATCH])
 

@@ -25,7 +25,7 @@ class TraceWriter:
         self._store = store
         self._queue: asyncio.Queue[TraceRecord | None] = asyncio.Queue()
         self._subscribers: list[Callable[[TraceRecord], None]] = []
-        self._committed = asyncio.Event()
+        self._pending: dict[str, asyncio.Event] = {}
 
     def subscribe(self, callback: Callable[[TraceRecord], None]) -> None:
         """Call ``callback`` with every trace once it is committed."""
@@ -33,7 +33,15 @@ class TraceWriter:
 
     def submit(self, trace: TraceRecord) -> None:
         """Queue a finished trace; never blocks the request."""
+        self._pending[trace.id] = asyncio.Event()
         self._queue.put_nowait(trace)
+
+    async def written(self, trace_id: str, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until a submitted trace is in the store (returns at once if it is not pending)."""
+        event = self._pending.get(trace_id)
+        if event is not None:
+            async with asyncio.timeout(timeout):
+                await event.wait()
 
     async def run(self) -> None:
         """Write until ``close()`` is called and the queue is empty."""
@@ -64,8 +72,14 @@ class TraceWriter:
                 except Exception:
                     log.exception("trace %s could not be stored", trace.id)
         for trace in batch:
+            event = self._pending.pop(trace.id, None)
+            if event is not None:
+                event.set()
             for callback in self._subscribers:
-                callback(trace)
+                try:
+                    callback(trace)
+                except Exception:
+                    log.exception("trace subscriber %r failed on trace %s", callback, trace.id)
 
     async def close(self) -> None:
         """Ask the writer to finish after everything already queued."""

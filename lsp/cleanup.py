@@ -36,13 +36,11 @@ def strip_prefix_echo(text: str, line_prefix: str, prefix: str) -> str:
     """Drop a repeat of the text before the cursor at the start of the answer."""
     if prefix and len(prefix) >= 8 and text.startswith(prefix):
         return text[len(prefix):]
-    stripped_line = line_prefix.strip()
-    if stripped_line and text.lstrip().startswith(stripped_line):
-        lead = len(text) - len(text.lstrip())
-        rest = text[lead + len(stripped_line):]
-        # Only an echo if the model repeated the line from its start, not a coincidental match.
-        if line_prefix.lstrip() == stripped_line or line_prefix.endswith(stripped_line):
-            return rest
+    core = line_prefix.lstrip()
+    if core.strip() and text.lstrip().startswith(core.rstrip()):
+        rest = text.lstrip()[len(core.rstrip()):]
+        # The cursor already follows the line's whitespace: do not insert it twice.
+        return rest.lstrip(" \t") if core != core.rstrip() else rest
     return text
 
 

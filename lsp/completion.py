@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from daemon.api.wire import CompleteRequest, CompleteResponse
 from daemon.errors import BudgetExceededError, DaemonUnavailableError, SwitchboardError
-
 from lsp.cache import SuggestionCache
 from lsp.cleanup import clean_completion
 from lsp.context import build_context, document_offset

@@ -18,15 +18,18 @@ PREFIX_SHARE = 0.7
 SUFFIX_SHARE = 0.2
 EXTRA_SHARE = 0.1
 
-EXTRA_DEADLINE_S = 0.002
+EXTRA_DEADLINE_S = 0.005
 """Time box of the extra context (seconds)."""
+
+IMPORT_SCAN_LINES = 300
+"""Imports live at the top of a file: only these first lines are scanned for them."""
 
 _IMPORT = re.compile(
     r"^\s*(import\s|from\s+\S+\s+import\s|#\s*include\b|using\s|use\s|require\(|const\s+\w+\s*=\s*require\(|package\s)"
 )
 _DEFINITION = re.compile(
-    r"^\s*(async\s+def|def|class|fn|pub\s+fn|func|function|interface|struct|impl|trait|module|"
-    r"(export\s+)?(async\s+)?function|(public|private|protected|static|\s)+[\w<>\[\]]+\s+\w+\s*\()"
+    r"^\s*(?:(?:async\s+def|def|class|fn|pub\s+fn|func|function|interface|struct|impl|trait|module)\b|"
+    r"(export\s+)?(async\s+)?function|(?:(?:public|private|protected|static|final)\s+)+[\w<>\[\],]+\s+\w+\s*\()"
 )
 _OPENS_BLOCK = re.compile(r"[:{(\[]\s*$|=>\s*$|\bthen\s*$|\bdo\s*$")
 
@@ -111,11 +114,11 @@ def extra_context(
         if number % 256 == 0 and time.perf_counter() > stop:
             break
         text = lines[number]
-        if text.strip() and _DEFINITION.match(text) and _indent(text) < max(cursor_indent, 1):
+        if text.strip() and _indent(text) < max(cursor_indent, 1) and _DEFINITION.match(text):
             if number < visible_from:
                 add("# enclosing: " + text.strip() + "\n")
             break
-    for number, text in enumerate(lines[:visible_from]):
+    for number, text in enumerate(lines[: min(visible_from, IMPORT_SCAN_LINES)]):
         if number % 256 == 0 and time.perf_counter() > stop:
             break
         if _IMPORT.match(text) and not add(text if text.endswith("\n") else text + "\n"):

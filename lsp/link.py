@@ -18,7 +18,6 @@ from typing import Any
 from daemon.api.wire import AskRequest, AskResponse, CompleteRequest, FeedbackRequest, FeedbackResponse
 from daemon.client import DaemonClient
 from daemon.errors import DaemonUnavailableError, SwitchboardError, error_from_payload
-
 from lsp.status import StatusReporter
 
 log = logging.getLogger(__name__)
@@ -30,12 +29,21 @@ RETRY_MAX_S = 2.0
 class DaemonLink:
     """Typed calls to the daemon plus the online/offline state machine."""
 
-    def __init__(self, status: StatusReporter, socket: str | None = None, *, autostart: bool = True) -> None:
+    def __init__(self, status: StatusReporter, socket: str | None = None, *, data_dir: str | None = None,
+                 autostart: bool = True) -> None:
         self.status = status
-        self.autostart = autostart
-        self.control = DaemonClient(socket, autostart=autostart)
+        self.control = DaemonClient(socket, autostart=autostart, data_dir=data_dir)
         self.streams = DaemonClient(socket, autostart=False)
         self._reconnect: asyncio.Task[None] | None = None
+
+    @property
+    def autostart(self) -> bool:
+        """Whether the link may start the daemon (the ``autostart`` option)."""
+        return self.control.autostart
+
+    @autostart.setter
+    def autostart(self, value: bool) -> None:
+        self.control.autostart = value
 
     @property
     def online(self) -> bool:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from daemon.api.wire import TaskTypeName
-
 from lsp.cleanup import strip_fences
 
 ActionKind = Literal["rewrite", "explain", "docstring", "fix"]

@@ -44,6 +44,9 @@ _NEXT_STEPS: list[tuple[type[SwitchboardError], str]] = [
 
 def next_step(exc: SwitchboardError) -> str:
     """What an agent should do after this error."""
+    if type(exc) is SwitchboardError and "(HTTP 404)" in exc.message:
+        return ("This Switchboard daemon does not serve that feature (it is older than this MCP server): "
+                "ask the user to upgrade and restart it (`switchboard daemon`). Other tools still work.")
     for cls, advice in _NEXT_STEPS:
         if isinstance(exc, cls):
             return advice

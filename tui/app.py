@@ -42,6 +42,12 @@ RECONNECT_MAX_S = 5.0
 TAIL_RELOAD = 200
 
 
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, asyncio.CancelledError):
+        raise exc
+    return exc.message if isinstance(exc, SwitchboardError) else f"{type(exc).__name__}: {exc}"
+
+
 class SwitchboardApp(App[None]):
     """``switchboard tui``: live spend, routing and traces of one daemon."""
 
@@ -80,11 +86,11 @@ class SwitchboardApp(App[None]):
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.install_screen(self.overview, "overview")
         self.install_screen(ReviewScreen(), "reviews")
         self.install_screen(MatrixScreen(), "matrix")
-        self.switch_mode("overview")
+        await self.switch_mode("overview")
         self.overview.connection.set(window=self.window, demo_workload=self.demo_workload)
         if self.client is not None:
             self.follow_events()
@@ -109,6 +115,8 @@ class SwitchboardApp(App[None]):
                 reason = "the daemon is not answering"
             except SwitchboardError as exc:
                 reason = exc.message
+            except (OSError, ValueError) as exc:  # an HTTP-level or decoding failure: say it, then retry
+                reason = f"{type(exc).__name__}: {exc}"
             self._disconnected(reason, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECONNECT_MAX_S)
@@ -198,18 +206,14 @@ class SwitchboardApp(App[None]):
         finally:
             self._refreshing = False
         self._refreshed_at = self.clock()
-        if isinstance(metrics, SwitchboardError):
-            self.overview.show_metrics_error(f"metrics: {metrics.message}")
-        elif isinstance(metrics, BaseException):
-            raise metrics
+        if isinstance(metrics, BaseException):
+            self.overview.show_metrics_error(f"metrics: {_describe(metrics)}")
         else:
             self.overview.show_metrics(metrics)
             self.models = sorted({*self.models, *(m.model for m in metrics.by_model)})
             self.developers = sorted(metrics.spend_by_developer)
-        if isinstance(budgets, SwitchboardError):
-            self.overview.show_budgets_error(f"budget: {budgets.message}")
-        elif isinstance(budgets, BaseException):
-            raise budgets
+        if isinstance(budgets, BaseException):
+            self.overview.show_budgets_error(f"budget: {_describe(budgets)}")
         else:
             self.overview.show_budgets(budgets.budgets, self.clock())
 

@@ -102,7 +102,7 @@ def outcome_label(trace: TraceSummary) -> str:
     """The outcome column: the outcome plus what happened on the way."""
     label = trace.outcome
     if trace.error_code and trace.outcome not in ("ok", "success"):
-        label = trace.error_code
+        label = trace.error_code.removeprefix("provider_")
     if trace.escalated:
         label += " ↑esc"
     if trace.fallback_used:

@@ -8,10 +8,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from daemon import __version__, pipeline
-from daemon.api.http import TRACE_HEADER, developer_of, json_response, parse_body, services_of
+from daemon import __version__
+from daemon.api.http import developer_of, json_response, parse_body, services_of
 from daemon.api.wire import (
-    AskRequest,
     AttemptInfo,
     DeveloperCreate,
     DeveloperCreated,
@@ -86,14 +85,6 @@ async def list_developers(request: Request) -> Response:
     me = developer_of(request)
     developers = await services.store.list_developers() if me.is_admin else [me]
     return json_response({"developers": [_developer_info(d).model_dump() for d in developers]})
-
-
-async def ask(request: Request) -> Response:
-    """Route and run one prompt."""
-    services = services_of(request)
-    body = await parse_body(request, AskRequest)
-    answer = await pipeline.ask(services, developer_of(request), body)
-    return json_response(answer, headers={TRACE_HEADER: answer.trace_id})
 
 
 def _summary_fields(t: TraceRecord, names: dict[int, str]) -> dict:
@@ -178,7 +169,6 @@ routes = [
     Route("/api/status", status, methods=["GET"]),
     Route("/api/developers", create_developer, methods=["POST"]),
     Route("/api/developers", list_developers, methods=["GET"]),
-    Route("/api/ask", ask, methods=["POST"]),
     Route("/api/traces", list_traces, methods=["GET"]),
     Route("/api/traces/{trace_id}", get_trace, methods=["GET"]),
 ]

@@ -94,9 +94,9 @@ def _series(facts: Sequence[Mapping[str, Any]], since: float, seconds: float, bu
     return {
         "spend": [micros_to_usd(s) for s in spend],
         "requests": [float(c) for c in count],
-        "fallback_rate": [_rate(x, c) for x, c in zip(fallbacks, count)],
-        "escalation_rate": [_rate(x, c) for x, c in zip(escalations, count)],
-        "error_rate": [_rate(x, c) for x, c in zip(errors, count)],
+        "fallback_rate": [_rate(x, c) for x, c in zip(fallbacks, count, strict=True)],
+        "escalation_rate": [_rate(x, c) for x, c in zip(escalations, count, strict=True)],
+        "error_rate": [_rate(x, c) for x, c in zip(errors, count, strict=True)],
     }
 
 

@@ -50,7 +50,7 @@ def endpoint(model: ModelSettings, request: ChatRequest) -> str:
     """Which provider API a request uses: ``anthropic``, ``openai-text`` (FIM) or ``openai-chat``."""
     if model.provider == "anthropic":
         return "anthropic"
-    if request.fim is not None and "fim" in model.capabilities and not request.messages:
+    if request.fim is not None and ("fim" in model.capabilities or not request.messages):
         return "openai-text"
     return "openai-chat"
 

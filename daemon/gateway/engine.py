@@ -183,7 +183,12 @@ class Gateway:
                         break
                     await asyncio.sleep(wait)  # the only deployment left: queue for it
                 window.take(tokens)
-                attempt = request.continued("".join(delivered)) if delivered else request
+                attempt = request.for_model(model.is_external)
+                if delivered:
+                    if request.fim is not None:
+                        # A fill-in-the-middle answer cannot be resumed: a longer prompt is another question.
+                        raise self._give_up(last or StreamBrokenError("the completion broke off"), delivered, result)
+                    attempt = attempt.continued("".join(delivered))
                 try:
                     async with contextlib.aclosing(self._attempt(
                         name, model, attempt, deadlines, result, state, began, stream=stream,

@@ -51,10 +51,16 @@ class ChatRequest:
     native: NativeBody | None = None
     prefill: str = ""
     """Answer text already delivered; a continuation asks the model to carry on from here."""
+    external: ChatRequest | None = None
+    """The redacted form of this request, sent instead to models marked external."""
 
     def continued(self, prefill: str) -> ChatRequest:
         """This request resumed after ``prefill`` was already sent to the caller."""
         return replace(self, prefill=prefill)
+
+    def for_model(self, external: bool) -> ChatRequest:
+        """What a model gets: the redacted form when it is external and one was made."""
+        return self.external if external and self.external is not None else self
 
 
 @dataclass(slots=True)

@@ -156,6 +156,28 @@ class Store(Protocol):
     async def save_matrix_cells(self, rows: Sequence[MatrixRow], *, source: str, note: str | None = None) -> int:
         """Upsert cells as one new matrix version; returns that version."""
 
+    # -- metrics and budgets (issue 4)
+    async def trace_facts(self, since: float, *, developer_id: int | None = None) -> list[dict[str, Any]]:
+        """The columns metrics are computed from, for traces since a time (one developer's, or all)."""
+
+    async def attempt_facts(self, since: float, *, developer_id: int | None = None) -> list[tuple[str, str]]:
+        """(model, status) of every attempt of traces since a time."""
+
+    async def trace_quality(self, since: float, *, developer_id: int | None = None) -> dict[str, float]:
+        """Mean feedback score of each rated trace since a time."""
+
+    async def get_team(self, team_id: int) -> Team:
+        """One team by id, or ``NotFoundError``."""
+
+    async def list_teams(self) -> list[Team]:
+        """Every team, oldest first."""
+
+    async def reservations_of(self, trace_id: str) -> list[tuple[int, float, str, int, int]]:
+        """(budget id, period start, status, reserved, settled) of every ledger row of one request."""
+
+    async def ledger_totals(self, budget_id: int) -> dict[str, int]:
+        """Sums of one budget's ledger over all periods, by status (micro-dollars)."""
+
 
 @runtime_checkable
 class MatrixChangeSource(Protocol):

@@ -35,6 +35,7 @@ import asyncpg
 
 from daemon.errors import BudgetExceededError, InvalidRequestError, NotFoundError, StoreUnavailableError
 from daemon.store.postgres_history import MATRIX_CHANNEL, HistoryQueries
+from daemon.store.postgres_metrics import MetricsQueries
 from daemon.store.records import Budget, Developer, Reservation, Team
 from daemon.store.schema_postgres import MIGRATIONS
 
@@ -77,7 +78,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-class PostgresStore(HistoryQueries):
+class PostgresStore(HistoryQueries, MetricsQueries):
     """The store interface over one PostgreSQL database (or one schema of it), shared by many daemons."""
 
     def __init__(self, url: str, *, pool_size: int = POOL_SIZE) -> None:
@@ -94,7 +95,7 @@ class PostgresStore(HistoryQueries):
 
     async def open(self) -> None:
         """Connect, run pending migrations (one daemon at a time), register this session, LISTEN."""
-        async with self._translated("connect to"):
+        with self._translated("connect to"):
             self._session = await asyncpg.connect(self.url)
             try:
                 await _init_connection(self._session)

@@ -233,7 +233,7 @@ class HistoryQueries:
                     + ", ".join(f"{c} = excluded.{c}" for c in (*_MATRIX_COLUMNS[3:], "version")),
                     [(*(getattr(r, c) for c in _MATRIX_COLUMNS), version) for r in rows],
                 )
-            await conn.execute("SELECT pg_notify($1, current_schema() || ':' || $2::text)",
+            await conn.execute("SELECT pg_notify($1, current_schema() || ':' || $2::bigint)",
                                MATRIX_CHANNEL, version)
         return version
 

@@ -375,6 +375,7 @@ class SqliteStore:
             cur = await db.execute(
                 "UPDATE ledger SET status = 'released', closed_at = ? WHERE status = 'open'", (time.time(),)
             )
+            await self._record_lost_traces(db)
             return cur.rowcount
 
     # -- traces ----------------------------------------------------------------------------------
@@ -608,3 +609,23 @@ class SqliteStore:
         totals = {"open": 0, "settled": 0, "released": 0}
         totals.update({r["status"]: int(r["total"]) for r in rows})
         return totals
+
+    async def _record_lost_traces(self, db: aiosqlite.Connection) -> None:
+        """At start: a request settled in the ledger whose trace the crash lost gets a stub trace.
+
+        Its cost was really spent, so the ledger keeps it; the stub (outcome ``error``) makes the
+        traces add up to the ledger and shows the spend in metrics. Only rows settled in the hour
+        before the newest trace are considered, so traces removed by retention are not revived.
+        """
+        await db.execute(
+            "INSERT INTO traces (id, developer_id, surface, created_at, outcome, latency_ms, cost_micros, "
+            "error_code, error_message) "
+            "SELECT l.trace_id, b.scope_id, 'api', MIN(l.created_at), 'error', 0, MAX(l.settled_micros), "
+            "'internal_error', 'the daemon stopped before this trace was written; its settled cost is kept' "
+            "FROM ledger l JOIN budgets b ON b.id = l.budget_id "
+            "WHERE l.status = 'settled' AND b.scope = 'developer' "
+            "AND l.trace_id NOT IN (SELECT id FROM traces) "
+            "AND l.closed_at >= COALESCE((SELECT MAX(created_at) FROM traces), 0) - 3600 "
+            "AND l.created_at >= COALESCE((SELECT MIN(created_at) FROM traces), 0) "
+            "GROUP BY l.trace_id, b.scope_id"
+        )

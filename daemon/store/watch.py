@@ -22,10 +22,18 @@ DEFAULT_POLL_SECONDS = 2.0
 
 
 async def watch_matrix_version(
-    store: Store, on_change: Callable[[int], Awaitable[None]], *, poll_seconds: float = DEFAULT_POLL_SECONDS
+    store: Store,
+    on_change: Callable[[int], Awaitable[None]],
+    *,
+    since: int | None = None,
+    poll_seconds: float = DEFAULT_POLL_SECONDS,
 ) -> None:
-    """Await ``on_change(version)`` whenever the matrix version differs from the last one seen."""
-    seen = await store.matrix_version()
+    """Await ``on_change(version)`` whenever the matrix version differs from the last one seen.
+
+    ``since`` is the version the caller already has (from ``load_matrix``), so a version committed
+    between loading and watching is not missed; ``None`` starts from the current version.
+    """
+    seen = await store.matrix_version() if since is None else since
     wake = asyncio.Event()
     unsubscribe = (
         store.subscribe_matrix_changes(lambda _version: wake.set())
@@ -33,14 +41,14 @@ async def watch_matrix_version(
     )
     try:
         while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(poll_seconds):
-                    await wake.wait()
-            wake.clear()
             version = await store.matrix_version()
             if version != seen:
                 seen = version
                 await on_change(version)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(poll_seconds):
+                    await wake.wait()
+            wake.clear()
     finally:
         if unsubscribe is not None:
             unsubscribe()

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Sparkline, Static
+from textual.widgets import Footer, Sparkline, Static
 
 from daemon.api.wire import BudgetInfo, Metrics, TraceSummary
 from tui.format import usd
@@ -23,17 +23,16 @@ class OverviewScreen(Screen[None]):
     """Everything at a glance. It does no I/O: the app feeds it what the daemon says."""
 
     BINDINGS = [
-        Binding("1", "app.set_window('1h')", "1h"),
-        Binding("2", "app.set_window('24h')", "24h"),
-        Binding("3", "app.set_window('7d')", "7d"),
-        Binding("4", "app.set_window('30d')", "30d"),
+        Binding("1", "app.set_window('1h')", "1h/24h/7d/30d", key_display="1-4"),
+        Binding("2", "app.set_window('24h')", "24h", show=False),
+        Binding("3", "app.set_window('7d')", "7d", show=False),
+        Binding("4", "app.set_window('30d')", "30d", show=False),
         Binding("p", "app.toggle_pause", "Pause/resume"),
         Binding("f", "app.edit_filter", "Filter"),
         Binding("a", "app.toggle_everyone", "Mine/all", show=False),
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
         yield ConnectionLine(id="connection")
         with Vertical(id="spend", classes="panel") as spend:
             spend.border_title = "Spend vs budget"
@@ -49,7 +48,7 @@ class OverviewScreen(Screen[None]):
                 rates.border_title = "Fallback · escalation · error"
                 yield RatePlot(id="rates")
             with Vertical(classes="panel", id="latency-panel") as latency:
-                latency.border_title = "Latency per model"
+                latency.border_title = "Latency ms · TTFT"
                 yield LatencyTable(id="latency")
         with Vertical(classes="panel", id="tail-panel") as tail:
             tail.border_title = "Live traces (enter: open)"

@@ -92,16 +92,23 @@ class BudgetBars(Widget):
         self._budgets, self._note = [], note
         self.refresh(layout=True)
 
+    def _shown(self) -> list[BudgetInfo]:
+        # On a short terminal only the first budget (the viewer's own) keeps its bar.
+        return self._budgets[:1] if self.screen.has_class("-short") else self._budgets
+
     def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[no-untyped-def]
-        return max(1, 2 * len(self._budgets))
+        return max(1, 2 * len(self._shown()))
 
     def render(self) -> RenderableType:
         if not self._budgets:
             return Text(self._note, style="dim")
         width = self.content_size.width
+        shown = self._shown()
         lines = []
-        for budget in self._budgets:
+        for budget in shown:
             lines += [headline(budget, self._now), bar(budget, width, self._now)]
+        if len(shown) < len(self._budgets):
+            lines[0].append(f"  +{len(self._budgets) - len(shown)} more (taller terminal)", "dim")
         for line in lines:
             line.no_wrap, line.overflow = True, "ellipsis"
         return Group(*lines)

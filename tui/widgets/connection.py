@@ -45,7 +45,7 @@ class ConnectionLine(Widget):
 
     def render(self) -> Text:
         s = self.line
-        text = Text(no_wrap=True, overflow="ellipsis")
+        text = Text("Switchboard ", "bold", no_wrap=True, overflow="ellipsis")
         if s.state == "live":
             text.append("● live", "bold green")
         elif s.state == "connecting":

@@ -24,18 +24,26 @@ def share_bar(share: float, width: int, style: str) -> Text:
     return text
 
 
-def counts_line(label: str, counts: dict[str, int], order: tuple[str, ...] = ()) -> Text:
-    """``label  a 12% · b 30% …`` in a fixed key order when one is given."""
+def counts_line(label: str, counts: dict[str, int], order: tuple[str, ...] = (), width: int = 200) -> Text:
+    """``label  a 12% · b 30% …`` in a fixed key order; tighter forms when ``width`` is small."""
     total = sum(counts.values()) or 1
     keys = [k for k in order if k in counts] + sorted(k for k in counts if k not in order)
-    text = Text(f"{label} ", "bold")
-    for i, key in enumerate(keys):
-        if i:
-            text.append(" · ", "dim")
-        text.append(key, TIER_STYLE.get(key, ""))
-        text.append(f" {pct(counts[key] / total, 0)}")
     if not keys:
-        text.append("–", "dim")
+        return Text.assemble((f"{label} ", "bold"), ("–", "dim"))
+    forms = (
+        (" · ", lambda k: k, lambda v: f" {pct(v, 0)}", ""),
+        (" ", lambda k: k[:3], lambda v: f" {v * 100:.0f}", "%"),
+        (" ", lambda k: k[:1], lambda v: f"{v * 100:.0f}", "%"),
+    )
+    for separator, name, value, unit in forms:
+        text = Text(f"{label}{unit} ", "bold")
+        for i, key in enumerate(keys):
+            if i:
+                text.append(separator, "dim")
+            text.append(name(key), TIER_STYLE.get(key, ""))
+            text.append(value(counts[key] / total))
+        if text.cell_len <= width:
+            break
     return text
 
 
@@ -74,8 +82,8 @@ class Distribution(Widget):
             lines[-1] = Text(f"… {len(models) - room + 1} more models", "dim")
         if not models:
             lines.append(Text("no requests in this window", "dim"))
-        lines.append(counts_line("tier", m.by_tier, tuple(TIER_STYLE)))
-        lines.append(counts_line("via", m.by_surface, SURFACES))
+        lines.append(counts_line("tier", m.by_tier, tuple(TIER_STYLE), width))
+        lines.append(counts_line("via", m.by_surface, SURFACES, width))
         for line in lines:
             line.no_wrap, line.overflow = True, "ellipsis"
         return Group(*lines)

@@ -8,7 +8,14 @@ from rich.text import Text
 from textual.widget import Widget
 
 from daemon.api.wire import Metrics
-from tui.format import ms, pct, usd
+from tui.format import DASH, pct, usd
+
+
+def ms_cell(value: float | None) -> str:
+    """Milliseconds without the unit (the panel says ms), seconds past one second."""
+    if value is None:
+        return DASH
+    return f"{value:.0f}" if value < 1000 else f"{value / 1000:.1f}s"
 
 
 class LatencyTable(Widget):
@@ -31,7 +38,7 @@ class LatencyTable(Widget):
         m = self._metrics
         if m is None:
             return Text("…", style="dim")
-        wide = self.content_size.width >= 56
+        wide = self.content_size.width >= 44
         table = Table(box=None, padding=(0, 1, 0, 0), expand=True, show_edge=False, header_style="bold dim")
         table.add_column("model", no_wrap=True, overflow="ellipsis", ratio=1)
         table.add_column("p50", justify="right", no_wrap=True)
@@ -42,12 +49,12 @@ class LatencyTable(Widget):
             table.add_column("spend", justify="right", no_wrap=True)
         room = max(1, self.content_size.height - 2)
         for model in sorted(m.by_model, key=lambda x: -x.requests)[:room]:
-            row = [model.model, ms(model.latency_p50_ms), ms(model.latency_p95_ms), ms(model.ttft_p50_ms)]
+            row = [model.model, ms_cell(model.latency_p50_ms), ms_cell(model.latency_p95_ms), ms_cell(model.ttft_p50_ms)]
             if wide:
                 err_style = "red" if model.error_rate > 0.05 else ""
                 row += [Text(pct(model.error_rate), err_style), usd(model.spend_usd)]
             table.add_row(*row)
-        cpq = Text("cost / quality pt ", "bold")
+        cpq = Text("$ / quality pt ", "bold")
         cpq.append(usd(m.cost_per_quality_point) if m.cost_per_quality_point is not None else "– (nothing rated)")
         cpq.no_wrap, cpq.overflow = True, "ellipsis"
         return Group(table, cpq)

@@ -1,38 +1,47 @@
-"""Fallback, escalation and error rates over the window: the figures and a small plot."""
+"""Fallback, escalation and error rates over the window: a sparkline each, and a plot when there is room."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Sparkline, Static
 
 from daemon.api.wire import Metrics
 from tui.format import pct
 
-SERIES = (("fallback_rate", "fallback", "yellow"), ("escalation_rate", "escalation", "magenta"),
+SERIES = (("fallback_rate", "fallback", "yellow"), ("escalation_rate", "escalate", "magenta"),
           ("error_rate", "error", "red"))
 
 
 class RatePlot(Vertical):
-    """Three rates as figures on one line and as lines on a plotext plot below.
+    """One line per rate (its figure and a sparkline of its series), then a plotext plot of all three.
 
-    textual-plotext is imported when the widget mounts, not when the app starts, so that the
-    dashboard paints its first frame without paying for plotext's import.
+    The plot hides on short terminals (CSS); textual-plotext is imported when the widget mounts,
+    not when the app starts, so the first frame does not pay for plotext's import.
     """
 
     DEFAULT_CSS = """
     RatePlot { height: 1fr; }
-    RatePlot > #rate-figures { height: 1; }
+    RatePlot .rate-row { height: 1; }
+    RatePlot .rate-figure { width: 15; }
+    RatePlot .rate-spark { width: 1fr; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._metrics: Metrics | None = None
-        self._plot = None
+        self._plot: Any = None
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("…", "dim"), id="rate-figures")
+        for key, _label, colour in SERIES:
+            with Horizontal(classes="rate-row"):
+                yield Static(Text("…", "dim"), id=f"{key}-figure", classes="rate-figure")
+                spark = Sparkline([], id=f"{key}-spark", classes="rate-spark", summary_function=max)
+                spark.styles.color = colour
+                yield spark
 
     async def on_mount(self) -> None:
         from textual_plotext import PlotextPlot
@@ -44,13 +53,12 @@ class RatePlot(Vertical):
     def show(self, metrics: Metrics) -> None:
         """Show the rates of these metrics."""
         self._metrics = metrics
-        figures = Text(no_wrap=True, overflow="ellipsis")
-        for i, (key, label, colour) in enumerate(SERIES):
-            if i:
-                figures.append("  ")
-            figures.append(f"{label[:3]} ", colour)
-            figures.append(pct(getattr(metrics, key)), "bold")
-        self.query_one("#rate-figures", Static).update(figures)
+        for key, label, colour in SERIES:
+            figure = Text(no_wrap=True, overflow="ellipsis")
+            figure.append(f"{label:<8} ", colour)
+            figure.append(pct(getattr(metrics, key)), "bold")
+            self.query_one(f"#{key}-figure", Static).update(figure)
+            self.query_one(f"#{key}-spark", Sparkline).data = metrics.series.get(key, [])
         self._draw()
 
     def _draw(self) -> None:
@@ -59,15 +67,14 @@ class RatePlot(Vertical):
         plt = self._plot.plt
         plt.clear_data()
         plt.clear_figure()
-        longest = 0
-        for key, label, colour in SERIES:
+        peak = 5.0
+        for key, _label, colour in SERIES:
             values = [v * 100 for v in self._metrics.series.get(key, [])]
             if values:
-                longest = max(longest, len(values))
+                peak = max(peak, *values)
                 plt.plot(values, color=colour, marker="braille")
-        plt.ylim(0, max(5.0, *(max((v * 100 for v in self._metrics.series.get(k, [])), default=0) for k, _, _ in SERIES)))
+        plt.ylim(0, peak)
         plt.xticks([])
         plt.yfrequency(2)
-        if not longest:
-            plt.title("no series yet")
+        plt.ylabel("%")
         self._plot.refresh()

@@ -41,6 +41,12 @@ def summary(t: TraceDetail) -> Text:
     if t.cached_tokens or t.reasoning_tokens:
         text.append(f" ({t.cached_tokens} cached, {t.reasoning_tokens} reasoning)")
     text.append(f" · {usd(t.cost_usd)}", "bold")
+    text.append("\nquality ", "bold")
+    if t.feedback:
+        text.append(", ".join(f"{f.get('source', '?')} {float(f.get('score', 0)):.2f}" for f in t.feedback[-3:]))
+    else:
+        text.append("not rated yet", "dim")
+    text.append("  (rate: 1 bad … 5 great)", "dim")
     return text
 
 
@@ -77,13 +83,13 @@ def decision(t: TraceDetail) -> list[RenderableType]:
             text.append(short(feats, 400), "dim")
     parts.append(text)
     if info and info.candidates:
-        table = _table("", "model", "tier", "quality", "latency", "cost", "score", "why not",
+        table = _table("model", "tier", "quality", "latency", "cost", "score", "why not",
                        right=("quality", "latency", "cost", "score"))
         for c in sorted(info.candidates, key=lambda c: (not c.eligible, -(c.score or 0))):
             chosen = c.model == info.model
             style = "bold green" if chosen else ("" if c.eligible else "dim")
             table.add_row(
-                "▶" if chosen else "", c.model, c.tier or DASH,
+                ("▶ " if chosen else "  ") + c.model, c.tier or DASH,
                 f"{c.predicted_quality:.2f}" if c.predicted_quality is not None else DASH,
                 ms(c.predicted_latency_ms), usd(c.predicted_cost_usd),
                 f"{c.score:.3f}" if c.score is not None else DASH, c.excluded_reason or "", style=style,
@@ -98,14 +104,17 @@ def attempts(t: TraceDetail) -> list[RenderableType]:
     """Every provider call, in order."""
     if not t.attempts:
         return [_heading("Attempts"), Text("none (refused before any provider was called)", "dim")]
-    table = _table("#", "model", "status", "latency", "ttft", "tokens", "cost", "error",
+    table = _table("#", "model", "status", "latency", "ttft", "tokens", "cost",
                    right=("latency", "ttft", "tokens", "cost"))
+    errors = Text()
     for a in t.attempts:
         style = "" if a.status in ("ok", "success") else "red"
-        error = f"{a.error_code}: {a.error_message}" if a.error_code else ""
         table.add_row(str(a.seq), a.model, a.status, ms(a.latency_ms), ms(a.ttft_ms),
-                      f"{a.input_tokens}+{a.output_tokens}", usd(a.cost_usd), short(error, 60), style=style)
-    return [_heading("Attempts"), table]
+                      f"{a.input_tokens}+{a.output_tokens}", usd(a.cost_usd), style=style)
+        if a.error_code:
+            errors.append(f"#{a.seq} {a.error_code}: {short(a.error_message, 300)}\n", "red")
+    errors.rstrip()
+    return [_heading("Attempts"), table, errors] if errors else [_heading("Attempts"), table]
 
 
 def _findings(guard: dict[str, Any] | None) -> Text:

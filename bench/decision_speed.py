@@ -1,0 +1,111 @@
+"""Decision speed: classification + decision for 10 configured models, in process.
+
+    /work/main/.venv/bin/python bench/decision_speed.py
+
+Ten candidates across three tiers, a full matrix (every task type x band x model cell filled), and
+a mix of prompts from a one-line question to a 40,000-character pasted file with a multi-turn
+history. Each sample is one ``decide()`` call including classification with the shipped weights.
+Target: p99 < 1 ms.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from daemon.router.classify import classify
+from daemon.router.engine import decide
+from daemon.router.matrix import N_BANDS, RoutingMatrix
+from daemon.router.settings import RoutingSettings
+from daemon.router.types import BudgetState, Candidate, Message, RouteRequest, TaskType, Tier
+
+TARGET_P99_MS = 1.0
+SAMPLES = 20_000
+
+
+def candidates() -> list[Candidate]:
+    """Ten models: four small, three medium, three frontier, with live latency on some."""
+    specs = [
+        ("small-a", Tier.SMALL, 0.15, 0.6), ("small-b", Tier.SMALL, 0.1, 0.4), ("small-c", Tier.SMALL, 0.2, 0.8),
+        ("small-d", Tier.SMALL, 0.25, 1.0), ("mid-a", Tier.MEDIUM, 1.0, 4.0), ("mid-b", Tier.MEDIUM, 0.8, 3.2),
+        ("mid-c", Tier.MEDIUM, 1.2, 5.0), ("big-a", Tier.FRONTIER, 3.0, 15.0), ("big-b", Tier.FRONTIER, 2.5, 10.0),
+        ("big-c", Tier.FRONTIER, 5.0, 25.0),
+    ]  # fmt: skip
+    return [
+        Candidate(
+            name=n, tier=t, input_usd_per_mtok=i, output_usd_per_mtok=o, context_window=200_000,
+            capabilities=frozenset({"chat", "stream", "tools", "json"}), latency_p95_ms=400.0 + 150 * k if k % 2 else None,
+            provider=n.split("-")[0], fallbacks=("mid-a",) if t is Tier.SMALL else (),
+        )
+        for k, (n, t, i, o) in enumerate(specs)
+    ]  # fmt: skip
+
+
+def full_matrix(models: list[str]) -> RoutingMatrix:
+    """Every cell filled with evidence, as after months of use."""
+    rng = random.Random(7)
+    rows = [
+        {"task_type": t.value, "band": b, "model": m, "quality": rng.random(), "evidence": rng.uniform(1, 200), "latency_p95_ms": rng.uniform(200, 4000)}
+        for t in TaskType for b in range(N_BANDS) for m in models
+    ]  # fmt: skip
+    return RoutingMatrix.from_rows(rows, version=42)
+
+
+def requests() -> list[RouteRequest]:
+    """A representative mix of surfaces and sizes."""
+    code = "\n".join(f"def handler_{i}(request):\n    return process(request, retries={i})\n" for i in range(600))
+    history = tuple(Message("user" if i % 2 == 0 else "assistant", f"turn {i}: please look at src/app_{i}.py") for i in range(12))
+    return [
+        RouteRequest.from_prompt("what's the capital of Australia?"),
+        RouteRequest.from_prompt("Refactor this to use async/await:\n```python\n" + code[:3000] + "\n```", surface="mcp"),
+        RouteRequest.from_prompt(code[:40_000] + "\nExplain what this module does and why the retries differ.", surface="cli"),
+        RouteRequest.from_prompt("def parse_header(line: str) -> dict:\n    ", surface="lsp", is_fim=True, max_output_tokens=64),
+        RouteRequest.from_prompt("Prove that the sum of two odd integers is even, step by step."),
+        RouteRequest(messages=(*history, Message("user", "now fix the failing test in tests/test_app.py")), has_tools=True, surface="mcp"),
+        RouteRequest.from_prompt("Extract name, email and company as JSON from: Jane Roe <jane@x.io>, Acme", wants_json=True),
+        RouteRequest.from_prompt("Write a short product announcement for our new CLI.", policy="cascade"),
+    ]
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    k = max(0, min(len(sorted_values) - 1, round(p / 100 * len(sorted_values)) - 1))
+    return sorted_values[k]
+
+
+def main() -> None:
+    """Time classify and decide; print p50/p99 next to the target."""
+    cands = candidates()
+    matrix = full_matrix([c.name for c in cands])
+    settings = RoutingSettings()
+    budget = BudgetState(fraction_used=0.5, soft_threshold=0.8, critical_only_threshold=0.95, budget_name="dev")
+    reqs = requests()
+    for r in reqs * 50:  # warm caches (shipped weights, regexes)
+        decide(r, cands, matrix, budget, settings)
+
+    def measure(fn) -> list[float]:  # type: ignore[no-untyped-def]
+        out = []
+        for n in range(SAMPLES):
+            r = reqs[n % len(reqs)]
+            t0 = time.perf_counter_ns()
+            fn(r)
+            out.append((time.perf_counter_ns() - t0) / 1e6)
+        return sorted(out)
+
+    full = measure(lambda r: decide(r, cands, matrix, budget, settings))
+    cls_only = measure(classify)
+    print(f"decision speed: {len(cands)} candidates, {len(matrix.cells)} matrix cells, {len(reqs)} request shapes, {SAMPLES} samples each")
+    print(f"{'':28s} {'p50 ms':>8s} {'p99 ms':>8s} {'max ms':>8s} {'mean ms':>8s}   target")
+    for label, xs in (("classify + decide", full), ("classify only", cls_only)):
+        p99 = percentile(xs, 99)
+        verdict = f"p99 < {TARGET_P99_MS} ms: {'met' if p99 < TARGET_P99_MS else 'MISSED'}" if label.startswith("classify +") else ""
+        print(f"{label:28s} {percentile(xs, 50):8.3f} {p99:8.3f} {xs[-1]:8.3f} {statistics.fmean(xs):8.3f}   {verdict}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""``POST /api/ask``: route and run one prompt, whole or streamed (delta, done, error events)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from daemon import pipeline
+from daemon.api.http import TRACE_HEADER, developer_of, json_response, parse_body, services_of
+from daemon.api.streaming import EventStream, sse
+from daemon.api.wire import AskRequest, AskResponse
+from daemon.errors import SwitchboardError
+from daemon.gateway import ChatRequest, Completion, Event, TextDelta
+from daemon.routing import RoutePlan
+from daemon.store.records import micros_to_usd
+
+
+def chat_request(body: AskRequest) -> tuple[ChatRequest, list[tuple[str, str]]]:
+    """The gateway request for an ask, and its files as retrieved content for the injection scan."""
+    messages: list[dict[str, str]] = []
+    if body.system:
+        messages.append({"role": "system", "content": body.system})
+    context = "".join(f"File: {f.path}\n```\n{f.content}\n```\n\n" for f in body.files)
+    messages.append({"role": "user", "content": context + body.prompt})
+    retrieved = [(f"files[{i}] ({f.path})", f.content) for i, f in enumerate(body.files)]
+    return ChatRequest(tuple(messages), max_tokens=body.max_tokens), retrieved
+
+
+def ask_response(ctx: pipeline.RequestContext, plan: RoutePlan, completion: Completion, simulated: bool) -> AskResponse:
+    """The answer and what it cost."""
+    return AskResponse(
+        trace_id=ctx.trace_id, answer=completion.text, model=completion.model or "",
+        input_tokens=completion.input_tokens, output_tokens=completion.output_tokens,
+        cost_usd=micros_to_usd(completion.cost_micros), latency_ms=ctx.elapsed_ms(), reason=plan.reason,
+        simulated=simulated,
+    )
+
+
+async def ask(request: Request) -> Response:
+    """Route and run one prompt; with ``stream=true`` the answer comes as server-sent events."""
+    services = services_of(request)
+    body = await parse_body(request, AskRequest)
+    ctx = pipeline.admit(services, developer_of(request), surface=body.surface, requested_model=body.model,
+                         priority=body.priority, traceparent=request.headers.get("traceparent"))
+    chat, retrieved = chat_request(body)
+    ctx.prompt_text = pipeline.prompt_text_of(chat)
+    try:
+        chat = pipeline.guard(services, ctx, chat, retrieved)
+    except SwitchboardError as exc:
+        pipeline.record(services, ctx, None, Completion(), exc)
+        raise
+    routing = pipeline.routing_input(ctx, chat, task_hint=body.task_type)
+    if not body.stream:
+        plan, completion = await pipeline.execute(services, ctx, chat, routing, max_cost_usd=body.max_cost_usd)
+        return json_response(ask_response(ctx, plan, completion, services.simulated),
+                             headers={TRACE_HEADER: ctx.trace_id})
+    plan, completion, first, rest = await pipeline.execute_stream(services, ctx, chat, routing,
+                                                                  max_cost_usd=body.max_cost_usd)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        async def events() -> AsyncIterator[Event]:
+            yield first
+            async for event in rest:
+                yield event
+
+        try:
+            async for event in events():
+                if isinstance(event, TextDelta):
+                    yield sse({"type": "delta", "text": event.text}, "delta")
+            done = ask_response(ctx, plan, completion, services.simulated).model_dump()
+            yield sse({"type": "done", **done}, "done")
+        except SwitchboardError as exc:
+            yield sse({"type": "error", **exc.to_payload()}, "error")
+        finally:
+            await rest.aclose()
+
+    return EventStream(chunks(), headers={TRACE_HEADER: ctx.trace_id})  # type: ignore[return-value]
+
+
+routes = [Route("/api/ask", ask, methods=["POST"])]

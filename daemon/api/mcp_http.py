@@ -1,0 +1,189 @@
+"""MCP over streamable HTTP at ``/mcp``: the same server as ``switchboard mcp``, inside the daemon.
+
+Identity: the auth middleware (``daemon.api.auth``) has already refused a TCP request without a
+valid developer key. The tools then call the daemon's own loopback listener *with the caller's
+key* (``DaemonClient(base_url=..., api_key=...)``), so every tool acts as exactly that developer,
+through the same checks as any other client, and nothing in the MCP layer decides identity. On the
+Unix socket the caller is the socket's owner, and the tools use the socket. Each MCP session is
+also bound to its developer (the SDK refuses a session id presented by anyone else).
+
+Both protocol eras the SDK serves are accepted: handshake-era sessions (``initialize``, session id,
+optional GET stream) and 2026-07-28 per-request envelopes. Requests from a browser page whose
+``Origin`` is not a loopback origin are refused (DNS-rebinding and cross-site protection).
+
+The SDK's session manager needs a running task group; the daemon's listeners run without an ASGI
+lifespan, so it is started on the first ``/mcp`` request and lives as long as the daemon.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
+
+from daemon.api.auth import DEVELOPER_KEY, LISTENER_KEY
+from daemon.api.http import error_response
+from daemon.api.wire import Event
+from daemon.client import DaemonClient
+from daemon.errors import PermissionDeniedError
+from daemon.keys import hash_key
+from daemon.services import Services
+
+log = logging.getLogger("switchboard.mcp")
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+MAX_CACHED_CLIENTS = 64
+"""Connection pools kept for recent callers' keys (one per developer key, least recently used dropped)."""
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def caller_key(scope: Scope) -> str | None:
+    """The developer key the request carried (``Authorization: Bearer`` or ``x-api-key``)."""
+    authorization = _header(scope, b"authorization")
+    if authorization and authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip()
+    api_key = _header(scope, b"x-api-key")
+    return api_key.strip() if api_key else None
+
+
+def origin_allowed(origin: str | None) -> bool:
+    """No Origin (not a browser) or a loopback origin; a web page elsewhere may not drive the tools."""
+    if origin is None:
+        return True
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and (parts.hostname or "") in LOOPBACK_HOSTS
+
+
+class CallerAccess:
+    """``DaemonAccess`` for ``/mcp``: the daemon as the developer whose key came with each request."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._socket_client = DaemonClient(services.options.socket)
+        self._clients: dict[str, DaemonClient] = {}
+
+    def _base_url(self) -> str:
+        address = self._services.http_address
+        if address is None:
+            raise PermissionDeniedError("the daemon has no TCP listener to act for this developer; set daemon.http")
+        host, _, port = address.rpartition(":")
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    def client(self, request: Any) -> DaemonClient:
+        """A client with the caller's key (TCP), or the socket client for the socket's owner."""
+        scope = request.scope
+        if scope.get(LISTENER_KEY) == "unix":
+            return self._socket_client
+        key = caller_key(scope)
+        if not key:
+            raise PermissionDeniedError("this MCP request carries no developer key")
+        digest = hash_key(key)
+        client = self._clients.pop(digest, None)
+        if client is None:
+            client = DaemonClient(base_url=self._base_url(), api_key=key)
+            if len(self._clients) >= MAX_CACHED_CLIENTS:
+                oldest = next(iter(self._clients))
+                _close_later(self._clients.pop(oldest))
+        self._clients[digest] = client  # most recently used last
+        return client
+
+    def events(self) -> AsyncIterator[Event]:
+        """The daemon's event bus, in process."""
+        return self._services.events.subscribe()
+
+    async def aclose(self) -> None:
+        """Close every connection pool."""
+        await self._socket_client.aclose()
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+
+
+_closing: set[asyncio.Task[None]] = set()
+
+
+def _close_later(client: DaemonClient) -> None:
+    task = asyncio.get_running_loop().create_task(client.aclose())
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+
+
+class _Runtime:
+    """One daemon's MCP server and its running session manager."""
+
+    def __init__(self, services: Services) -> None:
+        # The MCP SDK takes about a second to import: only a daemon that is asked for /mcp pays it.
+        from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+        from mcp.server.auth.provider import AccessToken
+
+        from mcp_server.server import build_server
+
+        access = CallerAccess(services)
+
+        @contextlib.asynccontextmanager
+        async def open_access() -> AsyncIterator[CallerAccess]:
+            try:
+                yield access
+            finally:
+                await access.aclose()
+
+        self.server = build_server(open_access)
+        # Builds the session manager; the Starlette app it returns is not used (we route /mcp ourselves).
+        # Origin is checked before the manager (below); the Host check is left off because the socket
+        # listener's Host is not an address.
+        self.server.streamable_http_app(json_response=False, stateless_http=False)
+        self.manager = self.server.session_manager
+        self.user_for = lambda developer_id: AuthenticatedUser(
+            AccessToken(token="", client_id=f"developer:{developer_id}", scopes=[]))
+        self._started = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def ready(self) -> None:
+        """Start the session manager on first use."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="mcp-session-manager")
+        await self._started.wait()
+
+    async def _run(self) -> None:
+        async with self.manager.run():
+            self._started.set()
+            await asyncio.Event().wait()  # until the daemon's loop ends
+
+
+class McpEndpoint:
+    """The ASGI app behind ``/mcp``."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        if not origin_allowed(_header(scope, b"origin")):
+            response = error_response(PermissionDeniedError(
+                "this /mcp request comes from a web page that is not on this machine (Origin header); "
+                "MCP clients connect without an Origin or from a loopback origin"))
+            await response(scope, receive, send)
+            return
+        state = scope["app"].state  # one runtime per app (and so per daemon's services)
+        runtime: _Runtime | None = getattr(state, "mcp_runtime", None)
+        if runtime is None:
+            runtime = state.mcp_runtime = _Runtime(state.services)
+        await runtime.ready()
+        developer = scope.get(DEVELOPER_KEY)
+        if developer is not None:
+            # Binds each MCP session to the developer who opened it.
+            scope["user"] = runtime.user_for(developer.id)
+        await runtime.manager.handle_request(scope, receive, send)
+
+
+routes: list[BaseRoute] = [Route("/mcp", McpEndpoint())]

@@ -1,0 +1,116 @@
+"""Multi-call endpoints: ``POST /api/consensus`` and ``POST /api/eval``."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from daemon import pipeline
+from daemon.api.http import TRACE_HEADER, developer_of, json_response, parse_body, services_of
+from daemon.api.routing import SIGNAL_WEIGHTS, routing_input
+from daemon.api.wire import ConsensusAnswer, ConsensusRequest, ConsensusResponse, EvalRequest, RouteRequest
+from daemon.errors import InvalidRequestError, NoRouteError, SwitchboardError
+from daemon.gateway import ChatRequest, Completion
+from daemon.router.matrix import QualitySignal
+from daemon.router.types import TaskType
+from daemon.routing import RoutePlan, decide_for
+from daemon.strategies import run_consensus
+
+
+async def consensus(request: Request) -> Response:
+    """Several models answer; agreement serves the majority, disagreement asks the tiebreaker and
+    queues the request for a person."""
+    from daemon import accounting
+
+    services = services_of(request)
+    me = developer_of(request)
+    body = await parse_body(request, ConsensusRequest)
+    ctx = pipeline.admit(services, me, surface=body.surface, requested_model="auto:consensus", priority=body.priority,
+                         traceparent=request.headers.get("traceparent"))
+    route_body = RouteRequest(prompt=body.prompt, system=body.system, max_tokens=body.max_tokens,
+                              priority=body.priority, surface=body.surface, model="auto:consensus")
+    routing = routing_input(route_body)
+    plan: RoutePlan | None = None
+    completion = Completion()
+    try:
+        budget = await accounting.budget_state(services, me)
+        decision = decide_for(services, routing, budget, request_id=ctx.trace_id)
+        models = list(body.models) or list(decision.consensus_models)[: body.n]
+        unknown = [m for m in models if m not in services.settings.models]
+        if unknown:
+            raise InvalidRequestError(f"unknown model(s) {', '.join(unknown)}; `switchboard status` lists the configured ones")
+        if len(models) < 2:
+            raise NoRouteError("consensus needs at least two usable models; configure more or name them explicitly")
+        tiebreaker = decision.tiebreaker if decision.tiebreaker not in models else None
+        cls = decision.classification
+        plan = RoutePlan(
+            chosen=models[0], fallbacks=(), policy="consensus", policy_kind="consensus",
+            reason=f"consensus of {', '.join(models)}" + (f"; tiebreaker {tiebreaker}" if tiebreaker else ""),
+            matrix_version=decision.matrix_version, task_type=str(cls.task_type), complexity=cls.complexity,
+            decision={**decision.to_dict(), "consensus_models": models, "tiebreaker": tiebreaker},
+        )
+        chat = ChatRequest(messages=routing.messages, max_tokens=body.max_tokens)
+        ctx.prompt_text = pipeline.prompt_text_of(chat)
+        chat = pipeline.guard(services, ctx, chat)
+        outcome = await run_consensus(services, ctx, chat, models, tiebreaker=tiebreaker, stances=body.stances)
+    except SwitchboardError as exc:
+        exc.details.setdefault("trace_id", ctx.trace_id)
+        pipeline.record(services, ctx, plan, completion, exc)
+        raise
+    group_of = {index: g for g, members in enumerate(outcome.groups) for index in members}
+    answers = [
+        ConsensusAnswer(
+            model=model, answer=c.text if c is not None and e is None else None, error=e.message if e else None,
+            cost_usd=(c.cost_micros if c else 0) / 1e6, latency_ms=sum(a.latency_ms for a in (c.attempts if c else [])),
+            group=group_of.get(i),
+        )
+        for i, (model, c, e) in enumerate(outcome.answers)
+    ]
+    completion.text = outcome.answer or ""
+    completion.model = outcome.tiebreaker or next((a.model for a in answers if a.group == 0), None)
+    completion.attempts = outcome.attempts
+    completion.cost_micros = outcome.cost_micros
+    for _, c, _ in outcome.answers:
+        if c is not None:
+            completion.usage.input_tokens += c.usage.input_tokens
+            completion.usage.output_tokens += c.usage.output_tokens
+    pipeline.record(services, ctx, plan, completion, None, outcome="ok")
+    review_id = None
+    if outcome.verdict == "disagree":
+        await services.traces.written(ctx.trace_id)
+        item = await services.store.add_review(ctx.trace_id, me.id, [a.model_dump() for a in answers])
+        review_id = item.id
+        services.events.publish("review", {"id": item.id, "trace_id": ctx.trace_id, "status": "open"})
+    elif plan.task_type:
+        signals = [
+            QualitySignal(task_type=TaskType(plan.task_type), complexity=plan.complexity or 0.0, model=a.model,
+                          score=1.0 if a.group == 0 else 0.0, weight=SIGNAL_WEIGHTS["consensus"], source="consensus",
+                          at=time.time())
+            for a in answers if a.answer is not None
+        ]
+        version = await services.matrix.apply(signals, services.settings.routing, source="consensus")
+        services.events.publish("matrix", {"version": version})
+    response = ConsensusResponse(
+        trace_id=ctx.trace_id, answers=answers, agreement=outcome.agreement, verdict=outcome.verdict,  # type: ignore[arg-type]
+        answer=outcome.answer, tiebreaker=outcome.tiebreaker, review_id=review_id, cost_usd=outcome.cost_micros / 1e6,
+    )
+    return json_response(response, headers={TRACE_HEADER: ctx.trace_id})
+
+
+async def evaluate(request: Request) -> Response:
+    """Run the evaluation job now over a sample of recent traces."""
+    from daemon.evaluation import run_evaluation
+
+    services = services_of(request)
+    body = await parse_body(request, EvalRequest)
+    result = await run_evaluation(services, developer_of(request), body)
+    return json_response(result)
+
+
+routes: list[BaseRoute] = [
+    Route("/api/consensus", consensus, methods=["POST"]),
+    Route("/api/eval", evaluate, methods=["POST"]),
+]

@@ -1,0 +1,71 @@
+"""Streaming responses for every surface: server-sent events that stop the work when the caller leaves.
+
+Starlette's ``StreamingResponse`` only notices a disconnect on its next write under ASGI 2.4, so a
+request waiting on a slow provider would keep it busy; ``EventStream`` watches ``http.disconnect``
+alongside the body and cancels the producer at once, which closes the provider's connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+def sse(data: Any, event: str | None = None) -> bytes:
+    """One server-sent event (``data`` as compact JSON unless already a string)."""
+    payload = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {payload}\n\n".encode()
+
+
+class EventStream:
+    """An ASGI response streaming ``chunks``; a disconnect cancels the iterator's task."""
+
+    def __init__(self, chunks: AsyncIterator[bytes], headers: dict[str, str] | None = None,
+                 media_type: str = "text/event-stream; charset=utf-8", status: int = 200) -> None:
+        self.chunks = chunks
+        self.status = status
+        self.headers = [(b"content-type", media_type.encode())]
+        for name, value in {**SSE_HEADERS, **(headers or {})}.items():
+            self.headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        pump = asyncio.ensure_future(self._pump(send))
+        watcher = asyncio.ensure_future(self._watch(receive))
+        try:
+            await asyncio.wait((pump, watcher), return_when=asyncio.FIRST_COMPLETED)
+            if not pump.done():
+                pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, OSError):
+                await pump
+        finally:
+            watcher.cancel()
+            if not pump.done():
+                pump.cancel()
+                with contextlib.suppress(asyncio.CancelledError, OSError):
+                    await pump
+
+    async def _pump(self, send: Send) -> None:
+        try:
+            async for chunk in self.chunks:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            close = getattr(self.chunks, "aclose", None)
+            if close is not None:
+                await close()
+
+    @staticmethod
+    async def _watch(receive: Receive) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return

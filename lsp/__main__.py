@@ -1,0 +1,25 @@
+"""``python -m lsp``: run the language server over stdio (what ``switchboard lsp`` runs)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+
+def main(socket: str | None = None, data_dir: str | None = None) -> int:
+    """Serve LSP on stdin/stdout until the editor exits; logs go to stderr."""
+    level = os.environ.get("SWITCHBOARD_LSP_LOG", "WARNING").upper()
+    logging.basicConfig(level=level, stream=sys.stderr, format="switchboard-lsp %(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":
+        # pygls logs every message it sends at INFO: far too much for an editor's log pane.
+        logging.getLogger("pygls").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+    from lsp.server import build_server
+
+    build_server(socket, data_dir).start_io()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,81 @@
+"""Refactor code actions through ``switchboard lsp``: offered at once, the model called on resolve."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+from tests.lsp.harness import lsp_session, older_capabilities, open_document
+from tests.support import DaemonProcess, SimServer, running_daemon
+
+SOURCE = "def area(w, h):\n    return w * h\n\nprint(area(2, 3))\n"
+
+
+@pytest.fixture
+async def daemon(sim_config_file: Path) -> AsyncIterator[DaemonProcess]:
+    async with running_daemon(sim_config_file) as process:
+        yield process
+
+
+def _action_request(uri: str, line: int = 0) -> types.CodeActionParams:
+    return types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(types.Position(line, 0), types.Position(line, 0)),
+        context=types.CodeActionContext(diagnostics=[]),
+    )
+
+
+async def test_refactors_are_offered_without_calling_a_model(daemon: DaemonProcess, sim: SimServer,
+                                                              tmp_path: Path) -> None:
+    async with lsp_session(daemon.socket) as (client, _):
+        uri = open_document(client, tmp_path / "shapes.py", SOURCE)
+        actions = await client.text_document_code_action_async(_action_request(uri))
+    titles = [a.title for a in actions or [] if isinstance(a, types.CodeAction)]
+    assert titles == ["Rewrite with Switchboard", "Explain", "Add docstring"]
+    assert all(a.kind == types.CodeActionKind.RefactorRewrite and a.edit is None for a in actions or [])
+    assert sim.requests == []
+
+
+async def test_resolving_an_action_returns_the_models_answer_as_an_edit_with_progress(
+    daemon: DaemonProcess, sim: SimServer, tmp_path: Path
+) -> None:
+    async with lsp_session(daemon.socket) as (client, _):
+        uri = open_document(client, tmp_path / "shapes.py", SOURCE)
+        actions = await client.text_document_code_action_async(_action_request(uri))
+        explain = next(a for a in actions or [] if isinstance(a, types.CodeAction) and a.title == "Explain")
+        resolved = await client.code_action_resolve_async(explain)
+        progress = dict(client.progress_reports)
+    assert resolved.edit is not None and resolved.edit.changes is not None
+    (edit,) = resolved.edit.changes[uri]
+    assert edit.range == types.Range(types.Position(0, 0), types.Position(2, 0))
+    assert edit.new_text.startswith("# ") and edit.new_text.endswith(SOURCE[:SOURCE.index("\n\n") + 1])
+    (request,) = sim.requests
+    assert "def area(w, h):" in str(request.body)
+    (reports,) = progress.values()
+    kinds = [getattr(r.value, "kind", None) if hasattr(r, "value") else r.kind for r in reports]
+    assert kinds == ["begin", "end"]
+
+
+async def test_an_editor_without_resolve_runs_the_action_as_a_command_that_applies_the_edit(
+    daemon: DaemonProcess, sim: SimServer, tmp_path: Path
+) -> None:
+    applied: list[types.ApplyWorkspaceEditParams] = []
+    async with lsp_session(daemon.socket, capabilities=older_capabilities()) as (client, _):
+
+        @client.feature(types.WORKSPACE_APPLY_EDIT)
+        def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+            applied.append(params)
+            return types.ApplyWorkspaceEditResult(applied=True)
+
+        uri = open_document(client, tmp_path / "shapes.py", SOURCE)
+        actions = await client.text_document_code_action_async(_action_request(uri))
+        rewrite = next(a for a in actions or [] if isinstance(a, types.CodeAction) and a.title.startswith("Rewrite"))
+        assert rewrite.command is not None
+        await client.workspace_execute_command_async(types.ExecuteCommandParams(
+            command=rewrite.command.command, arguments=rewrite.command.arguments))
+    (params,) = applied
+    assert params.edit.changes is not None and len(params.edit.changes[uri]) == 1
+    assert len(sim.requests) == 1
