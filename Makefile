@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint contracts install bench clean
+.PHONY: run test lint contracts install bench clean deps-system
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,13 +25,20 @@ contracts: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 ## Lint, import contracts, then the whole suite.
-test: lint contracts
+test: lint contracts deps-system
 	$(PY) -m pytest
 
 bench: $(STAMP)
 	$(PY) bench/gateway_overhead.py
 	$(PY) bench/routing_quality.py
 	$(PY) bench/decision_speed.py
+	$(PY) bench/lsp_latency.py
+
+## System packages the end-to-end tests drive (headless Neovim for the LSP test), installed only when missing.
+deps-system:
+	@command -v nvim >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+		{ SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq neovim; } \
+		|| echo "neovim not installed (no apt-get): the Neovim LSP test will be skipped"; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

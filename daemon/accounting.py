@@ -17,14 +17,16 @@ import logging
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from daemon.budgets import BudgetFigures, exceeded_message, period_bounds, router_state, usd
 from daemon.budgets.state import State
 from daemon.errors import BudgetExceededError, InvalidRequestError, NotFoundError
 from daemon.router.types import BudgetState
-from daemon.services import Services
 from daemon.store.records import Budget, Developer, micros_to_usd, usd_to_micros
+
+if TYPE_CHECKING:
+    from daemon.services import Services
 
 log = logging.getLogger("switchboard.budgets")
 

@@ -30,6 +30,7 @@ from daemon.api import (
     metrics,
     openai_compat,
     routing,
+    strategies,
 )
 from daemon.api.auth import IdentifyDeveloper
 from daemon.api.http import handle_switchboard_error, handle_unexpected_error
@@ -44,7 +45,7 @@ def build_app(services: Services) -> Starlette:
     """The ASGI app: every route of the daemon, errors mapped to ``{"error": {...}}``."""
     app = Starlette(
         routes=[
-            *local.routes, *ask.routes, *routing.routes, *budget.routes, *metrics.routes, *events.routes,
+            *local.routes, *ask.routes, *routing.routes, *strategies.routes, *budget.routes, *metrics.routes, *events.routes,
             *complete.routes, *openai_compat.routes, *anthropic_compat.routes,
             *mcp_http.routes,
         ],

@@ -242,6 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--system", default=None, help="system prompt")
     p.add_argument("--critical", action="store_true", help="mark the request critical (keeps the frontier tier)")
 
+    from daemon.cli_router import register as register_router_verbs
+
+    register_router_verbs(verb)
+
     p = verb("traces", cmd_traces, "list recent traces, or show one", json_flag=True)
     p.add_argument("trace_id", nargs="?", help="show this trace in full")
     p.add_argument("--developer", help="only this developer's (admin)")

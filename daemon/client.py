@@ -136,6 +136,19 @@ class DaemonClient:
                 "start it with `switchboard daemon` (or `make run`)"
             ) from None
 
+    async def request_raw(self, method: str, path: str, *, content: bytes | None = None) -> str:
+        """One call whose success body is not JSON (TOML export/import); errors still raise typed."""
+        try:
+            response = await self._send(method, path, content=content)
+        except DaemonUnavailableError:
+            if not self.autostart:
+                raise
+            await self.ensure_daemon()
+            response = await self._send(method, path, content=content)
+        if response.status_code >= 400:
+            self._decode(response)
+        return response.text
+
     @staticmethod
     def _decode(response: httpx.Response) -> Any:
         try:

@@ -1,16 +1,46 @@
-"""What ``make run`` does: start the daemon on the embedded defaults.
+"""What ``make run`` does: start the daemon in the background, then open the dashboard.
 
-With no provider key in the environment and no user config, there is nothing real to route to,
-so the daemon starts with the simulated providers (demo mode), clearly labelled as such.
+With no provider key in the environment and no user config, there is nothing real to route to, so
+the daemon starts with the simulated providers (demo mode), clearly labelled as such, and a small
+demo workload of varied requests runs through them so that the dashboard has something to show.
+
+Quitting the dashboard stops the workload and the daemon this command started (a daemon that was
+already running is left alone). Without a terminal (CI, a pipe) the daemon runs in the foreground
+instead, as ``switchboard daemon`` would.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import random
+import signal
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 from daemon.candidates import availability
 from daemon.config import load_settings, user_config_path
+
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 15.0
+
+DEMO_PROMPTS: tuple[tuple[str, str], ...] = (
+    ("lsp", "def fibonacci(n: int) -> int:\n    "),
+    ("lsp", "for line in open(path):\n    if line.startswith('#'):\n        "),
+    ("mcp", "Refactor this function to use pathlib instead of os.path:\n\ndef load(p):\n"
+            "    return open(os.path.join(os.getcwd(), p)).read()"),
+    ("mcp", "Explain what this regex matches and where it fails: ^(?:[a-z0-9-]+\\.)+[a-z]{2,}$"),
+    ("mcp", "Find the bug: def mean(xs): return sum(xs) / len(xs) - 1"),
+    ("api", "What is the integral of x^2 from 0 to 3? Show the steps."),
+    ("api", "Summarise this CSV in two sentences:\nregion,q1,q2\nnorth,120,140\nsouth,90,70\nwest,200,210"),
+    ("api", "Extract every email address from: contact ana@example.com or ops@example.org, not bob@"),
+    ("cli", "Write a two-sentence release note for a fix in the budget ledger."),
+    ("cli", "hello! what can you do?"),
+    ("cli", "Design a rate limiter for a multi-tenant API: compare token bucket and sliding window, "
+            "with failure modes, and propose a rollout plan."),
+)
 
 
 def wants_demo() -> bool:
@@ -22,16 +52,126 @@ def wants_demo() -> bool:
     return not any(reason is None for reason in availability(load_settings()).values())
 
 
-def main() -> int:
-    """Run ``switchboard daemon`` (with ``--demo`` when there is nothing real to route to)."""
-    from daemon.cli import main as cli_main
+async def demo_workload(client, *, rng: random.Random | None = None, pace_s: float = 0.8) -> None:  # type: ignore[no-untyped-def]
+    """Varied ``ask`` requests (and now and then a consensus and a rating) until cancelled.
 
-    args = ["daemon"]
+    Only ever started against a daemon that reports ``simulated``: it must never spend real money.
+    """
+    from daemon.api.wire import AskRequest, ConsensusRequest, FeedbackRequest
+    from daemon.errors import DaemonUnavailableError, SwitchboardError
+
+    rng = rng or random.Random()
+    n = 0
+    while True:
+        n += 1
+        surface, prompt = rng.choice(DEMO_PROMPTS)
+        try:
+            if n % 17 == 0:
+                await client.consensus(ConsensusRequest(prompt=prompt, n=3, surface=surface))  # type: ignore[arg-type]
+            else:
+                answer = await client.ask(AskRequest(
+                    prompt=f"{prompt}\n(demo request {n})", surface=surface,  # type: ignore[arg-type]
+                    priority="critical" if rng.random() < 0.05 else "normal", max_tokens=rng.choice((64, 256, 512)),
+                ))
+                if rng.random() < 0.3:
+                    await client.feedback(FeedbackRequest(trace_id=answer.trace_id, score=rng.choice((0.25, 0.75, 1.0)),
+                                                          source="agent" if surface == "mcp" else "editor"))
+        except DaemonUnavailableError:
+            await asyncio.sleep(1.0)
+        except SwitchboardError:
+            pass  # refusals and provider faults are part of the show: the dashboard displays them
+        await asyncio.sleep(rng.uniform(0.2, 2.0) * pace_s)
+
+
+def _spawn_daemon(args: list[str]) -> tuple[subprocess.Popen[bytes], Path]:
+    from daemon.paths import data_dir
+
+    data = data_dir()
+    data.mkdir(parents=True, exist_ok=True)
+    log_path = data / "daemon.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daemon", "daemon", *args], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            start_new_session=True, close_fds=True,
+        )
+    return process, log_path
+
+
+async def _wait_ready(client, process: subprocess.Popen[bytes], log_path: Path) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not await client.is_running():
+        if process.poll() is not None:
+            raise RuntimeError(f"the daemon exited at start (code {process.returncode}); see {log_path}:\n"
+                               + log_path.read_text(errors="replace")[-1500:])
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the daemon did not answer within {START_TIMEOUT_S:.0f}s; see {log_path}")
+        await asyncio.sleep(0.05)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def run_with_dashboard(daemon_args: list[str]) -> int:
+    """Daemon in the background (unless one runs), demo workload when simulated, dashboard in front."""
+    from daemon.client import DaemonClient
+    from tui.app import run as run_tui
+
+    process = None
+    workload = None
+    try:
+        async with DaemonClient() as client:
+            if await client.is_running():
+                print(f"Using the Switchboard daemon already running on {client.socket}.", file=sys.stderr)
+            else:
+                process, log_path = _spawn_daemon(daemon_args)
+                try:
+                    await _wait_ready(client, process, log_path)
+                except RuntimeError as exc:
+                    print(f"switchboard: {exc}", file=sys.stderr)
+                    return 1
+            try:
+                if (await client.status()).simulated:
+                    workload = asyncio.create_task(demo_workload(client))
+                await run_tui(client, demo_workload=workload is not None)
+            finally:
+                if workload is not None:
+                    workload.cancel()
+                    await asyncio.gather(workload, return_exceptions=True)
+                    print("Stopped the demo workload.", file=sys.stderr)
+    finally:
+        if process is not None:
+            _stop(process)
+            print(f"Stopped the daemon `make run` started (pid {process.pid}). To keep one running without the "
+                  "dashboard: .venv/bin/switchboard daemon   (then .venv/bin/switchboard tui to watch it).",
+                  file=sys.stderr)
+        else:
+            print("The daemon that was already running is still running.", file=sys.stderr)
+    return 0
+
+
+def main() -> int:
+    """``make run``: the dashboard in a terminal; ``switchboard daemon`` in the foreground otherwise."""
+    args: list[str] = []
     if wants_demo():
         print("No provider key (OPENAI_API_KEY, ANTHROPIC_API_KEY, ...) and no config: starting with the "
               "SIMULATED providers (demo mode). Answers are synthetic.", file=sys.stderr)
         args.append("--demo")
-    return cli_main(args + sys.argv[1:])
+    args += sys.argv[1:]
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) or os.environ.get("SWITCHBOARD_NO_TUI") == "1":
+        from daemon.cli import main as cli_main
+
+        return cli_main(["daemon", *args])
+    try:
+        return asyncio.run(run_with_dashboard(args))
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

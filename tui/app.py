@@ -20,7 +20,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from daemon.api.wire import Event, Status, TraceSummary
+from daemon.api.wire import Event, Metrics, Status, TraceSummary
 from daemon.client import DaemonClient
 from daemon.errors import DaemonUnavailableError, SwitchboardError
 from tui.format import trace_from_event
@@ -72,6 +72,8 @@ class SwitchboardApp(App[None]):
         self.clock = clock
         self.demo_workload = demo_workload
         self.status: Status | None = None
+        self.metrics: Metrics | None = None
+        """The figures on screen (the last ``/api/metrics`` answer)."""
         self.everyone = False
         self.paused = False
         self.tail_filter = TailFilter()
@@ -151,8 +153,11 @@ class SwitchboardApp(App[None]):
             self.refresh_figures()
         elif event.type == "budget":
             self._dirty = True
-            message = event.data.get("message") or f"budget {event.data.get('name', '')}: {event.data.get('state', '')}"
-            self.notify(str(message), title="Budget", severity="warning", timeout=8)
+            d = event.data
+            message = f"{d.get('scope', '')} {d.get('name', '')}: {str(d.get('state', '')).replace('_', ' ')}"
+            if d.get("next_action"):
+                message += f" — {d['next_action']}"
+            self.notify(message, title="Budget", severity="warning", timeout=8)
         elif event.type == "circuit":
             model, state = event.data.get("model", "?"), event.data.get("state", "?")
             self.notify(f"{model}: circuit {state}", title="Circuit", severity="warning" if state != "closed" else
@@ -209,6 +214,7 @@ class SwitchboardApp(App[None]):
         if isinstance(metrics, BaseException):
             self.overview.show_metrics_error(f"metrics: {_describe(metrics)}")
         else:
+            self.metrics = metrics
             self.overview.show_metrics(metrics)
             self.models = sorted({*self.models, *(m.model for m in metrics.by_model)})
             self.developers = sorted(metrics.spend_by_developer)

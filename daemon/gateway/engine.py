@@ -242,6 +242,7 @@ class Gateway:
                                                             extra_headers=extra_headers)) as events:
                 async for event in events:
                     if isinstance(event, StreamStart):
+                        result.model = name
                         if state["started"]:
                             continue  # a continuation is the same answer to the caller
                         state["started"] = True

@@ -14,19 +14,20 @@ from daemon.router.types import RouteRequest
 
 # Only the head and tail of a long prompt are scanned word by word: instructions sit at either end,
 # and the middle of a pasted file adds cost without changing the task.
-_HEAD_CHARS = 6000
-_TAIL_CHARS = 2000
+_HEAD_CHARS = 1500
+_TAIL_CHARS = 500
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z']+")
-_FILE = re.compile(r"\b[\w./-]+\.(?:py|pyi|js|jsx|ts|tsx|go|rs|java|kt|c|cc|cpp|h|hpp|cs|rb|php|swift|sql|sh|toml|ya?ml|json|md)\b")
-_SYMBOL = re.compile(r"\b(?:[a-z]+_[a-z0-9_]+|[a-z]+[A-Z][A-Za-z0-9]+|[A-Za-z_]\w*\()")
+_FILE = re.compile(r"(?<![\w/-])[\w/-]+\.(?:py|pyi|js|jsx|ts|tsx|go|rs|java|kt|c|cc|cpp|h|hpp|cs|rb|php|swift|sql|sh|toml|ya?ml|json|md)\b")
+_SYMBOL = re.compile(r"\b[a-z]+_\w+|\b[a-z]+[A-Z]\w*|\b\w+\(")
 _CODE_LINE = re.compile(
     r"^\s*(?:def |class |import |from \S+ import|return\b|if .*:$|for .*:$|while .*:$|#include|public |private |"
     r"function |const |let |var |fn |func |package |@\w+|[}\])];?$|.*[;{]$|>>> |\"\"\"|\'\'\')"
 )
-_MATH = re.compile(r"\$|\\frac|\\sqrt|\\cdot|\\le|\\ge|\^|\d+\s*[-+*/=<>]\s*\d+|[=<>]\s*-?\d")
+_MATH = re.compile(r"[$^]|\\(?:frac|sqrt|cdot|le|ge)|\d\s*[-+*/=<>]\s*\d|[=<>]\s*-?\d")
 _DIGIT = re.compile(r"\d")
-_CHOICE = re.compile(r"(?m)^\s*\(?[A-Ea-e][).:]\s+\S|\b(?:which of the following|choices?:|options?:)", re.I)
+_CHOICE = re.compile(r"(?m)^\s*\(?[A-Ea-e][).:]\s+\S")
+_CHOICE_PHRASES = ("which of the following", "choices:", "choice:", "options:", "option:")
 
 # Cue vocabularies. Kept small and generic on purpose: they should fire on any developer's prompt,
 # not only on one benchmark's phrasing.
@@ -60,6 +61,12 @@ CUES: dict[str, frozenset[str]] = {
     ),
     "question": frozenset("who what when where which how whom whose".split()),
 }
+
+_CUE_OF: dict[str, tuple[str, ...]] = {}
+for _cue, _vocab in CUES.items():
+    for _word in _vocab:
+        _CUE_OF[_word] = (*_CUE_OF.get(_word, ()), _cue)
+"""Word -> the cue groups it belongs to, so counting cues is one pass over the prompt's words."""
 
 FEATURE_NAMES: tuple[str, ...] = (
     "bias",
@@ -121,10 +128,14 @@ def extract(request: RouteRequest) -> tuple[dict[str, float], list[str]]:
     commas = body.count(",")
     stripped = lower.strip()
     last_line = next((line for line in reversed(lines) if line.strip()), "")
+    cues = dict.fromkeys(CUES, 0.0)
+    for w in wordset:
+        for group in _CUE_OF.get(w, ()):
+            cues[group] += 1.0
+    choices = len(_CHOICE.findall(body)) + sum(1 for p in _CHOICE_PHRASES if p in lower)
 
     def cue(name: str) -> float:
-        vocab = CUES[name]
-        return float(sum(1 for w in wordset if w in vocab))
+        return cues[name]
 
     feats = {
         "bias": 1.0,
@@ -146,7 +157,7 @@ def extract(request: RouteRequest) -> tuple[dict[str, float], list[str]]:
         "extract": min(cue("extract"), 4.0) / 2.0,
         "question": 1.0 if words and words[0] in CUES["question"] else 0.0,
         "question_mark": 1.0 if stripped.endswith("?") else 0.0,
-        "choices": min(len(_CHOICE.findall(body)), 5) / 5.0,
+        "choices": min(choices, 5) / 5.0,
         "comma_list": min(commas / n_words, 1.0),
         "lines": min(len(lines), 200) / 100.0,
         "ends_with_code": 1.0 if (_CODE_LINE.match(last_line) or last_line.strip() == "```") else 0.0,

@@ -116,13 +116,15 @@ class PostgresStore(HistoryQueries, MetricsQueries):
                 raise
 
     async def close(self) -> None:
-        """Unregister this session and close every connection (committed writes are durable)."""
+        """Close every connection (committed writes are durable).
+
+        The session row stays: the next reconciliation by any daemon treats a closed session like a
+        crashed one, so anything this daemon left behind is settled or released the same way.
+        """
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
         if self._session is not None:
-            with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
-                await self._session.execute("DELETE FROM store_sessions WHERE id = $1", self.session_id)
             await self._session.close()
             self._session = None
 
@@ -458,5 +460,27 @@ class PostgresStore(HistoryQueries, MetricsQueries):
             released = _rowcount(await conn.execute(
                 f"UPDATE ledger SET status = 'released', closed_at = $1 WHERE {orphan}", now, gone
             ))
+            await self._record_lost_traces(conn, gone)
             await conn.execute("DELETE FROM store_sessions WHERE id = ANY($1::bigint[])", gone)
         return released
+
+    @staticmethod
+    async def _record_lost_traces(conn: asyncpg.Connection, gone: list[int]) -> None:
+        """A request a gone daemon settled but never traced (traces are written in batches, after
+        settling) gets a stub trace carrying its settled cost and the gone daemon's host, so the
+        traces add up to the ledger. The same rule as ``SqliteStore``, limited to gone daemons."""
+        await conn.execute(
+            "INSERT INTO traces (id, developer_id, surface, created_at, outcome, latency_ms, cost_micros, "
+            "error_code, error_message, host) "
+            "SELECT l.trace_id, b.scope_id, 'api', MIN(l.created_at), 'error', 0, MAX(l.settled_micros), "
+            "'internal_error', 'the daemon stopped before this trace was written; its settled cost is kept', "
+            "MAX(s.host) "
+            "FROM ledger l JOIN budgets b ON b.id = l.budget_id LEFT JOIN store_sessions s ON s.id = l.owner_session "
+            "WHERE l.status = 'settled' AND b.scope = 'developer' "
+            "AND (l.owner_session IS NULL OR l.owner_session = ANY($1::bigint[])) "
+            "AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.id = l.trace_id) "
+            "AND l.closed_at >= COALESCE((SELECT MAX(created_at) FROM traces), 0) - 3600 "
+            "AND l.created_at >= COALESCE((SELECT MIN(created_at) FROM traces), 0) "
+            "GROUP BY l.trace_id, b.scope_id ON CONFLICT (id) DO NOTHING",
+            gone,
+        )

@@ -614,8 +614,9 @@ class SqliteStore:
         """At start: a request settled in the ledger whose trace the crash lost gets a stub trace.
 
         Its cost was really spent, so the ledger keeps it; the stub (outcome ``error``) makes the
-        traces add up to the ledger and shows the spend in metrics. Only rows settled in the hour
-        before the newest trace are considered, so traces removed by retention are not revived.
+        traces add up to the ledger and shows the spend in metrics. Only rows settled in the last hour
+        of ledger activity (the crash) are considered, so traces removed by retention are not revived
+        (and a stub older than the retention age is removed again by the retention pass at start).
         """
         await db.execute(
             "INSERT INTO traces (id, developer_id, surface, created_at, outcome, latency_ms, cost_micros, "
@@ -625,7 +626,6 @@ class SqliteStore:
             "FROM ledger l JOIN budgets b ON b.id = l.budget_id "
             "WHERE l.status = 'settled' AND b.scope = 'developer' "
             "AND l.trace_id NOT IN (SELECT id FROM traces) "
-            "AND l.closed_at >= COALESCE((SELECT MAX(created_at) FROM traces), 0) - 3600 "
-            "AND l.created_at >= COALESCE((SELECT MIN(created_at) FROM traces), 0) "
+            "AND l.closed_at >= (SELECT MAX(closed_at) FROM ledger WHERE status = 'settled') - 3600 "
             "GROUP BY l.trace_id, b.scope_id"
         )

@@ -127,3 +127,20 @@ async def test_last_dollar_race_between_connections_has_exactly_the_affordable_w
         won = await asyncio.gather(*tasks)
     assert sum(won) == affordable
     assert await stores[0].spend(budget.id, PERIOD) == (affordable * price, 0)
+
+
+async def test_reconcile_gives_a_settled_request_whose_trace_was_lost_a_stub_with_its_cost(
+    open_stores: StoreFactory,
+) -> None:
+    crashed = await open_stores()
+    dev = await crashed.developer_for_os_user("ada")
+    await _trace(crashed, "earlier", 10)
+    mine = await crashed.set_budget("developer", dev.id, "month", 10 * DOLLAR)
+    await crashed.reserve("settled-untraced", [(mine, PERIOD)], 3 * DOLLAR)
+    await crashed.settle("settled-untraced", 2_500_000)
+    await crashed.close()  # gone before the trace writer flushed
+
+    restarted = await open_stores()
+    await restarted.reconcile_open_reservations()
+    stub = await restarted.get_trace("settled-untraced")
+    assert stub.outcome == "error" and stub.cost_micros == 2_500_000 and stub.developer_id == dev.id

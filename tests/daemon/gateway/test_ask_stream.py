@@ -1,0 +1,67 @@
+"""``POST /api/ask`` with ``stream=true``: delta events then done; cancel on close; errors as events."""
+
+from __future__ import annotations
+
+import json
+
+from daemon.sim import Fault, answer_text
+from tests.daemon.gateway.served import Served
+
+PROMPT = "Explain what a router does in one paragraph."
+
+
+async def _events(response) -> list[tuple[str, dict]]:
+    events, name = [], "message"
+    async for line in response.aiter_lines():
+        if line.startswith("event:"):
+            name = line[6:].strip()
+        elif line.startswith("data:"):
+            events.append((name, json.loads(line[5:])))
+    return events
+
+
+async def test_ask_stream_sends_deltas_that_join_to_the_answer_then_done(served: Served):
+    async with served.client() as http:
+        async with http.stream("POST", "/api/ask", json={"prompt": PROMPT, "stream": True, "surface": "mcp"}) as r:
+            assert r.status_code == 200
+            events = await _events(r)
+    deltas = [data["text"] for kind, data in events if kind == "delta"]
+    assert len(deltas) > 2 and "".join(deltas) == answer_text(PROMPT)
+    kind, done = events[-1]
+    assert kind == "done" and done["type"] == "done"
+    assert done["answer"] == answer_text(PROMPT) and done["output_tokens"] > 0 and done["model"]
+    trace = await served.trace(done["trace_id"])
+    assert trace.surface == "mcp" and trace.outcome == "ok" and trace.ttft_ms is not None
+
+
+async def test_ask_without_stream_answers_whole(served: Served):
+    async with served.client() as http:
+        response = await http.post("/api/ask", json={"prompt": PROMPT})
+    assert response.status_code == 200
+    assert response.json()["answer"] == answer_text(PROMPT)
+
+
+async def test_closing_an_ask_stream_stops_the_provider(served: Served):
+    served.sim.script("sim-nano", Fault(kind="slow", tokens_per_second=4))
+    async with served.client() as http:
+        async with http.stream("POST", "/api/ask", json={"prompt": PROMPT, "stream": True, "model": "sim-nano"}) as r:
+            trace_id = r.headers["x-switchboard-trace-id"]
+            async for line in r.aiter_lines():
+                if line.startswith("data:"):
+                    break
+    record = await served.sim.wait_disconnected("sim-nano", timeout=5)
+    assert not record.completed
+    assert (await served.trace(trace_id)).outcome == "cancelled"
+
+
+async def test_a_stream_that_cannot_be_completed_ends_with_an_error_event(served: Served):
+    # Every attempt breaks after two chunks and there is no fallback: never a truncated "done".
+    served.sim.script("sim-nano", Fault(kind="cut", after_chunks=2, times=None))
+    async with served.client() as http:
+        async with http.stream("POST", "/api/ask", json={"prompt": PROMPT, "stream": True, "model": "sim-nano"}) as r:
+            events = await _events(r)
+    kinds = [kind for kind, _ in events]
+    assert "done" not in kinds and kinds[-1] == "error"
+    assert events[-1][1]["error"]["code"] == "stream_broken"
+    text = "".join(data["text"] for kind, data in events if kind == "delta")
+    assert answer_text(PROMPT).startswith(text) and text != answer_text(PROMPT)
