@@ -194,6 +194,185 @@ def cmd_lsp(args: argparse.Namespace) -> int:
     return lsp_main(args.socket, args.data_dir)
 
 
+# -- budgets and trace explanations (issue 4) ------------------------------------------------------
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}" if value == 0 or abs(value) >= 0.01 else f"${value:.6f}"
+
+
+def _print_budget(b: Any) -> None:
+    who = f"team {b.name}" if b.scope == "team" else b.name
+    reserved = f" (+{_usd(b.reserved_usd)} reserved)" if b.reserved_usd else ""
+    period = {"day": "daily", "week": "weekly", "month": "monthly"}.get(b.period, b.period)
+    print(f"{who}'s {period} budget: {_usd(b.spent_usd)}{reserved} of {_usd(b.limit_usd)} "
+          f"({b.fraction_used:.0%}) — {b.state.replace('_', ' ')}, resets {_when(b.resets_at)}")
+    print(f"  next request: {b.next_action}")
+
+
+async def cmd_budget(args: argparse.Namespace) -> int:
+    """Show budgets: mine, one developer's, or every one (admin)."""
+    async with _client(args) as client:
+        status = await client.budget(developer=args.developer, all=args.all)
+    if args.json:
+        _print_json(status)
+        return 0
+    for b in status.budgets:
+        _print_budget(b)
+    if not status.budgets:
+        print("no budget applies: requests are not limited (an admin sets one with "
+              "`switchboard budget set NAME --monthly USD`)")
+    return 0
+
+
+async def cmd_budget_set(args: argparse.Namespace) -> int:
+    """Set a developer's or a team's budget (admin)."""
+    from daemon.api.wire import BudgetSet
+
+    if (args.name is None) == (args.team is None):
+        print("switchboard: give a developer NAME or --team TEAM (one of them)", file=sys.stderr)
+        return 2
+    period, limit = next((p, v) for p, v in (("day", args.daily), ("week", args.weekly), ("month", args.monthly))
+                         if v is not None)
+    request = BudgetSet(developer=args.name, team=args.team, period=period, limit_usd=limit,
+                        soft_threshold=args.soft, critical_only_threshold=args.critical_only)
+    async with _client(args) as client:
+        status = await client.set_budget(request)
+    if args.json:
+        _print_json(status)
+    else:
+        for b in status.budgets:
+            _print_budget(b)
+    return 0
+
+
+def parse_since(text: str, now: float | None = None) -> float:
+    """``30m``, ``2h``, ``7d`` (ago) or an ISO date/time → Unix seconds."""
+    from datetime import datetime
+
+    now = time.time() if now is None else now
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+    if text and text[-1] in units:
+        try:
+            return now - float(text[:-1]) * units[text[-1]]
+        except ValueError:
+            pass
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        from daemon.errors import InvalidRequestError
+
+        raise InvalidRequestError(f"--since: {text!r} is not like 30m, 2h, 7d or 2026-11-25T09:00") from None
+
+
+def explain_trace(t: Any) -> list[str]:
+    """One decision in plain words: who asked, what it was, where it went and why, what happened."""
+    d = t.decision or {}
+    lines = [f"Trace {t.id}: {t.developer} asked through {t.surface} on {_when(t.created_at)}."]
+    task, complexity = t.task_type or d.get("task_type"), t.complexity if t.complexity is not None else d.get("complexity")
+    if task:
+        hard = "" if complexity is None else f", complexity {complexity:.2f} on a 0-1 scale"
+        lines.append(f"It looked like a {task.replace('_', ' ')} task{hard}.")
+    chosen = d.get("model") or (t.attempts[0].model if t.attempts else None)
+    if chosen:
+        policy = t.policy or d.get("policy")
+        how = f"The {policy} policy" if policy else "The router"
+        lines.append(f"{how} chose {chosen}" + (f" because {t.reason}." if t.reason else "."))
+        if d.get("stepped_down"):
+            lines.append("The developer's budget is past its soft threshold, so it stepped down to a cheaper tier.")
+        others = [c for c in d.get("candidates", []) if c.get("model") != chosen]
+        if others:
+            described = []
+            for c in others[:4]:
+                if c.get("eligible", True):
+                    described.append(f"{c['model']} (score {c.get('score', 0):.2f})")
+                else:
+                    described.append(f"{c['model']} (ruled out: {c.get('excluded_reason') or 'not eligible'})")
+            lines.append("Also considered: " + "; ".join(described) + ".")
+        if d.get("fallbacks"):
+            lines.append("Ready to fall back to: " + ", ".join(d["fallbacks"]) + ".")
+        if t.matrix_version:
+            lines.append(f"Quality estimates came from routing matrix version {t.matrix_version}.")
+    elif t.reason:
+        lines.append(f"Routing: {t.reason}.")
+    for n, a in enumerate(t.attempts, 1):
+        if a.status == "ok":
+            first = f" (first token after {a.ttft_ms:.0f} ms)" if a.ttft_ms is not None else ""
+            lines.append(f"Attempt {n}: {a.model} answered in {a.latency_ms:.0f} ms{first}.")
+        else:
+            why = f": {a.error_code}" + (f" — {a.error_message}" if a.error_message else "") if a.error_code else ""
+            lines.append(f"Attempt {n}: {a.model} failed after {a.latency_ms:.0f} ms{why}.")
+    if t.outcome == "ok":
+        extra = [f"{n} {k}" for n, k in ((t.cached_tokens, "cached"), (t.reasoning_tokens, "reasoning")) if n]
+        tokens = f"{t.input_tokens} in + {t.output_tokens} out" + (f" ({', '.join(extra)})" if extra else "")
+        via = " after falling back" if t.fallback_used else ""
+        lines.append(f"Result: answered by {t.model}{via}; {tokens} tokens, cost {_usd(t.cost_usd)}, "
+                     f"{t.latency_ms:.0f} ms in all.")
+        if t.escalated:
+            lines.append("The first answer's confidence was low, so the request was escalated to a stronger model.")
+    else:
+        lines.append(f"Result: {t.outcome}" + (f" — {t.error_code}: {t.error_message}" if t.error_code else "") + ".")
+    for f in t.feedback:
+        lines.append(f"Quality signal: {f.get('source')} rated it {f.get('score')}"
+                     + (f" ({f['comment']})" if f.get("comment") else "") + ".")
+    return lines
+
+
+async def _resolve_trace_id(client: Any, prefix: str) -> str:
+    if len(prefix) >= 32:
+        return prefix
+    listing = await client.traces(limit=1000, all="1")
+    matches = [t.id for t in listing.traces if t.id.startswith(prefix)]
+    return matches[0] if len(matches) == 1 else prefix
+
+
+async def cmd_traces_explained(args: argparse.Namespace) -> int:
+    """``traces`` with ``--since`` and ``traces show ID`` (the decision in plain words)."""
+    trace_id = args.show_id if args.trace_id == "show" else args.trace_id
+    if args.trace_id == "show" and not trace_id:
+        print("switchboard: `traces show` needs a trace id (see `switchboard traces`)", file=sys.stderr)
+        return 2
+    if args.since:
+        args.since_minutes = (time.time() - parse_since(args.since)) / 60
+    if not trace_id:
+        return await cmd_traces(args)
+    async with _client(args) as client:
+        detail = await client.trace(await _resolve_trace_id(client, trace_id))
+    if args.json:
+        _print_json(detail)
+    else:
+        print("\n".join(explain_trace(detail)))
+    return 0
+
+
+def _add_budget_verbs(verbs: Any, verb: Callable[..., argparse.ArgumentParser]) -> None:
+    p = verb("budget", cmd_budget, "show budgets: mine, --developer NAME or --all (admin); `budget set` sets one",
+             json_flag=True)
+    p.add_argument("--all", action="store_true", help="every budget (admin)")
+    p.add_argument("--developer", help="this developer's budgets (admin)")
+    actions = p.add_subparsers(dest="budget_verb", metavar="ACTION")
+    s = actions.add_parser("set", help="set a developer's or a team's budget (admin)")
+    # SUPPRESS: options given before `set` are not overwritten by the sub-command's defaults
+    s.add_argument("--socket", default=argparse.SUPPRESS, help="local API socket")
+    s.add_argument("--data-dir", default=argparse.SUPPRESS, help="database directory")
+    s.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON for machines")
+    s.add_argument("name", nargs="?", help="the developer")
+    s.add_argument("--team", help="set this team's budget instead (the team is created if new)")
+    limit = s.add_mutually_exclusive_group(required=True)
+    limit.add_argument("--daily", type=float, metavar="USD", help="limit per calendar day")
+    limit.add_argument("--weekly", type=float, metavar="USD", help="limit per calendar week (from Monday)")
+    limit.add_argument("--monthly", type=float, metavar="USD", help="limit per calendar month")
+    s.add_argument("--soft", type=float, help="fraction past which requests step down (default from config)")
+    s.add_argument("--critical-only", type=float, help="fraction past which only critical requests use the frontier")
+    s.set_defaults(handler=cmd_budget_set)
+
+
+def _add_trace_filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("show_id", nargs="?", help=argparse.SUPPRESS)
+    p.add_argument("--since", help="only traces since 30m, 2h, 7d ago, or an ISO date/time")
+    p.set_defaults(handler=cmd_traces_explained)
+
+
 # -- parser --------------------------------------------------------------------------------------
 
 
@@ -255,6 +434,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outcome", choices=["ok", "error", "refused", "cancelled"])
     p.add_argument("--since-minutes", type=float, default=None)
     p.add_argument("--limit", type=int, default=20)
+    _add_trace_filters(p)
+    _add_budget_verbs(verbs, verb)
 
     verb("mcp", cmd_mcp, "serve the MCP tools on stdio for a coding agent (claude mcp add switchboard -- switchboard mcp)")
 

@@ -312,15 +312,23 @@ async def execute(services: Services, ctx: RequestContext, request: ChatRequest,
     """Decide, run and record one non-streamed request; errors carry the trace id and are recorded too."""
     plan: RoutePlan | None = None
     completion = Completion()
+    escalated = False
     try:
         plan = await decide(services, ctx, routing)
-        await run_into(services, ctx, request, plan, completion, stream=stream, extra_headers=extra_headers,
-                       max_cost_usd=max_cost_usd)
+        if plan.policy_kind == "cascade" and plan.decision.get("escalation"):
+            from daemon.strategies import run_cascade  # the strategies build on this module
+
+            outcome = await run_cascade(services, ctx, request, plan, max_cost_usd=max_cost_usd)
+            completion, escalated = outcome.completion, outcome.escalated
+            plan = replace(plan, reason=f"{plan.reason}; {outcome.reason}")
+        else:
+            await run_into(services, ctx, request, plan, completion, stream=stream, extra_headers=extra_headers,
+                           max_cost_usd=max_cost_usd)
     except SwitchboardError as exc:
         exc.details.setdefault("trace_id", ctx.trace_id)
         record(services, ctx, plan, completion, exc)
         raise
-    record(services, ctx, plan, completion, None)
+    record(services, ctx, plan, completion, None, escalated=escalated)
     return plan, completion
 
 

@@ -1,7 +1,233 @@
-"""Anthropic-compatible endpoints: /v1/messages, /v1/messages/count_tokens."""
+"""Anthropic-compatible endpoints: ``POST /v1/messages`` and ``POST /v1/messages/count_tokens``.
+
+What Claude Code (``ANTHROPIC_BASE_URL``) and the Anthropic SDK expect: the Messages shape, the stream
+event sequence (message_start, content blocks, message_delta, message_stop), tool_use/tool_result and
+thinking blocks passed through, errors as ``{"type": "error", "error": {...}}``.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import json
+from collections.abc import AsyncIterator
+from typing import Any
 
-routes: list[BaseRoute] = []
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from daemon import pipeline
+from daemon.api.http import TRACE_HEADER, services_of
+from daemon.api.openai_compat import MODEL_HEADER, admit, guarded, read_json
+from daemon.api.streaming import EventStream
+from daemon.errors import InvalidRequestError, SwitchboardError
+from daemon.gateway import (
+    ChatRequest,
+    Completion,
+    Event,
+    Finish,
+    NativeBody,
+    StreamStart,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallDelta,
+    estimate_input_tokens,
+)
+from daemon.gateway.anthropic_wire import FINISH_TO_STOP, openai_messages, openai_tools
+from daemon.store.records import micros_to_usd
+
+_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 402: "billing_error",
+                403: "permission_error", 404: "not_found_error", 429: "rate_limit_error", 503: "overloaded_error",
+                504: "timeout_error"}
+_PASS_HEADERS = ("anthropic-beta",)
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def _event(name: str, data: dict[str, Any]) -> bytes:
+    return b"event: " + name.encode() + b"\ndata: " + _dumps(data) + b"\n\n"
+
+
+def _error_body(exc: SwitchboardError) -> dict[str, Any]:
+    kind = _ERROR_TYPES.get(exc.status, "api_error")
+    return {"type": "error", "error": {"type": kind, "message": exc.message, "code": exc.code}}
+
+
+def anthropic_error(exc: SwitchboardError, trace_id: str | None) -> Response:
+    """An error in Anthropic's shape, with the trace id header."""
+    headers = {TRACE_HEADER: trace_id} if trace_id else {}
+    return Response(_dumps(_error_body(exc)), status_code=exc.status, media_type="application/json", headers=headers)
+
+
+def chat_request(body: dict[str, Any]) -> ChatRequest:
+    """An Anthropic Messages body as the gateway's request (the body kept for faithful forwarding)."""
+    if not isinstance(body.get("messages"), list) or not body["messages"]:
+        raise InvalidRequestError("messages: a non-empty list of messages is required")
+    if not isinstance(body.get("max_tokens"), int) or body["max_tokens"] < 1:
+        raise InvalidRequestError("max_tokens: a positive integer is required")
+    tools, choice = openai_tools(body)
+    params: dict[str, Any] = {k: body[k] for k in ("temperature", "top_p", "top_k", "metadata") if k in body}
+    if body.get("stop_sequences"):
+        params["stop"] = list(body["stop_sequences"])
+    return ChatRequest(tuple(openai_messages(body)), max_tokens=body["max_tokens"], tools=tools, tool_choice=choice,
+                       params=params, native=NativeBody("anthropic", body))
+
+
+def usage_block(completion: Completion) -> dict[str, Any]:
+    """Anthropic usage (input excludes cache reads and writes), naming the model that answered."""
+    usage = completion.usage
+    return {
+        "input_tokens": max(0, usage.input_tokens - usage.cached_tokens - usage.cache_write_tokens),
+        "output_tokens": usage.output_tokens, "cache_read_input_tokens": usage.cached_tokens,
+        "cache_creation_input_tokens": usage.cache_write_tokens,
+        "model": completion.model, "cost_usd": micros_to_usd(completion.cost_micros),
+    }
+
+
+def message_body(ctx: pipeline.RequestContext, completion: Completion) -> dict[str, Any]:
+    """The message object for a finished answer (the provider's own when it spoke Anthropic)."""
+    if completion.raw is not None and completion.raw_wire == "anthropic":
+        body = completion.raw
+        body["model"] = completion.model
+        body["usage"] = {**(body.get("usage") or {}), "model": completion.model,
+                         "cost_usd": micros_to_usd(completion.cost_micros)}
+        return body
+    content: list[dict[str, Any]] = [{"type": "text", "text": completion.text}] if completion.text else []
+    for call in completion.tool_calls:
+        try:
+            arguments = json.loads(call["function"]["arguments"] or "{}")
+        except ValueError:
+            arguments = {}
+        content.append({"type": "tool_use", "id": call["id"], "name": call["function"]["name"], "input": arguments})
+    return {
+        "id": f"msg_{completion.response_id or ctx.trace_id}", "type": "message", "role": "assistant",
+        "model": completion.model, "content": content,
+        "stop_reason": FINISH_TO_STOP.get(completion.finish_reason or "stop", "end_turn"), "stop_sequence": None,
+        "usage": usage_block(completion),
+    }
+
+
+class _Blocks:
+    """Which content block is open in a rendered stream, so block starts and stops always pair up."""
+
+    def __init__(self) -> None:
+        self.index = -1
+        self.kind: str | None = None
+        self.tool_blocks: dict[int, int] = {}
+
+    def open(self, kind: str, block: dict[str, Any]) -> list[bytes]:
+        out = self.close()
+        self.index += 1
+        self.kind = kind
+        out.append(_event("content_block_start", {"type": "content_block_start", "index": self.index,
+                                                  "content_block": block}))
+        return out
+
+    def close(self) -> list[bytes]:
+        if self.kind is None:
+            return []
+        self.kind = None
+        return [_event("content_block_stop", {"type": "content_block_stop", "index": self.index})]
+
+
+async def message_events(ctx: pipeline.RequestContext, completion: Completion, first: Event,
+                         rest: AsyncIterator[Event]) -> AsyncIterator[bytes]:
+    """The Anthropic stream event sequence for the answer's events."""
+    blocks = _Blocks()
+    try:
+        event: Event | None = first
+        while event is not None:
+            if isinstance(event, StreamStart):
+                message = {"id": f"msg_{ctx.trace_id}", "type": "message", "role": "assistant",
+                           "model": completion.model or ctx.requested_model, "content": [], "stop_reason": None,
+                           "stop_sequence": None, "usage": {"input_tokens": 0, "output_tokens": 0}}
+                yield _event("message_start", {"type": "message_start", "message": message})
+                yield _event("ping", {"type": "ping"})
+            elif isinstance(event, TextDelta):
+                if blocks.kind != "text":
+                    for piece in blocks.open("text", {"type": "text", "text": ""}):
+                        yield piece
+                yield _event("content_block_delta", {"type": "content_block_delta", "index": blocks.index,
+                                                     "delta": {"type": "text_delta", "text": event.text}})
+            elif isinstance(event, ThinkingDelta):
+                if blocks.kind != "thinking":
+                    for piece in blocks.open("thinking", {"type": "thinking", "thinking": "", "signature": ""}):
+                        yield piece
+                delta = ({"type": "signature_delta", "signature": event.signature} if event.signature
+                         else {"type": "thinking_delta", "thinking": event.text})
+                yield _event("content_block_delta", {"type": "content_block_delta", "index": blocks.index,
+                                                     "delta": delta})
+            elif isinstance(event, ToolCallDelta):
+                if event.id or event.name or event.index not in blocks.tool_blocks:
+                    for piece in blocks.open("tool_use", {"type": "tool_use", "id": event.id or "",
+                                                          "name": event.name or "", "input": {}}):
+                        yield piece
+                    blocks.tool_blocks[event.index] = blocks.index
+                if event.arguments:
+                    yield _event("content_block_delta", {
+                        "type": "content_block_delta", "index": blocks.tool_blocks[event.index],
+                        "delta": {"type": "input_json_delta", "partial_json": event.arguments}})
+            elif isinstance(event, Finish):
+                for piece in blocks.close():
+                    yield piece
+                yield _event("message_delta", {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": FINISH_TO_STOP.get(event.reason, "end_turn"), "stop_sequence": None},
+                    "usage": usage_block(completion)})
+                yield _event("message_stop", {"type": "message_stop"})
+            event = await anext(rest, None)
+    except SwitchboardError as exc:
+        yield _event("error", _error_body(exc))
+    finally:
+        await rest.aclose()  # type: ignore[attr-defined]
+
+
+async def messages(request: Request) -> Response:
+    """``POST /v1/messages``."""
+    services = services_of(request)
+    ctx: pipeline.RequestContext | None = None
+    try:
+        body = await read_json(request)
+        ctx = admit(request, body)
+        chat = chat_request(body)
+        ctx.prompt_text = pipeline.prompt_text_of(chat)
+        chat = guarded(services, ctx, chat)
+        routing = pipeline.routing_input(ctx, chat)
+        extra = {h: request.headers[h] for h in _PASS_HEADERS if h in request.headers} or None
+        if not body.get("stream"):
+            _, completion = await pipeline.execute(services, ctx, chat, routing, extra_headers=extra)
+            headers = {TRACE_HEADER: ctx.trace_id, MODEL_HEADER: completion.model or ""}
+            return Response(_dumps(message_body(ctx, completion)), media_type="application/json", headers=headers)
+        _, completion, first, rest = await pipeline.execute_stream(services, ctx, chat, routing, extra_headers=extra)
+    except SwitchboardError as exc:
+        return anthropic_error(exc, ctx.trace_id if ctx else None)
+    headers = {TRACE_HEADER: ctx.trace_id, MODEL_HEADER: completion.model or ""}
+    return EventStream(message_events(ctx, completion, first, rest), headers=headers)  # type: ignore[return-value]
+
+
+async def count_tokens(request: Request) -> Response:
+    """``POST /v1/messages/count_tokens``: asked of an Anthropic-format model (the named one, else the
+    first enabled), estimated locally when none is configured."""
+    services = services_of(request)
+    try:
+        body = await read_json(request)
+        settings = services.settings
+        requested = body.get("model")
+        candidates = [requested] if requested in settings.models else []
+        candidates += [n for n, m in settings.models.items() if m.enabled and m.provider == "anthropic"]
+        target = next((n for n in candidates if settings.models[n].provider == "anthropic"
+                       and settings.models[n].enabled), None)
+        if target is not None:
+            tokens = await services.gateway.count_tokens(target, body)
+        else:
+            tokens = estimate_input_tokens(chat_request({**body, "max_tokens": 1}))
+    except SwitchboardError as exc:
+        return anthropic_error(exc, None)
+    return Response(_dumps({"input_tokens": tokens}), media_type="application/json")
+
+
+routes = [
+    Route("/v1/messages", messages, methods=["POST"]),
+    Route("/v1/messages/count_tokens", count_tokens, methods=["POST"]),
+]

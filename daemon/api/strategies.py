@@ -44,7 +44,12 @@ async def consensus(request: Request) -> Response:
             raise InvalidRequestError(f"unknown model(s) {', '.join(unknown)}; `switchboard status` lists the configured ones")
         if len(models) < 2:
             raise NoRouteError("consensus needs at least two usable models; configure more or name them explicitly")
-        tiebreaker = decision.tiebreaker if decision.tiebreaker not in models else None
+        tiebreaker = decision.tiebreaker
+        if tiebreaker is None or tiebreaker in models:
+            # Named models: the tiebreaker is the strongest eligible model not already asked.
+            others = sorted((c for c in decision.candidates if c.eligible and c.model not in models),
+                            key=lambda c: (-c.predicted_quality, c.predicted_cost_usd, c.model))
+            tiebreaker = others[0].model if others else None
         cls = decision.classification
         plan = RoutePlan(
             chosen=models[0], fallbacks=(), policy="consensus", policy_kind="consensus",

@@ -129,12 +129,20 @@ def router_state(figures: list[BudgetFigures]) -> BudgetState:
     worst = tightest(figures)
     if worst is None:
         return NO_BUDGET
+    exhausted = worst.state == "exhausted"
+    # The router's refusal names the budget; when it refuses, the name also carries the spend and
+    # the reset time, so the error says whose budget, how much is spent and when it resets.
+    name = (
+        f"{worst.label} ({usd(worst.settled_micros)} of {usd(worst.limit_micros)} spent; resets {worst.reset_text})"
+        if exhausted
+        else worst.label
+    )
     return BudgetState(
         fraction_used=worst.fraction_used,
         soft_threshold=worst.soft_threshold,
         critical_only_threshold=worst.critical_only_threshold,
-        hard_exceeded=worst.state == "exhausted",
-        budget_name=worst.label,
+        hard_exceeded=exhausted,
+        budget_name=name,
         remaining_usd=worst.remaining_micros / 1_000_000,
     )
 

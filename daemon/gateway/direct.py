@@ -151,6 +151,33 @@ class DirectTransport:
             headers.update(extra_headers)
         return url, headers, body, kind
 
+    async def count_tokens(self, name: str, model: ModelSettings, body: dict[str, Any], deadlines: Deadlines) -> int:
+        """``POST /v1/messages/count_tokens`` on an Anthropic-format deployment."""
+        base = (model.api_base or "https://api.anthropic.com").rstrip("/")
+        url = base + ("/messages/count_tokens" if base.endswith("/v1") else "/v1/messages/count_tokens")
+        headers = {"content-type": "application/json", "anthropic-version": ANTHROPIC_VERSION}
+        key = os.environ.get(model.api_key_env, "") if model.api_key_env else ""
+        if key:
+            headers["x-api-key"] = key
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout_at(min(loop.time() + deadlines.first_token, deadlines.end)):
+                async with self._client().post(url, data=json.dumps({**body, "model": model_id(model)}),
+                                               headers=headers) as response:
+                    raw = await response.read()
+                    if response.status >= 400:
+                        raise provider_error(name, response.status, raw, response.headers)
+        except TimeoutError:
+            raise ProviderTimeoutError(f"{name} did not count tokens in time", details={"model": name}) from None
+        except (aiohttp.ClientError, ConnectionError) as exc:
+            raise ProviderUnavailableError(f"{name}: connection failed ({type(exc).__name__})",
+                                           details={"model": name}) from None
+        try:
+            return int(json.loads(raw)["input_tokens"])
+        except (ValueError, KeyError, TypeError):
+            raise ProviderError(f"{name} sent a count_tokens answer without input_tokens",
+                                details={"model": name}) from None
+
     async def events(
         self, name: str, model: ModelSettings, request: ChatRequest, deadlines: Deadlines, *, stream: bool,
         extra_headers: dict[str, str] | None = None,

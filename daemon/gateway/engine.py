@@ -111,6 +111,14 @@ class Gateway:
             self._litellm = LiteLLMTransport()
         return self._litellm
 
+    async def count_tokens(self, name: str, body: dict[str, Any]) -> int:
+        """Ask an Anthropic-format deployment how many input tokens ``body`` is."""
+        model = self.models[name]
+        s = self.settings
+        deadlines = Deadlines(s.connect_timeout, s.first_token_timeout, s.stall_timeout,
+                              asyncio.get_running_loop().time() + s.total_timeout)
+        return await self._direct.count_tokens(name, model, body, deadlines)
+
     async def complete(self, request: ChatRequest, route: Sequence[str], result: Completion | None = None, *,
                        stream: bool = False, extra_headers: dict[str, str] | None = None) -> Completion:
         """Run ``request`` along ``route`` to the end and return the whole answer.
@@ -293,6 +301,7 @@ class Gateway:
     def _give_up(exc: SwitchboardError, delivered: list[str], result: Completion) -> SwitchboardError:
         """The error a caller gets; a stream that already sent text says so rather than look complete."""
         result.error = exc
+        result.model = None
         if delivered and not isinstance(exc, StreamBrokenError):
             broken = StreamBrokenError(
                 f"the answer broke off after {sum(map(len, delivered))} characters and no fallback could "

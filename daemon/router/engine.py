@@ -76,7 +76,8 @@ def decide(
     cls = classification or classifier(request)
     options, rows = _score(request, candidates, matrix, budget, cls, settings)
     if not options:
-        raise NoRouteError(_no_route_message(rows), details={"excluded": {r.model: r.excluded_reason for r in rows}})
+        excluded = [_candidate_score(row, 0.0) for row in rows]
+        raise NoRouteError(_no_route_message(excluded), details={"excluded": {r.model: r.excluded_reason for r in excluded}})
 
     run = POLICIES[policy.kind]
     outcome = run(options, cls, policy)
@@ -109,9 +110,7 @@ def decide(
             outcome = replace(outcome, ranking=(pick.name, *outcome.ranking))
             model = pick.name
 
-    scores = tuple(
-        replace(r, score=outcome.scores.get(r.model, 0.0)) if r.eligible else r for r in rows
-    )
+    scores = tuple(_candidate_score(row, outcome.scores.get(row[0], 0.0) if row[5] else 0.0) for row in rows)
     return Decision(
         model=model,
         fallbacks=_fallbacks(model, outcome, allowed, candidates, settings.max_fallbacks),
@@ -146,7 +145,8 @@ def _score(
     budget: BudgetState,
     cls: Classification,
     settings: RoutingSettings,
-) -> tuple[list[Option], list[CandidateScore]]:
+) -> tuple[list[Option], list[_Row]]:
+    """Predictions and eligibility of every candidate; rows become ``CandidateScore`` once scores are known."""
     out_tokens = expected_output_tokens(request, cls, settings)
     needed = request.prompt_tokens + (request.max_output_tokens or 0)
     frontier_reserved = (
@@ -155,7 +155,7 @@ def _score(
         and budget.fraction_used >= budget.critical_only_threshold
     )
     options: list[Option] = []
-    rows: list[CandidateScore] = []
+    rows: list[_Row] = []
     for cand in candidates:
         est = matrix.quality(
             cls.task_type,
@@ -167,21 +167,20 @@ def _score(
         latency = _latency(cand, est.cell, settings)
         cost = estimate_cost(cand, request.prompt_tokens, out_tokens)
         reason = _exclusion(request, cand, needed, frontier_reserved, budget)
-        rows.append(
-            CandidateScore(
-                model=cand.name,
-                tier=cand.tier,
-                predicted_quality=est.quality,
-                predicted_latency_ms=latency,
-                predicted_cost_usd=cost,
-                eligible=reason is None,
-                excluded_reason=reason,
-                evidence=est.evidence,
-            )
-        )
+        rows.append((cand.name, cand.tier, est.quality, latency, cost, reason is None, reason, est.evidence))
         if reason is None:
             options.append(Option(cand, est.quality, cost, latency, est.evidence))
     return options, rows
+
+
+_Row = tuple[str, Tier, float, float, float, bool, str | None, float]
+"""(model, tier, quality, latency, cost, eligible, excluded_reason, evidence): a CandidateScore before its score."""
+
+
+def _candidate_score(row: _Row, score: float) -> CandidateScore:
+    # Built once per candidate after the policy ran: frozen dataclasses are cheap to make, costly to copy.
+    model, tier, quality, latency, cost, eligible, reason, evidence = row
+    return CandidateScore(model, tier, quality, latency, cost, eligible, reason, score, evidence)
 
 
 def _exclusion(

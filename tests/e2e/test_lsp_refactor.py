@@ -6,18 +6,32 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from lsprotocol import types
 
-from tests.lsp.harness import lsp_session, older_capabilities, open_document
-from tests.support import DaemonProcess, SimServer, running_daemon
+from tests.lsp.harness import emacs_capabilities, lsp_session, open_document, sim_daemon
+from tests.support import DaemonProcess, SimServer
 
 SOURCE = "def area(w, h):\n    return w * h\n\nprint(area(2, 3))\n"
 
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[SimServer, DaemonProcess]]:
+    async with sim_daemon(tmp_path_factory.mktemp("lsp-refactor")) as pair:
+        yield pair
+
 
 @pytest.fixture
-async def daemon(sim_config_file: Path) -> AsyncIterator[DaemonProcess]:
-    async with running_daemon(sim_config_file) as process:
-        yield process
+def sim(stack: tuple[SimServer, DaemonProcess]) -> SimServer:
+    stack[0].clear()
+    return stack[0]
+
+
+@pytest.fixture
+def daemon(stack: tuple[SimServer, DaemonProcess]) -> DaemonProcess:
+    return stack[1]
 
 
 def _action_request(uri: str, line: int = 0) -> types.CodeActionParams:
@@ -63,7 +77,7 @@ async def test_an_editor_without_resolve_runs_the_action_as_a_command_that_appli
     daemon: DaemonProcess, sim: SimServer, tmp_path: Path
 ) -> None:
     applied: list[types.ApplyWorkspaceEditParams] = []
-    async with lsp_session(daemon.socket, capabilities=older_capabilities()) as (client, _):
+    async with lsp_session(daemon.socket, capabilities=emacs_capabilities()) as (client, _):
 
         @client.feature(types.WORKSPACE_APPLY_EDIT)
         def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+import warnings
 
 import pytest
+from mcp import MCPDeprecationWarning
 
 from daemon.sim import Fault, answer_text
 from mcp_server.instructions import INSTRUCTIONS
@@ -152,7 +154,9 @@ async def test_handshake_era_subscribers_hear_that_a_resource_changed(connect: C
                     event = await anext(aiter(subscription))
             assert getattr(event, "uri", None) == "switchboard://traces"
             return
-        await client.session.subscribe_resource("switchboard://traces")
+        with warnings.catch_warnings():  # resources/subscribe is the handshake era's way; that is the point here
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            await client.session.subscribe_resource("switchboard://traces")
         started = time.monotonic()
         await client.call_tool("run_task", {"prompt": "hello there"})
         async with asyncio.timeout(15):

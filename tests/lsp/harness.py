@@ -18,7 +18,7 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from tests.support import REPO
+from tests.support import REPO, DaemonProcess, SimServer, sim_config, start_daemon, write_config
 
 STATUS = "switchboard/status"
 
@@ -32,8 +32,13 @@ def inline_capabilities() -> types.ClientCapabilities:
 
 
 def older_capabilities() -> types.ClientCapabilities:
-    """An older editor: Neovim 0.6 (no inline completion, no code action resolve)."""
+    """An older editor: Neovim 0.6 (no inline completion)."""
     return client_capabilities("neovim@v0.6.1")
+
+
+def emacs_capabilities() -> types.ClientCapabilities:
+    """Emacs 29 (no ``codeAction/resolve``: actions must carry a command)."""
+    return client_capabilities("emacs@v29.1")
 
 
 def server_env(socket: Path, **extra: str) -> dict[str, str]:
@@ -42,6 +47,29 @@ def server_env(socket: Path, **extra: str) -> dict[str, str]:
     env.update({"SWITCHBOARD_SOCKET": str(socket), "PYTHONPATH": str(REPO), "SWITCHBOARD_LSP_LOG": "WARNING"})
     env.update(extra)
     return env
+
+
+async def quick_stop(daemon: DaemonProcess, grace: float = 5.0) -> None:
+    """SIGTERM, then SIGKILL after ``grace`` seconds (these tests do not check the daemon's drain)."""
+    if daemon.process.poll() is None:
+        daemon.process.terminate()
+        try:
+            await daemon.wait_exit(grace)
+        except TimeoutError:
+            daemon.process.kill()
+            daemon.process.wait()
+
+
+@contextlib.asynccontextmanager
+async def sim_daemon(tmp: Path, *, env: dict[str, str] | None = None) -> AsyncIterator[tuple[SimServer, DaemonProcess]]:
+    """The simulated providers and a real daemon subprocess routing to them."""
+    async with SimServer() as sim:
+        config = write_config(tmp / "config.toml", sim_config(sim.url))
+        daemon = await start_daemon(config, env=env)
+        try:
+            yield sim, daemon
+        finally:
+            await quick_stop(daemon)
 
 
 class StatusLog:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from textual.widget import Widget
+from textual.widgets import Static
 
 from tests.support import DaemonProcess, SimServer, running_daemon, sim_config, write_config
 from daemon.sim import instant_profiles
@@ -44,7 +45,7 @@ async def split_daemon(tmp_path: Path, split_sim: SimServer) -> AsyncIterator[Da
 def text_of(widget: Widget) -> str:
     """What a widget shows, as plain text."""
     console = Console(width=max(widget.content_size.width, 40), file=io.StringIO(), record=True, color_system=None)
-    console.print(widget.render())
+    console.print(widget.content if isinstance(widget, Static) else widget.render())
     return console.export_text()
 
 

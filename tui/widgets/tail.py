@@ -92,8 +92,9 @@ class TraceTail(DataTable[Text]):
         losing what the live stream already delivered."""
         shown = [t for t in self._traces.values() if keep is None or keep.matches(t)]
         merged = {t.id: t for t in sorted([*shown, *traces], key=lambda t: t.created_at)}
-        selected = self._traces and self.cursor_row < self.row_count - 1 and self.coordinate_to_cell_key(
-            self.cursor_coordinate).row_key.value
+        selected = None
+        if self.row_count and self.cursor_row < self.row_count - 1:  # not following the newest: stay put
+            selected = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
         self.clear()
         self._traces.clear()
         self.add_traces(list(merged.values())[-MAX_ROWS:])

@@ -45,7 +45,9 @@ def test_router_state_is_the_tightest_budget():
     assert state.budget_name == "team platform's weekly budget"
     assert state.remaining_usd == 10.0
     assert router_state([]) is NO_BUDGET
-    assert router_state([figures(50_000_000)]).hard_exceeded
+    refused = router_state([figures(50_000_000)])
+    assert refused.hard_exceeded
+    assert refused.budget_name == "alice's monthly budget ($50.00 of $50.00 spent; resets 2026-12-01 00:00 UTC)"
 
 
 def test_next_action_says_what_happens_to_the_next_request():

@@ -82,6 +82,7 @@ async def test_three_processes_racing_for_one_team_budget_never_overspend_and_lo
         acknowledged = sum(settled.values())
         # Settled rows nobody saw acknowledged can only be w2's, killed between settle and print.
         assert acknowledged <= totals["settled"]
-        assert refused > 0 and len(settled) >= 90
+        assert refused > 0, "the budget never ran out: the race was not a race"
+        assert {t.split("-")[0] for t in settled} == {"w0", "w1", "w2"}
     finally:
         await admin.close()
