@@ -17,6 +17,7 @@ from daemon.config import Settings, load_settings, user_config_path
 from daemon.config_watch import LiveConfig
 from daemon.events import EventBus
 from daemon.gateway import Gateway, litellm_transport
+from daemon.gateway.direct import DIRECT_PROVIDERS
 from daemon.keys import hash_key
 from daemon.learning import LatencyTracker, MatrixState
 from daemon.store import Store, open_store
@@ -128,9 +129,12 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
 
         background = [
             asyncio.create_task(live.watch(), name="config-watch"),
-            asyncio.create_task(litellm_transport.preload(), name="litellm-preload"),
+
             asyncio.create_task(run_periodically(services), name="evaluation"),
         ]
+        if any(m.enabled and m.provider not in DIRECT_PROVIDERS for m in settings.models.values()):
+            # Only providers the direct path does not speak need LiteLLM; warm it (4-5 s) off the loop.
+            background.append(asyncio.create_task(litellm_transport.preload(), name="litellm-preload"))
         writer = asyncio.create_task(traces.run(), name="trace-writer")
         try:
             yield services

@@ -12,7 +12,7 @@ from mcp import MCPDeprecationWarning
 
 from daemon.sim import Fault, answer_text
 from mcp_server.instructions import INSTRUCTIONS
-from tests.mcp_server.fixtures import Connect, connect, daemon, developer_key  # noqa: F401
+from tests.mcp_server.fixtures import Connect, connect_fixture, daemon_fixture, developer_key_fixture  # noqa: F401
 from tests.mcp_server.support import check_structured, error_text
 from tests.support import DaemonProcess, SimServer
 

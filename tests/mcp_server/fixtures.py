@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from tests.mcp_server.support import MODERN, http_client, stdio_client
+from tests.mcp_server.support import http_client, stdio_client
 from tests.support import DaemonProcess, running_daemon
 
 TRANSPORTS = ["stdio", "http", "http-2026"]
@@ -19,15 +19,15 @@ TRANSPORTS = ["stdio", "http", "http-2026"]
 Connect = Callable[..., contextlib.AbstractAsyncContextManager[Client]]
 
 
-@pytest.fixture
-async def daemon(sim_config_file: Path) -> AsyncIterator[DaemonProcess]:
+@pytest.fixture(name="daemon")
+async def daemon_fixture(sim_config_file: Path) -> AsyncIterator[DaemonProcess]:
     """A real daemon routing to the simulated providers."""
     async with running_daemon(sim_config_file) as process:
         yield process
 
 
-@pytest.fixture
-async def developer_key(daemon: DaemonProcess) -> str:
+@pytest.fixture(name="developer_key")
+async def developer_key_fixture(daemon: DaemonProcess) -> str:
     """A developer key for the HTTP transport."""
     async with daemon.client() as client:
         return (await client.add_developer("agent-dev")).key
@@ -39,15 +39,18 @@ def connector(transport: str, daemon: DaemonProcess, key: str) -> Connect:
     def connect(**kwargs: Any) -> contextlib.AbstractAsyncContextManager[Client]:
         if transport == "stdio":
             return stdio_client(daemon, **kwargs)
-        return http_client(daemon, key, mode=MODERN if transport == "http-2026" else "legacy", **kwargs)
+        # "auto" discovers the server and settles on 2026-07-28 (a bare version pin would skip discovery).
+        return http_client(daemon, key, mode="auto" if transport == "http-2026" else "legacy", **kwargs)
 
     return connect
 
 
-@pytest.fixture(params=TRANSPORTS)
-def connect(request: pytest.FixtureRequest, daemon: DaemonProcess, developer_key: str) -> Connect:
+@pytest.fixture(name="connect", params=TRANSPORTS)
+def connect_fixture(request: pytest.FixtureRequest, daemon: DaemonProcess, developer_key: str) -> Connect:
     """An MCP client factory, once per transport."""
     return connector(request.param, daemon, developer_key)
 
 
-__all__ = ["TRANSPORTS", "Connect", "connect", "connector", "daemon", "developer_key"]
+__all__ = [
+    "TRANSPORTS", "Connect", "connect_fixture", "connector", "daemon_fixture", "developer_key_fixture",
+]
