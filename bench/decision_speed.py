@@ -108,11 +108,13 @@ def main() -> None:
         ("classify only, CPU time", measure(classify, time.thread_time_ns)),
     ]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    ref = min(_reference_ms() for _ in range(5))
     print(
         f"decision speed: {len(cands)} candidates, {len(matrix.cells)} matrix cells, {len(reqs)} request shapes, "
         f"{SAMPLES} samples each; {os.cpu_count()} CPUs, 1-min load average {load:.1f} at the end"
     )
     print("CPU time (thread clock) excludes time the process was descheduled; on a busy machine it is the fairer figure.")
+    print(f"machine speed reference: sum(range(10**6)) takes {ref:.1f} ms of CPU here (scale the figures by it)")
     print(f"{'':32s} {'p50 ms':>8s} {'p99 ms':>8s} {'max ms':>8s} {'mean ms':>8s}   target")
     for label, xs in rows:
         p99 = percentile(xs, 99)
@@ -123,6 +125,12 @@ def main() -> None:
         xs = sorted(_cpu_once(full, r) for _ in range(500))
         text = r.messages[-1].text
         print(f"  {len(r.messages):2d} msgs {len(text):6d} chars {r.surface:4s}  p50 {percentile(xs, 50):.3f}  p99 {percentile(xs, 99):.3f} ms")
+
+
+def _reference_ms() -> float:
+    t0 = time.thread_time_ns()
+    sum(range(1_000_000))
+    return (time.thread_time_ns() - t0) / 1e6
 
 
 def _cpu_once(fn, r: RouteRequest) -> float:  # type: ignore[no-untyped-def]

@@ -436,6 +436,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=20)
     _add_trace_filters(p)
     _add_budget_verbs(verbs, verb)
+    from daemon.cli_store import register as register_store_verbs
+
+    register_store_verbs(verbs)
 
     verb("mcp", cmd_mcp, "serve the MCP tools on stdio for a coding agent (claude mcp add switchboard -- switchboard mcp)")
 

@@ -20,7 +20,7 @@ from daemon.gateway import Gateway, litellm_transport
 from daemon.gateway.direct import DIRECT_PROVIDERS
 from daemon.keys import hash_key
 from daemon.learning import LatencyTracker, MatrixState
-from daemon.store import Store, open_store
+from daemon.store import Store, open_store, watch_matrix_version
 from daemon.store.records import Developer
 from daemon.telemetry import observing
 from daemon.tracing import TraceWriter
@@ -131,6 +131,9 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
             asyncio.create_task(live.watch(), name="config-watch"),
 
             asyncio.create_task(run_periodically(services), name="evaluation"),
+            # Team store: another daemon's new matrix version is loaded within the bound in daemon/store/watch.py.
+            asyncio.create_task(watch_matrix_version(store, lambda _v: matrix.load(), since=matrix.matrix.version),
+                                name="matrix-watch"),
         ]
         if any(m.enabled and m.provider not in DIRECT_PROVIDERS for m in settings.models.values()):
             # Only providers the direct path does not speak need LiteLLM; warm it (4-5 s) off the loop.

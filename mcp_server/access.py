@@ -32,20 +32,21 @@ class DaemonAccess(Protocol):
 class LocalAccess:
     """One client on the local socket: the identity of the OS user who launched the server."""
 
-    def __init__(self, client: DaemonClient) -> None:
+    def __init__(self, client: DaemonClient, watcher: DaemonClient) -> None:
         self._client = client
+        self._watcher = watcher
 
     def client(self, request: Any) -> DaemonClient:
         """The same socket client for every request."""
         return self._client
 
     def events(self) -> AsyncIterator[Event]:
-        """Follow ``/api/events`` on the socket."""
-        return self._client.events()
+        """Follow ``/api/events`` on the socket (never starting a daemon: only a tool call may do that)."""
+        return self._watcher.events()
 
 
 @contextlib.asynccontextmanager
 async def local_access(socket: str | None = None, data_dir: str | None = None) -> AsyncIterator[LocalAccess]:
     """Socket access for ``switchboard mcp``; starts the daemon on first use when it is not running."""
-    async with DaemonClient(socket, autostart=True, data_dir=data_dir) as client:
-        yield LocalAccess(client)
+    async with DaemonClient(socket, autostart=True, data_dir=data_dir) as client, DaemonClient(socket) as watcher:
+        yield LocalAccess(client, watcher)

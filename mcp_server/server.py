@@ -21,6 +21,7 @@ from mcp_server.access import DaemonAccess, local_access
 from mcp_server.instructions import INSTRUCTIONS
 from mcp_server.resources import ResourceWatch, register_resources, remember_call
 from mcp_server.state import SwitchboardState
+from mcp_server.stdio import serve_stdio
 from mcp_server.tools import register_tools
 
 AccessFactory = Callable[[], AbstractAsyncContextManager[DaemonAccess]]
@@ -65,7 +66,7 @@ def build_server(open_access: AccessFactory, *, follow_events: bool = True) -> M
 async def run_stdio(socket: str | None = None, data_dir: str | None = None) -> None:
     """Serve the agent on stdin/stdout as the socket's owner, starting the daemon on first use."""
     server = build_server(lambda: local_access(socket, data_dir))
-    await server.run_stdio_async()
+    await serve_stdio(server._lowlevel_server)
 
 
 __all__ = ["build_server", "run_stdio"]

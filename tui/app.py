@@ -94,9 +94,9 @@ class SwitchboardApp(App[None]):
         self.install_screen(MatrixScreen(), "matrix")
         await self.switch_mode("overview")
         self.overview.connection.set(window=self.window, demo_workload=self.demo_workload)
+        self.set_interval(FLUSH_EVERY_S, self.flush_pending)
         if self.client is not None:
             self.follow_events()
-            self.set_interval(FLUSH_EVERY_S, self.flush_pending)
             self.set_interval(REFRESH_CHECK_S, self._maybe_refresh)
 
     # -- the event stream ------------------------------------------------------------------------

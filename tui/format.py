@@ -88,11 +88,11 @@ def decision_from_trace(decision: dict[str, Any] | None) -> DecisionInfo | None:
 
 
 def outcome_style(trace: TraceSummary) -> str:
-    """The colour of a trace line: errors red, escalations magenta, fallbacks yellow."""
+    """The colour of a trace line: errors red, escalations cyan, fallbacks yellow."""
     if trace.outcome not in ("ok", "success"):
         return "bold red"
     if trace.escalated:
-        return "magenta"
+        return "bright_cyan"
     if trace.fallback_used:
         return "yellow"
     return ""

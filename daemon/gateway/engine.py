@@ -111,6 +111,18 @@ class Gateway:
             self._litellm = LiteLLMTransport()
         return self._litellm
 
+    def expand(self, route: Sequence[str]) -> list[str]:
+        """The decision's route followed by the deployments' own configured ``fallbacks`` not already on it
+        (a pinned model keeps its failover even when the router lists no alternatives)."""
+        expanded = list(dict.fromkeys(route))
+        for name in list(expanded):
+            model = self.models.get(name)
+            for fallback in model.fallbacks if model else ():
+                other = self.models.get(fallback)
+                if other is not None and other.enabled and fallback not in expanded:
+                    expanded.append(fallback)
+        return expanded
+
     async def count_tokens(self, name: str, body: dict[str, Any]) -> int:
         """Ask an Anthropic-format deployment how many input tokens ``body`` is."""
         model = self.models[name]
@@ -164,6 +176,7 @@ class Gateway:
         last: SwitchboardError | None = None
         too_long_for = 0
         tokens = estimate_input_tokens(request)
+        route = self.expand(route)
         for position, name in enumerate(route):
             model = self.models.get(name)
             if model is None or (too_long_for and model.context_window <= too_long_for):

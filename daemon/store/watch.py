@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 
+from daemon.errors import StoreUnavailableError
 from daemon.store.interface import MatrixChangeSource, Store
+
+log = logging.getLogger("switchboard.store")
 
 DEFAULT_POLL_SECONDS = 2.0
 
@@ -41,10 +45,14 @@ async def watch_matrix_version(
     )
     try:
         while True:
-            version = await store.matrix_version()
-            if version != seen:
-                seen = version
-                await on_change(version)
+            try:
+                version = await store.matrix_version()
+                if version != seen:
+                    await on_change(version)
+                    seen = version
+            except StoreUnavailableError as exc:
+                # A team store that is down for a moment must not end the watch: retry at the next poll.
+                log.warning("matrix watch: %s", exc.message)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(poll_seconds):
                     await wake.wait()

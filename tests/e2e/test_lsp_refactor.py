@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -32,6 +34,20 @@ def sim(stack: tuple[SimServer, DaemonProcess]) -> SimServer:
 @pytest.fixture
 def daemon(stack: tuple[SimServer, DaemonProcess]) -> DaemonProcess:
     return stack[1]
+
+
+def _command_of(action: types.CodeAction | types.Command) -> types.ExecuteCommandParams:
+    """The command an action carries.
+
+    lsprotocol's client-side converter reads a code action literal that has a ``command`` as a
+    ``Command`` (the union is ambiguous to it) and stringifies the nested command; editors tell
+    them apart by the type of ``command``, so undo that here.
+    """
+    if isinstance(action, types.CodeAction):
+        assert action.command is not None
+        return types.ExecuteCommandParams(command=action.command.command, arguments=action.command.arguments)
+    nested = ast.literal_eval(action.command)
+    return types.ExecuteCommandParams(command=nested["command"], arguments=nested["arguments"])
 
 
 def _action_request(uri: str, line: int = 0) -> types.CodeActionParams:
@@ -86,10 +102,9 @@ async def test_an_editor_without_resolve_runs_the_action_as_a_command_that_appli
 
         uri = open_document(client, tmp_path / "shapes.py", SOURCE)
         actions = await client.text_document_code_action_async(_action_request(uri))
-        rewrite = next(a for a in actions or [] if isinstance(a, types.CodeAction) and a.title.startswith("Rewrite"))
-        assert rewrite.command is not None
-        await client.workspace_execute_command_async(types.ExecuteCommandParams(
-            command=rewrite.command.command, arguments=rewrite.command.arguments))
+        rewrite = next(a for a in actions or [] if a.title.startswith("Rewrite"))
+        command = _command_of(rewrite)
+        await client.workspace_execute_command_async(command)
     (params,) = applied
     assert params.edit.changes is not None and len(params.edit.changes[uri]) == 1
     assert len(sim.requests) == 1

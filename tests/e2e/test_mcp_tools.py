@@ -22,25 +22,20 @@ TOOL_NAMES = {
 }
 
 
-async def test_lists_every_tool_with_guidance_typed_arguments_and_an_output_schema(connect: Connect) -> None:
-    async with connect() as client:
-        tools = {t.name: t for t in (await client.list_tools()).tools}
-        instructions = client.instructions
-    assert set(tools) == TOOL_NAMES
-    for tool in tools.values():
-        assert tool.description and "Use" in tool.description, tool.name
-        assert tool.input_schema["type"] == "object"
-        assert tool.output_schema and tool.output_schema["type"] == "object", tool.name
-    assert tools["run_task"].input_schema["required"] == ["prompt"]
-    assert tools["rate_result"].input_schema["properties"]["score"]["maximum"] == 1
-    assert instructions == INSTRUCTIONS
-
-
-async def test_every_tool_returns_structured_content_matching_its_schema(connect: Connect) -> None:
+async def test_every_tool_is_listed_with_guidance_and_returns_content_matching_its_schema(connect: Connect) -> None:
     prompt = "Explain what a routing table is, in two sentences."
     failures: dict[str, str] = {}
     async with connect() as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
+        instructions = client.instructions
+        assert set(tools) == TOOL_NAMES
+        for tool in tools.values():
+            assert tool.description and "Use" in tool.description, tool.name
+            assert tool.input_schema["type"] == "object"
+            assert tool.output_schema and tool.output_schema["type"] == "object", tool.name
+        assert tools["run_task"].input_schema["required"] == ["prompt"]
+        assert tools["rate_result"].input_schema["properties"]["score"]["maximum"] == 1
+        assert instructions == INSTRUCTIONS
 
         async def call(name: str, args: dict) -> dict | None:
             result = await client.call_tool(name, args)
@@ -69,6 +64,7 @@ async def test_every_tool_returns_structured_content_matching_its_schema(connect
     assert explained and explained["trace"]["id"] == ran["trace_id"] and ran["model"] in explained["explanation"]
 
 
+@pytest.mark.parametrize("connect", ["stdio", "http-2026"], indirect=True)
 async def test_run_task_reports_progress_while_the_answer_streams(connect: Connect, sim: SimServer) -> None:
     sim.set_profile(sim.profiles["sim-nano"].model_copy(update={"tokens_per_second": 40, "chunk_tokens": 1}))
     progress: list[tuple[float, str | None]] = []
@@ -86,6 +82,7 @@ async def test_run_task_reports_progress_while_the_answer_streams(connect: Conne
     assert values == sorted(values) and values[-1] > 0
 
 
+@pytest.mark.parametrize("connect", ["stdio", "http"], indirect=True)
 async def test_cancelling_run_task_stops_the_provider_call_and_bills_nothing(
     connect: Connect, sim: SimServer, daemon: DaemonProcess
 ) -> None:
@@ -112,6 +109,7 @@ async def test_cancelling_run_task_stops_the_provider_call_and_bills_nothing(
     assert traces[0].cost_usd == 0
 
 
+@pytest.mark.parametrize("connect", ["stdio"], indirect=True)
 async def test_bad_arguments_and_unknown_tools_are_tool_errors_not_crashes(connect: Connect) -> None:
     async with connect() as client:
         empty = await client.call_tool("run_task", {"prompt": ""})
@@ -126,17 +124,8 @@ async def test_bad_arguments_and_unknown_tools_are_tool_errors_not_crashes(conne
     assert not still_up.is_error
 
 
-async def test_resource_updates_reach_subscribers(connect: Connect) -> None:
-    async with connect() as client:
-        resources = {str(r.uri) for r in (await client.list_resources()).resources}
-        templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
-        traces = await client.read_resource("switchboard://traces")
-    assert {"switchboard://matrix", "switchboard://budget", "switchboard://traces"} <= resources
-    assert "switchboard://traces/{trace_id}" in templates
-    assert '"traces"' in traces.contents[0].text
-
-
-async def test_handshake_era_subscribers_hear_that_a_resource_changed(connect: Connect) -> None:
+@pytest.mark.parametrize("connect", ["stdio", "http-2026"], indirect=True)
+async def test_resources_are_listed_readable_and_subscribers_hear_when_they_change(connect: Connect) -> None:
     updated: list[str] = []
     heard = asyncio.Event()
 
@@ -147,6 +136,12 @@ async def test_handshake_era_subscribers_hear_that_a_resource_changed(connect: C
             heard.set()
 
     async with connect(message_handler=on_message) as client:
+        resources = {str(r.uri) for r in (await client.list_resources()).resources}
+        templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
+        traces = await client.read_resource("switchboard://traces")
+        assert {"switchboard://matrix", "switchboard://budget", "switchboard://traces"} <= resources
+        assert "switchboard://traces/{trace_id}" in templates
+        assert '"traces"' in traces.contents[0].text
         if client.protocol_version == "2026-07-28":
             async with client.listen(resource_subscriptions=["switchboard://traces"]) as subscription:
                 await client.call_tool("run_task", {"prompt": "hello there"})

@@ -95,7 +95,7 @@ class StatusLog:
         return await self._wait(
             lambda: next((m.message for m in self.client.messages if predicate(m.message)), None), timeout)
 
-    async def _wait(self, find: Callable[[], Any], timeout: float) -> Any:
+    async def _wait(self, find: Callable[[], Any], timeout: float) -> Any:  # noqa: ASYNC109
         async with asyncio.timeout(timeout):
             while True:
                 self._changed.clear()

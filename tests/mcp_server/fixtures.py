@@ -47,7 +47,7 @@ def connector(transport: str, daemon: DaemonProcess, key: str) -> Connect:
 
 @pytest.fixture(name="connect", params=TRANSPORTS)
 def connect_fixture(request: pytest.FixtureRequest, daemon: DaemonProcess, developer_key: str) -> Connect:
-    """An MCP client factory, once per transport."""
+    """An MCP client factory, once per transport (narrow it with ``parametrize("connect", [...], indirect=True)``)."""
     return connector(request.param, daemon, developer_key)
 
 

@@ -12,8 +12,8 @@ from rich.console import Console
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tests.support import DaemonProcess, SimServer, running_daemon, sim_config, write_config
 from daemon.sim import instant_profiles
+from tests.support import DaemonProcess, SimServer, running_daemon, sim_config, write_config
 
 WAIT_S = 20.0
 
@@ -49,11 +49,11 @@ def text_of(widget: Widget) -> str:
     return console.export_text()
 
 
-async def until(condition: Callable[[], object], pilot, what: str, timeout: float = WAIT_S) -> None:  # type: ignore[no-untyped-def]
-    """Let the app run until ``condition()`` holds; fail with ``what`` after ``timeout`` seconds."""
+async def until(condition: Callable[[], object], pilot, what: str, limit_s: float = WAIT_S) -> None:  # type: ignore[no-untyped-def]
+    """Let the app run until ``condition()`` holds; fail with ``what`` after ``limit_s`` seconds."""
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(limit_s):
             while not condition():
                 await pilot.pause(0.05)
     except TimeoutError:
-        raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}") from None
+        raise AssertionError(f"timed out after {limit_s:.0f}s waiting for {what}") from None

@@ -58,7 +58,7 @@ async def test_new_trace_appears_in_the_tail_and_opens_with_its_decision_and_rat
             await until(lambda: trace_id in app.overview.tail.trace_ids, pilot, "the new trace in the tail")
             tail = app.overview.tail
             tail.focus()
-            tail.move_cursor(row=tail.get_row_index(trace_id))
+            tail.select(trace_id)
             await pilot.press("enter")
             await until(lambda: isinstance(app.screen, TraceScreen) and app.screen.detail is not None, pilot,
                         "the trace view")

@@ -12,7 +12,7 @@ from textual.widgets import Sparkline, Static
 from daemon.api.wire import Metrics
 from tui.format import pct
 
-SERIES = (("fallback_rate", "fallback", "yellow"), ("escalation_rate", "escalate", "magenta"),
+SERIES = (("fallback_rate", "fallback", "yellow"), ("escalation_rate", "escalate", "cyan"),
           ("error_rate", "error", "red"))
 
 

@@ -1,18 +1,30 @@
-"""The live tail of traces: newest at the bottom, coloured by what happened, updated in batches."""
+"""The live tail of traces: newest at the bottom, coloured by what happened, cheap to update.
+
+A line-API widget rather than a ``DataTable``: each trace is rendered once into a strip and kept,
+so a batch of new traces costs those rows, not a re-render of the whole table. That is what lets
+a hundred trace events a second leave the UI responsive (``bench/tui_events.py``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.text import Text
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import DataTable
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from daemon.api.wire import TraceSummary
 from tui.format import DASH, clock, ms, outcome_label, outcome_style, usd
 
 MAX_ROWS = 500
-"""Rows kept in the table; older ones are dropped so a busy day never grows it without bound."""
+"""Rows kept; older ones are dropped so a busy day never grows the tail without bound."""
+TRIM_SLACK = 100
+"""Rows allowed past ``MAX_ROWS`` before trimming, so trimming happens once per hundred rows."""
 
 
 @dataclass(frozen=True)
@@ -32,13 +44,56 @@ class TailFilter:
         )
 
     def describe(self) -> str:
-        """``developer=alice model=sim-pro`` or an empty string."""
+        """``dev=alice model=sim-pro`` or an empty string."""
         parts = [f"{k}={v}" for k, v in (("dev", self.developer), ("model", self.model), ("via", self.surface)) if v]
         return " ".join(parts)
 
 
-class TraceTail(DataTable[Text]):
-    """Traces as they finish. Select one (enter or click) to open its trace view."""
+@dataclass(frozen=True)
+class Column:
+    """One column of the tail: a title, a width range and an alignment."""
+
+    title: str
+    width: int
+    grow: int = 0
+    right: bool = False
+
+
+COLUMNS = (
+    Column("time", 8), Column("via", 3), Column("task", 12, grow=6), Column("model", 10, grow=10),
+    Column("latency", 7, right=True), Column("cost", 8, right=True), Column("outcome", 10, grow=20),
+)
+
+
+def column_widths(width: int) -> list[int]:
+    """Widths of the columns for ``width`` cells (one space between columns)."""
+    widths = [c.width for c in COLUMNS]
+    spare = width - sum(widths) - (len(COLUMNS) - 1)
+    for i, column in enumerate(COLUMNS):
+        if spare <= 0:
+            break
+        extra = min(column.grow, spare)
+        widths[i] += extra
+        spare -= extra
+    return widths
+
+
+def cells(trace: TraceSummary) -> list[str]:
+    """The values of a trace's row."""
+    return [
+        clock(trace.created_at), trace.surface, (trace.task_type or DASH).replace("code_", "c."),
+        trace.model or DASH, ms(trace.latency_ms), usd(trace.cost_usd), outcome_label(trace),
+    ]
+
+
+def _fit(value: str, width: int, right: bool) -> str:
+    if len(value) > width:
+        value = value[: max(0, width - 1)] + "…"
+    return value.rjust(width) if right else value.ljust(width)
+
+
+class TraceTail(ScrollView, can_focus=True):
+    """Traces as they finish. Up/down to move, enter (or a click) to open one."""
 
     class Selected(Message):
         """The user chose a trace in the tail."""
@@ -47,73 +102,159 @@ class TraceTail(DataTable[Text]):
             super().__init__()
             self.trace_id = trace_id
 
-    COLUMNS = ("time", "via", "task", "model", "latency", "cost", "outcome")
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "cursor(-10)", "Page up", show=False),
+        Binding("pagedown", "cursor(10)", "Page down", show=False),
+        Binding("home", "cursor(-1000000)", "First", show=False),
+        Binding("end", "cursor(1000000)", "Newest", show=False),
+        Binding("enter", "open", "Open trace", show=False),
+    ]
+    COMPONENT_CLASSES = {"trace-tail--header", "trace-tail--cursor"}
+    DEFAULT_CSS = """
+    TraceTail { height: 1fr; overflow-x: hidden; }
+    TraceTail > .trace-tail--header { text-style: bold; color: $text-muted; background: $boost; }
+    TraceTail > .trace-tail--cursor { background: $accent 40%; text-style: bold; }
+    TraceTail:focus > .trace-tail--cursor { background: $accent; }
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        super().__init__(id=id)
         self._traces: dict[str, TraceSummary] = {}
         """Shown traces by id, in row order (oldest first)."""
+        self._order: list[str] = []
+        self._strips: dict[str, Strip] = {}
+        self._strip_width = 0
+        self.cursor = -1
+        """Index of the highlighted row (-1 when empty)."""
 
-    def on_mount(self) -> None:
-        for column in self.COLUMNS:
-            self.add_column(column, key=column)
+    # -- content ---------------------------------------------------------------------------------
 
     @property
     def trace_ids(self) -> list[str]:
         """Ids of the rows shown, oldest first."""
-        return list(self._traces)
+        return list(self._order)
 
     @property
     def traces(self) -> list[TraceSummary]:
         """The rows shown, oldest first."""
-        return list(self._traces.values())
+        return [self._traces[i] for i in self._order]
+
+    @property
+    def row_count(self) -> int:
+        """How many rows the tail holds."""
+        return len(self._order)
+
+    @property
+    def following(self) -> bool:
+        """Whether the cursor sits on the newest row (so new rows move it along)."""
+        return self.cursor >= len(self._order) - 1
 
     def add_traces(self, traces: list[TraceSummary]) -> None:
-        """Append a batch of new traces (oldest first); follow the newest when the cursor was on
-        the last row. This is the fast path the live stream uses."""
-        fresh = [t for t in traces if t.id not in self._traces]
-        if not fresh:
-            return
-        following = self.row_count == 0 or self.cursor_row >= self.row_count - 1
-        for trace in fresh:
-            self.add_row(*self._cells(trace), key=trace.id)
-            self._traces[trace.id] = trace
-        overflow = len(self._traces) - MAX_ROWS
-        if overflow > 0:
-            for trace_id in list(self._traces)[:overflow]:
-                self.remove_row(trace_id)
+        """Append a batch of new traces (oldest first). The fast path of the live stream."""
+        following = self.following
+        for trace in traces:
+            if trace.id not in self._traces:
+                self._traces[trace.id] = trace
+                self._order.append(trace.id)
+        if len(self._order) > MAX_ROWS + TRIM_SLACK:
+            dropped = self._order[: len(self._order) - MAX_ROWS]
+            del self._order[: len(dropped)]
+            for trace_id in dropped:
                 del self._traces[trace_id]
-        if following:
-            self.move_cursor(row=self.row_count - 1, animate=False)
+                self._strips.pop(trace_id, None)
+            self.cursor = max(0, self.cursor - len(dropped))
+            self.scroll_to(y=max(0, self.scroll_y - len(dropped)), animate=False, immediate=True)
+        self._resized_content(follow=following)
 
     def merge(self, traces: list[TraceSummary], keep: TailFilter | None = None) -> None:
         """Show the union of what is shown (only what passes ``keep``, when given) and ``traces``,
-        in time order: how a reload after a reconnect or a filter change fills the gaps without
-        losing what the live stream already delivered."""
+        in time order: a reload after a reconnect or a filter change fills the gaps without losing
+        what the live stream already delivered."""
+        selected = None if self.following else self.selected_id
         shown = [t for t in self._traces.values() if keep is None or keep.matches(t)]
-        merged = {t.id: t for t in sorted([*shown, *traces], key=lambda t: t.created_at)}
-        selected = None
-        if self.row_count and self.cursor_row < self.row_count - 1:  # not following the newest: stay put
-            selected = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        self.clear()
-        self._traces.clear()
-        self.add_traces(list(merged.values())[-MAX_ROWS:])
-        if selected and selected in self._traces:
-            self.move_cursor(row=self.get_row_index(selected), animate=False)
+        merged = sorted({t.id: t for t in [*shown, *traces]}.values(), key=lambda t: t.created_at)[-MAX_ROWS:]
+        self._traces = {t.id: t for t in merged}
+        self._order = [t.id for t in merged]
+        self._strips = {k: v for k, v in self._strips.items() if k in self._traces}
+        self.cursor = self._order.index(selected) if selected in self._traces else len(self._order) - 1
+        self._resized_content(follow=selected is None)
 
-    @staticmethod
-    def _cells(trace: TraceSummary) -> list[Text]:
-        style = outcome_style(trace)
-        values = [
-            clock(trace.created_at), trace.surface, (trace.task_type or DASH).replace("code_", "c."),
-            trace.model or DASH, ms(trace.latency_ms), usd(trace.cost_usd), outcome_label(trace),
-        ]
-        cells = [Text(v, style=style) for v in values]
-        for i in (4, 5):
-            cells[i].justify = "right"
-        return cells
+    def _resized_content(self, *, follow: bool) -> None:
+        self.virtual_size = Size(self.size.width, len(self._order) + 1)
+        if follow:
+            self.cursor = len(self._order) - 1
+            # After the next layout, when the new virtual size is known to the scrollbars.
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+        self.refresh()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        if event.row_key.value is not None:
-            self.post_message(self.Selected(event.row_key.value))
+    # -- cursor and selection ----------------------------------------------------------------------
+
+    @property
+    def selected_id(self) -> str | None:
+        """The id of the highlighted trace."""
+        return self._order[self.cursor] if 0 <= self.cursor < len(self._order) else None
+
+    def select(self, trace_id: str) -> None:
+        """Highlight a trace (and scroll it into view)."""
+        self._move_to(self._order.index(trace_id))
+
+    def _move_to(self, row: int) -> None:
+        if not self._order:
+            return
+        self.cursor = max(0, min(row, len(self._order) - 1))
+        line = self.cursor + 1  # the header is line 0
+        height = self.scrollable_content_region.height
+        if line < self.scroll_y + 1:
+            self.scroll_to(y=line - 1, animate=False, immediate=True)
+        elif line >= self.scroll_y + height:
+            self.scroll_to(y=line - height + 1, animate=False, immediate=True)
+        self.refresh()
+
+    def action_cursor(self, delta: int) -> None:
+        """Move the highlight by ``delta`` rows."""
+        self._move_to(self.cursor + delta)
+
+    def action_open(self) -> None:
+        """Open the highlighted trace."""
+        if self.selected_id is not None:
+            self.post_message(self.Selected(self.selected_id))
+
+    def on_click(self, event: events.Click) -> None:
+        row = event.y + round(self.scroll_y) - 1
+        if 0 <= row < len(self._order) and event.y > 0:
+            if row == self.cursor:
+                self.action_open()
+            else:
+                self._move_to(row)
+
+    # -- rendering -------------------------------------------------------------------------------
+
+    def _row_strip(self, trace_id: str, width: int) -> Strip:
+        if width != self._strip_width:
+            self._strips.clear()
+            self._strip_width = width
+        strip = self._strips.get(trace_id)
+        if strip is None:
+            trace = self._traces[trace_id]
+            style = Style.parse(outcome_style(trace) or "none")
+            text = " ".join(_fit(v, w, c.right) for v, w, c in zip(cells(trace), column_widths(width), COLUMNS,
+                                                                     strict=True))
+            strip = Strip([Segment(_fit(text, width, False), style)], width)
+            self._strips[trace_id] = strip
+        return strip
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y == 0:  # the header stays put while the rows scroll under it
+            titles = " ".join(_fit(c.title, w, c.right) for c, w in zip(COLUMNS, column_widths(width), strict=True))
+            header = self.get_component_rich_style("trace-tail--header")
+            return Strip([Segment(_fit(titles, width, False), base + header)], width)
+        row = y - 1 + round(self.scroll_y)
+        if row >= len(self._order):
+            return Strip.blank(width, base)
+        if row == self.cursor:
+            base = base + self.get_component_rich_style("trace-tail--cursor")
+        return self._row_strip(self._order[row], width).apply_style(base)

@@ -1,0 +1,84 @@
+"""The budget as the router sees it, through the real /api/ask: step-down past the soft threshold
+(the reason says so), critical requests keeping the frontier, the hard limit refusing with the
+reset time; and spend of a past period not counting in the new one."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from daemon import accounting
+from daemon.budgets import describe_reset, period_bounds
+from tests.support import in_process_daemon, sim_config, write_config
+
+HARD = "Prove that there are infinitely many primes and then derive the prime number theorem asymptotics in detail, with rigorous steps."
+
+
+@pytest.fixture
+def config(tmp_path: Path, sim) -> Path:
+    return write_config(tmp_path / "c.toml", sim_config(sim.url, extra={"routing": {"exploration_rate": 0.0}}))
+
+
+async def _spend(services, developer, usd: float, trace_id: str) -> None:
+    micros = round(usd * 1_000_000)
+    await accounting.reserve(services, developer, trace_id, micros)
+    await accounting.settle(services, trace_id, micros)
+
+
+async def _ask(client, *, critical: bool = False) -> dict:
+    body = {"prompt": HARD, "max_tokens": 100, "priority": "critical" if critical else "normal"}
+    response = await client.post("/api/ask", json=body)
+    return response.json() | {"status": response.status_code}
+
+
+async def test_budget_steps_down_past_soft_threshold_and_critical_keeps_the_frontier(config: Path, tmp_path: Path):
+    async with in_process_daemon(config, data_dir=tmp_path / "d") as (services, client):
+        me = await services.local_developer()
+        await accounting.set_budget(services, developer=me.name, limit_usd=1.0)
+        fresh = await _ask(client)
+        await _spend(services, me, 0.85, "seed-1")
+        stepped = await _ask(client)
+        critical = await _ask(client, critical=True)
+        trace = (await client.get(f"/api/traces/{stepped['trace_id']}")).json()
+        await _spend(services, me, 0.11, "seed-2")  # 96%: past the critical-only threshold
+        critical_only = await _ask(client)
+        critical_late = await _ask(client, critical=True)
+    frontier = {n for n, m in services.settings.models.items() if m.tier == "frontier"}
+    assert fresh["status"] == 200 and fresh["model"] in frontier, fresh
+    assert stepped["status"] == 200 and stepped["model"] not in frontier
+    assert "stepped down" in stepped["reason"] and "85% used" in stepped["reason"], stepped["reason"]
+    assert "stepped down" in trace["reason"]
+    assert critical["model"] in frontier and "stepped down" not in critical["reason"]
+    assert critical_only["model"] not in frontier
+    assert critical_late["model"] in frontier, critical_late
+
+
+async def test_hard_limit_refuses_saying_whose_budget_what_is_spent_and_when_it_resets(config: Path, tmp_path: Path):
+    async with in_process_daemon(config, data_dir=tmp_path / "d") as (services, client):
+        me = await services.local_developer()
+        await accounting.set_budget(services, developer=me.name, period="week", limit_usd=0.50)
+        await _spend(services, me, 0.50, "seed")
+        refused = await _ask(client, critical=True)
+        resets = period_bounds("week", time.time(), "UTC")[1]
+    assert refused["status"] == 402
+    message = refused["error"]["message"]
+    assert refused["error"]["code"] == "budget_exceeded"
+    assert f"{me.name}'s weekly budget" in message and "$0.50 of $0.50 spent" in message
+    assert describe_reset(resets, "UTC") in message
+
+
+async def test_spend_of_a_past_period_does_not_count_in_the_new_one(config: Path, tmp_path: Path):
+    async with in_process_daemon(config, data_dir=tmp_path / "d") as (services, client):
+        me = await services.local_developer()
+        await accounting.set_budget(services, developer=me.name, period="month", limit_usd=1.0)
+        this_month, _ = period_bounds("month", time.time(), "UTC")
+        last_month = this_month - 86_400  # a day before this month began
+        await accounting.reserve(services, me, "old", 900_000, now=last_month)
+        await accounting.settle(services, "old", 900_000)
+        state = await accounting.budget_state(services, me)
+        (budget, name), = await accounting.budgets_of(services, me)
+        before = await accounting.figures(services, budget, name, now=last_month)
+    assert before.settled_micros == 900_000 and before.state == "stepped_down"
+    assert state.fraction_used == 0.0 and not state.hard_exceeded

@@ -1,0 +1,109 @@
+"""What goes wrong around ``switchboard mcp`` ends as a clean error and the server stays up: malformed
+JSON-RPC, unknown methods and tools, oversized arguments, an exhausted budget, a daemon that dies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from daemon.sim import Fault
+from tests.mcp_server.fixtures import daemon_fixture  # noqa: F401
+from tests.mcp_server.support import error_text, server_env, stdio_client
+from tests.support import REPO, DaemonProcess, SimServer, running_daemon, short_dir, sim_config, write_config
+
+
+class RawStdio:
+    """``python -m mcp_server`` driven line by line, to send what no well-behaved client would."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    async def send(self, payload: dict[str, Any] | str) -> None:
+        line = payload if isinstance(payload, str) else json.dumps(payload)
+        assert self.process.stdin is not None
+        self.process.stdin.write(line.encode() + b"\n")
+        await self.process.stdin.drain()
+
+    async def responses(self, ids: set[Any], timeout: float = 60) -> dict[Any, dict[str, Any]]:  # noqa: ASYNC109
+        """Read until every id in ``ids`` has its response (``None`` is a parse error's id)."""
+        found: dict[Any, dict[str, Any]] = {}
+        assert self.process.stdout is not None
+        async with asyncio.timeout(timeout):
+            while not ids <= set(found):
+                line = await self.process.stdout.readline()
+                assert line, "the server closed stdout"
+                message = json.loads(line)
+                if "id" in message and ("result" in message or "error" in message):
+                    found[message["id"]] = message
+        return found
+
+
+@pytest.fixture
+async def raw_server(daemon: DaemonProcess):
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "mcp_server", env=server_env(daemon), cwd=str(REPO), limit=2**24,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        yield RawStdio(process)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
+
+
+async def test_malformed_json_rpc_unknown_methods_and_oversized_arguments_get_clean_errors(raw_server: RawStdio) -> None:
+    await raw_server.send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}})
+    await raw_server.responses({1})
+    await raw_server.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    await raw_server.send("{this is not json")
+    await raw_server.send({"jsonrpc": "2.0", "id": 2, "method": "no/such/method"})
+    await raw_server.send({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "no_such_tool"}})
+    await raw_server.send({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {
+        "name": "run_task", "arguments": {"prompt": "x" * 3_000_000}}})
+    await raw_server.send({"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": "not an object"})
+    await raw_server.send({"jsonrpc": "2.0", "id": 6, "method": "ping"})
+    answers = await raw_server.responses({None, 2, 3, 4, 5, 6})
+    assert answers[None]["error"]["code"] == -32700
+    assert answers[2]["error"]["code"] == -32601
+    assert answers[3]["result"]["isError"] is True
+    assert answers[4]["result"]["isError"] is True and "prompt" in answers[4]["result"]["content"][0]["text"]
+    assert answers[5]["error"]["code"] == -32600
+    assert answers[6]["result"] == {}
+    assert raw_server.process.returncode is None
+
+
+async def test_a_daemon_that_dies_mid_call_is_a_tool_error_and_the_server_stays_up(
+    daemon: DaemonProcess, sim: SimServer
+) -> None:
+    sim.script("sim-nano", Fault(kind="hang"))
+    async with stdio_client(daemon) as client:
+        call = asyncio.create_task(client.call_tool("run_task", {"prompt": "wait for me", "model": "sim-nano"}))
+        await sim.wait_for_request(model="sim-nano", timeout=30)
+        daemon.process.send_signal(signal.SIGKILL)
+        async with asyncio.timeout(30):
+            result = await call
+        text = error_text(result)
+        tools = await client.list_tools()
+    assert "daemon_unavailable" in text and "Next:" in text
+    assert len(tools.tools) == 8
+
+
+async def test_an_exhausted_budget_is_a_tool_error_that_says_not_to_retry(tmp_path: Path, sim: SimServer) -> None:
+    config = write_config(tmp_path / "config.toml", sim_config(sim.url, extra={"budgets": {"default_monthly_usd": 1e-9}}))
+    async with running_daemon(config, data_dir=short_dir() / "data") as daemon:
+        async with stdio_client(daemon) as client:
+            results = [await client.call_tool("run_task", {"prompt": f"task {i}", "model": "sim-pro"}) for i in range(2)]
+            still_up = await client.call_tool("recent_traces", {})
+    refused = [r for r in results if r.is_error]
+    assert refused, "a $0.000000001 monthly budget let every request through"
+    text = error_text(refused[-1])
+    assert "budget_exceeded" in text and "Do not retry" in text
+    assert not still_up.is_error
