@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from daemon import accounting  # noqa: E402
-from daemon.api.wire import AskRequest, BudgetSet  # noqa: E402
-from daemon.client import DaemonClient  # noqa: E402
-from daemon.sim import SimServer  # noqa: E402
-from tests.support import in_process_daemon, running_daemon, sim_config, write_config  # noqa: E402
+from daemon import accounting
+from daemon.api.wire import AskRequest, BudgetSet
+from daemon.client import DaemonClient
+from daemon.sim import SimServer
+from tests.support import in_process_daemon, running_daemon, sim_config, write_config
 
 TARGET_SLOWDOWN = 0.10
 

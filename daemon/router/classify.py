@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from daemon.router.features import extract
+from daemon.router.features import CODE_LINE, CUES, WORD, extract, scan
 from daemon.router.types import Classification, RouteRequest, TaskType
 
 WEIGHTS_PATH = Path(__file__).with_name("classifier_weights.json")
@@ -38,11 +39,12 @@ _RULE_WEIGHTS: dict[TaskType, dict[str, float]] = {
     TaskType.CODE_EXPLAIN: {"explain": 1.2, "code_blocks": 1.0, "code_lines": 1.0},
     TaskType.PROSE: {"prose": 1.5, "comma_list": 1.0, "bias": 0.2},
     TaskType.DATA: {"data": 1.5, "digits": 0.5},
-    TaskType.MATH: {"math": 1.2, "math_symbols": 1.5, "digits": 1.0, "reasoning": 0.5},
+    TaskType.MATH: {"math": 1.2, "math_symbols": 1.5, "digits": 1.0, "reasoning": 1.0},
     TaskType.CHAT: {"bias": 0.5, "question": 0.5, "question_mark": 0.5},
     TaskType.EXTRACTION: {"extract": 1.2, "choices": 1.5, "json": 1.5},
 }
 
+_FENCED = re.compile(r"```.*?(?:```|$)", re.S)
 _TYPES = tuple(TaskType)
 _ORDER = {t: i for i, t in enumerate(_TYPES)}
 
@@ -126,26 +128,28 @@ def _task_type(
     if request.is_fim:
         return TaskType.CODE_COMPLETION
     has_code = feats["code_blocks"] > 0 or feats["code_lines"] >= 0.25 or feats["files"] > 0
-    if has_code and not feats["ends_with_code"]:
-        # Code followed by an instruction: the instruction decides between edit and explain.
-        if feats["edit"] > 0 and feats["edit"] >= feats["explain"]:
+    if has_code:
+        # With code in the prompt, the instruction around it decides: edit, explain, or (no instruction,
+        # ending in code) completion. Cue words inside the code itself ("add", "update") do not count.
+        edit, explain, n_words = _instruction_cues(_last_user_text(request))
+        if edit > 0 and edit >= explain:
             return TaskType.CODE_EDIT
-        if feats["explain"] > 0:
+        if explain > 0:
             return TaskType.CODE_EXPLAIN
+        if feats["ends_with_code"] and n_words <= 12:
+            return TaskType.CODE_COMPLETION
     if feats["data"] >= 1.0 and not has_code:
         return TaskType.DATA
     if request.wants_json:
         return TaskType.EXTRACTION
-    if learned is None:
-        scores = _rule_scores(feats, _TYPES)
-    else:
-        # Learned logits for the types they were trained on; the other types keep their rule scores,
-        # shifted down so they only win when their cues are strong.
-        scores = _rule_scores(feats, learned.untrained)
-        for task in scores:
-            scores[task] -= 2.0
+    # Hand-set rule scores for every type, plus learned logits where training data existed; types the
+    # data never showed pay a small penalty so they win only on clear cues.
+    scores = _rule_scores(feats, _TYPES)
+    if learned is not None:
+        for task in learned.untrained:
+            scores[task] -= 1.0
         for task, dense in learned.task_dense_items:
-            scores[task] = sum(w * feats[name] for name, w in dense)
+            scores[task] += sum(w * feats[name] for name, w in dense)
         task_words = learned.task_words
         for word in set(words):
             ws = task_words.get(word)
@@ -154,6 +158,27 @@ def _task_type(
                     scores[task] += w
     # Highest score wins; on a tie the type listed first in TaskType.
     return max(scores, key=lambda t: (scores[t], -_ORDER[t]))
+
+
+def _last_user_text(request: RouteRequest) -> str:
+    for message in reversed(request.messages):
+        if message.role == "user":
+            return message.text
+    return request.messages[-1].text if request.messages else ""
+
+
+def _instruction_cues(text: str) -> tuple[int, int, int]:
+    """(edit cues, explain cues, words) in the prose around the code: unindented, non-code lines outside fences."""
+    text = _FENCED.sub("\n", scan(text))
+    edit = explain = n_words = 0
+    for line in text.splitlines():
+        if not line.strip() or line[:1] in (" ", "\t") or CODE_LINE.match(line):
+            continue
+        for word in WORD.findall(line.lower()):
+            n_words += 1
+            edit += word in CUES["edit"]
+            explain += word in CUES["explain"]
+    return edit, explain, n_words
 
 
 def _rule_scores(feats: Mapping[str, float], tasks: tuple[TaskType, ...]) -> dict[TaskType, float]:

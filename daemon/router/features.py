@@ -20,12 +20,12 @@ _TAIL_CHARS = 500
 
 # Regexes are chosen to start with a literal or a small character set, which the regex engine can
 # skip to quickly: an alternation that can start anywhere costs ten times more on a long prompt.
-_WORD = re.compile(r"[a-z]{2,}")
+WORD = re.compile(r"[a-z]{2,}")
 _SNAKE = re.compile(r"_[A-Za-z]")
 """snake_case joints (with calls, counted separately): a cheap measure of code symbols in play."""
 _FILE_EXT = re.compile(r"\.(?:py|pyi|js|jsx|ts|tsx|go|rs|java|kt|cc|cpp|hpp|cs|rb|php|swift|sql|sh|toml|ya?ml|json|md)\b")
 _PATH_START = re.compile(r"[^\s'\"`(),:;<>\[\]{}=]*$")
-_CODE_LINE = re.compile(
+CODE_LINE = re.compile(
     r"^\s*(?:def |class |import |from \S+ import|return\b|if .*:$|for .*:$|while .*:$|#include|public |private |"
     r"function |const |let |var |fn |func |package |@\w+|[}\])];?$|.*[;{]$|>>> |\"\"\"|\'\'\')"
 )
@@ -105,7 +105,8 @@ FEATURE_NAMES: tuple[str, ...] = (
 )
 
 
-def _scan(text: str) -> str:
+def scan(text: str) -> str:
+    """The head and tail of ``text`` that feature extraction reads."""
     if len(text) <= _HEAD_CHARS + _TAIL_CHARS:
         return text
     return text[:_HEAD_CHARS] + "\n" + text[-_TAIL_CHARS:]
@@ -126,17 +127,17 @@ def extract(request: RouteRequest) -> tuple[dict[str, float], list[str]]:
     msgs = request.messages
     user_texts = [m.text for m in msgs if m.role == "user"]
     last = user_texts[-1] if user_texts else (msgs[-1].text if msgs else "")
-    body = _scan(last)
+    body = scan(last)
     lower = body.lower()
-    words = _WORD.findall(lower)
+    words = WORD.findall(lower)
     n_words = max(1, len(words))
     wordset = set(words)
     lines = body.splitlines() or [""]
-    code_lines = sum(1 for line in lines if _CODE_LINE.match(line))
+    code_lines = sum(1 for line in lines if CODE_LINE.match(line))
     all_text_fences = sum(m.text.count("```") for m in msgs) // 2
     # Files and symbols count over the whole context (capped scan) because "how much code is in play"
     # is what makes an edit hard, wherever it was pasted.
-    context = _scan("\n".join(m.text for m in msgs)) if len(msgs) > 1 else body
+    context = scan("\n".join(m.text for m in msgs)) if len(msgs) > 1 else body
     files = _count_files(context)
     symbols = len(_SNAKE.findall(context)) + min(context.count("("), 30) // 2
     commas = body.count(",")
@@ -176,7 +177,7 @@ def extract(request: RouteRequest) -> tuple[dict[str, float], list[str]]:
         "choices": min(choices, 5) / 5.0,
         "comma_list": min(commas / n_words, 1.0),
         "lines": min(len(lines), 200) / 100.0,
-        "ends_with_code": 1.0 if (_CODE_LINE.match(last_line) or last_line.strip() == "```") else 0.0,
+        "ends_with_code": 1.0 if (CODE_LINE.match(last_line) or last_line.strip() == "```") else 0.0,
         "log_max_output": math.log1p(request.max_output_tokens or 0) / 10.0,
         "tools": 1.0 if request.has_tools else 0.0,
         "json": 1.0 if request.wants_json else 0.0,
