@@ -25,7 +25,7 @@ contracts: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 ## Lint, import contracts, then the whole suite.
-test: lint contracts deps-system
+test: lint contracts deps-system mcp-inspector
 	$(PY) -m pytest
 
 bench: $(STAMP)
@@ -42,3 +42,14 @@ deps-system:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# The MCP Inspector CLI, a client written by others that tests/e2e/test_mcp_inspector.py drives;
+# installed into a project-local dir when missing. Without npm the test is skipped and says why.
+MCP_INSPECTOR_VERSION := 2.12.0
+MCP_INSPECTOR := .cache/npm/node_modules/.bin/mcp-inspector
+
+.PHONY: mcp-inspector
+mcp-inspector:
+	@if ! command -v npm >/dev/null 2>&1; then echo "npm not found: the MCP Inspector test will be skipped"; \
+	elif [ ! -x $(MCP_INSPECTOR) ]; then \
+		npm install --prefix .cache/npm --no-audit --no-fund --silent @modelcontextprotocol/inspector@$(MCP_INSPECTOR_VERSION); fi

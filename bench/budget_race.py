@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -86,7 +87,8 @@ async def main(requests: int, concurrency: int, rounds: int) -> int:
     off_rps, on_rps = statistics.median(off), statistics.median(on)
     slowdown = 1 - on_rps / off_rps
     print(f"budget_race: {requests} requests x {rounds} rounds per side, concurrency {concurrency}, "
-          f"real daemon over loopback TCP, simulated providers (instant)")
+          f"real daemon over loopback TCP, simulated providers (instant); "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'':<14}{'budgets off':>14}{'budgets on':>14}")
     print(f"{'median req/s':<14}{off_rps:>14.1f}{on_rps:>14.1f}")
     print(f"{'rounds req/s':<14}{' '.join(f'{x:.0f}' for x in off):>14}  {' '.join(f'{x:.0f}' for x in on)}")
@@ -104,5 +106,10 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--team", action="store_true", help="team mode: 1 vs 3 daemons on one PostgreSQL store")
     args = parser.parse_args()
+    if args.team:  # team mode lives in bench/budget_race_team.py
+        from bench.budget_race_team import team_main
+
+        raise SystemExit(asyncio.run(team_main(args.requests, args.concurrency, args.rounds)))
     raise SystemExit(asyncio.run(main(args.requests, args.concurrency, args.rounds)))

@@ -43,6 +43,10 @@ SEED = 20250101
 
 Sparse = list[tuple[int, float]]
 
+TASK_IGNORES = frozenset({"question", "question_mark"})
+"""Dense features the task-type model does not get: in this data a question mark separates the
+multiple-choice sets from the open QA sets, which says nothing about developers' prompts."""
+
 
 def featurize(rows: list[Row]) -> tuple[list[tuple[dict[str, float], set[str]]], list[str]]:
     """Features of each row and the vocabulary (by document frequency, then alphabetically)."""
@@ -57,12 +61,14 @@ def featurize(rows: list[Row]) -> tuple[list[tuple[dict[str, float], set[str]]],
     return feats, sorted(vocab)
 
 
-def vectorize(feats: list[tuple[dict[str, float], set[str]]], vocab: list[str]) -> list[Sparse]:
-    """Sparse vectors: dense features first, then one slot per vocabulary word."""
+def vectorize(
+    feats: list[tuple[dict[str, float], set[str]]], vocab: list[str], ignore: frozenset[str] = frozenset()
+) -> list[Sparse]:
+    """Sparse vectors: dense features first (minus ``ignore``), then one slot per vocabulary word."""
     index = {w: len(FEATURE_NAMES) + i for i, w in enumerate(vocab)}
     out = []
     for dense, words in feats:
-        vec = [(i, dense[name]) for i, name in enumerate(FEATURE_NAMES) if dense[name]]
+        vec = [(i, dense[name]) for i, name in enumerate(FEATURE_NAMES) if dense[name] and name not in ignore]
         vec += [(index[w], 1.0) for w in sorted(words) if w in index]
         out.append(vec)
     return out
@@ -122,10 +128,10 @@ def targets(rows: list[Row]) -> tuple[list[str], list[int], list[float]]:
 def train(rows: list[Row]) -> tuple[list[str], list[str], list[list[float]], list[float]]:
     """Fit both models on ``rows``; returns classes, vocabulary, task weights, complexity weights."""
     feats, vocab = featurize(rows)
-    xs = vectorize(feats, vocab)
     classes, ys, ts = targets(rows)
     dim = len(FEATURE_NAMES) + len(vocab)
-    return classes, vocab, fit_softmax(xs, ys, len(classes), dim), fit_logistic(xs, ts, dim)
+    task_model = fit_softmax(vectorize(feats, vocab, TASK_IGNORES), ys, len(classes), dim)
+    return classes, vocab, task_model, fit_logistic(vectorize(feats, vocab), ts, dim)
 
 
 def evaluate(train_rows: list[Row], held: list[Row]) -> dict[str, float]:
@@ -133,8 +139,9 @@ def evaluate(train_rows: list[Row], held: list[Row]) -> dict[str, float]:
     classes, vocab, wt, wc = train(train_rows)
     feats, _ = featurize(held)
     xs = vectorize(feats, vocab)
+    xt = vectorize(feats, vocab, TASK_IGNORES)
     _, ys, ts = targets(held)
-    correct = sum(1 for x, y in zip(xs, ys, strict=True) if max(range(len(classes)), key=lambda c: _dot(wt[c], x)) == y)
+    correct = sum(1 for x, y in zip(xt, ys, strict=True) if max(range(len(classes)), key=lambda c: _dot(wt[c], x)) == y)
     mae = sum(abs(1 / (1 + math.exp(-_dot(wc, x))) - t) for x, t in zip(xs, ts, strict=True)) / len(xs)
     return {"task_accuracy": correct / len(xs), "complexity_mae": mae}
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from daemon.api.wire import Event  # noqa: E402
-from tui.app import SwitchboardApp  # noqa: E402
+from daemon.api.wire import Event
+from tui.app import SwitchboardApp
 
 TARGET_LAG_P99_MS = 50.0
 TARGET_VISIBLE_P99_MS = 400.0

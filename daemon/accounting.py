@@ -7,12 +7,19 @@ store transaction (checked against settled + open reservations, so concurrent re
 overspend); ``settle`` records the true cost and frees the rest; ``release`` frees everything.
 Reservations a crash left open are reconciled by the store when the daemon starts.
 
-Budget state changes (e.g. crossing the soft threshold, running out, a new period) are published
-as ``budget`` events on the event bus.
+The request path must stay cheap, so this module keeps a short-lived view in memory: which budgets
+a developer has (re-read every ``BUDGETS_TTL`` seconds, and at once after ``set_budget``) and each
+budget's spend (re-read every ``SPEND_TTL`` seconds, adjusted in between by this daemon's own
+reserve/settle/release). That view only steers the router (step-down, critical-only, early
+refusal); the limit itself is enforced by the store's atomic ``reserve``, never by the view.
+
+Budget state changes (crossing the soft threshold, running out, a new period) are published as
+``budget`` events on the event bus.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import weakref
@@ -30,14 +37,34 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("switchboard.budgets")
 
+BUDGETS_TTL = 5.0
+"""Seconds a developer's list of budgets (and team membership) is reused before it is read again."""
+SPEND_TTL = 1.0
+"""Seconds a budget's spend is reused before it is read again (other daemons sharing the store)."""
+
+Owned = list[tuple[Budget, str]]
+"""(budget, its owner's name) pairs."""
+
+
+@dataclass
+class _Claim:
+    budgets: Owned
+    period_starts: list[float]
+    amount: int
+
 
 @dataclass
 class _Book:
-    """Per-daemon memory: each budget's last published state, and which budgets a request claimed."""
+    """Per-daemon memory of budgets, spend, open claims and the last published state of each budget."""
 
+    budgets: dict[int, tuple[float, Owned]] = field(default_factory=dict)
+    """developer id → (read at, their budgets)."""
+    spend: dict[tuple[int, float], tuple[float, BudgetFigures]] = field(default_factory=dict)
+    """(budget id, period start) → (read at, figures, adjusted since by this daemon)."""
+    claims: dict[str, _Claim] = field(default_factory=dict)
+    """trace id → what it reserved."""
     states: dict[int, tuple[float, State]] = field(default_factory=dict)
-    claims: dict[str, tuple[list[tuple[Budget, str]], int]] = field(default_factory=dict)
-    """trace id → (the budgets it reserved against, the amount reserved)."""
+    """budget id → (period start, state) last published."""
 
 
 _books: weakref.WeakKeyDictionary[Any, _Book] = weakref.WeakKeyDictionary()
@@ -50,22 +77,24 @@ def _book(services: Services) -> _Book:
     return book
 
 
+def forget(services: Services) -> None:
+    """Drop the in-memory view (after budgets or teams were changed behind this module's back)."""
+    book = _book(services)
+    book.budgets.clear()
+    book.spend.clear()
+
+
 # -- reading budgets -------------------------------------------------------------------------------
 
 
-async def budgets_of(services: Services, developer: Developer) -> list[tuple[Budget, str]]:
-    """Every (budget, owner name) a developer's requests count toward: their own, then their team's.
-
-    A developer without a budget gets ``[budgets] default_monthly_usd`` (when it is not 0) the first
-    time one is needed. Team membership is read from the store, not from a cached identity.
-    """
+async def _read_budgets(services: Services, developer: Developer) -> Owned:
     store = services.store
     current = await store.get_developer(developer.id)
     own = await store.budget_for("developer", current.id)
     default_usd = services.settings.budgets.default_monthly_usd
     if own is None and default_usd > 0:
         own = await store.set_budget("developer", current.id, "month", usd_to_micros(default_usd))
-    found: list[tuple[Budget, str]] = [(own, current.name)] if own is not None else []
+    found: Owned = [(own, current.name)] if own is not None else []
     if current.team_id is not None:
         team_budget = await store.budget_for("team", current.team_id)
         if team_budget is not None:
@@ -73,22 +102,73 @@ async def budgets_of(services: Services, developer: Developer) -> list[tuple[Bud
     return found
 
 
+async def budgets_of(services: Services, developer: Developer, *, fresh: bool = False) -> Owned:
+    """Every (budget, owner name) a developer's requests count toward: their own, then their team's.
+
+    A developer without a budget gets ``[budgets] default_monthly_usd`` (when it is not 0) the first
+    time one is needed. Team membership is read from the store, not from a cached identity.
+    """
+    book = _book(services)
+    now = time.monotonic()
+    cached = book.budgets.get(developer.id)
+    if not fresh and cached is not None and now - cached[0] < BUDGETS_TTL:
+        return cached[1]
+    found = await _read_budgets(services, developer)
+    book.budgets[developer.id] = (now, found)
+    return found
+
+
+def _thresholds(services: Services, budget: Budget) -> tuple[float, float | None]:
+    settings = services.settings.budgets
+    soft = budget.soft_threshold if budget.soft_threshold is not None else settings.soft_threshold
+    critical = (
+        budget.critical_only_threshold if budget.critical_only_threshold is not None else settings.critical_only_threshold
+    )
+    return soft, critical
+
+
 async def figures(services: Services, budget: Budget, name: str, *, now: float | None = None) -> BudgetFigures:
-    """A budget's rules and spend in the period containing ``now``."""
+    """A budget's rules and spend in the period containing ``now``, read from the store."""
     settings = services.settings.budgets
     start, end = period_bounds(budget.period, time.time() if now is None else now, settings.timezone)
     settled, reserved = await services.store.spend(budget.id, start)
-    return BudgetFigures(
+    soft, critical = _thresholds(services, budget)
+    f = BudgetFigures(
         scope=budget.scope, name=name, period=budget.period, limit_micros=budget.limit_micros,
-        settled_micros=settled, reserved_micros=reserved,
-        soft_threshold=budget.soft_threshold if budget.soft_threshold is not None else settings.soft_threshold,
-        critical_only_threshold=(
-            budget.critical_only_threshold
-            if budget.critical_only_threshold is not None
-            else settings.critical_only_threshold
-        ),
+        settled_micros=settled, reserved_micros=reserved, soft_threshold=soft, critical_only_threshold=critical,
         period_start=start, resets_at=end, timezone=settings.timezone,
     )
+    _book(services).spend[(budget.id, start)] = (time.monotonic(), f)
+    return f
+
+
+async def _current(services: Services, budget: Budget, name: str) -> BudgetFigures:
+    """Figures from the in-memory view when fresh enough, else from the store."""
+    start, _ = period_bounds(budget.period, time.time(), services.settings.budgets.timezone)
+    cached = _book(services).spend.get((budget.id, start))
+    if cached is not None and time.monotonic() - cached[0] < SPEND_TTL:
+        soft, critical = _thresholds(services, budget)
+        return dataclasses.replace(
+            cached[1], name=name, limit_micros=budget.limit_micros, soft_threshold=soft,
+            critical_only_threshold=critical,
+        )
+    return await figures(services, budget, name)
+
+
+def _adjust(services: Services, claim: _Claim, *, reserved: int, settled: int) -> None:
+    """Move this daemon's own reserve/settle/release into the in-memory view, and publish crossings."""
+    book = _book(services)
+    for (budget, _), start in zip(claim.budgets, claim.period_starts, strict=True):
+        cached = book.spend.get((budget.id, start))
+        if cached is None:
+            continue
+        f = dataclasses.replace(
+            cached[1],
+            reserved_micros=max(0, cached[1].reserved_micros + reserved),
+            settled_micros=cached[1].settled_micros + settled,
+        )
+        book.spend[(budget.id, start)] = (cached[0], f)
+        note_state(services, budget.id, f)
 
 
 def budget_event_data(f: BudgetFigures, previous: State | None) -> dict[str, Any]:
@@ -122,11 +202,6 @@ def note_state(services: Services, budget_id: int, f: BudgetFigures) -> None:
         services.events.publish("budget", budget_event_data(f, last[1]))
 
 
-async def _recheck(services: Services, claimed: list[tuple[Budget, str]]) -> None:
-    for budget, name in claimed:
-        note_state(services, budget.id, await figures(services, budget, name))
-
-
 # -- the request path ------------------------------------------------------------------------------
 
 
@@ -137,7 +212,7 @@ async def budget_state(services: Services, developer: Developer) -> BudgetState:
         return BudgetState.unlimited()
     all_figures = []
     for budget, name in found:
-        f = await figures(services, budget, name)
+        f = await _current(services, budget, name)
         note_state(services, budget.id, f)
         all_figures.append(f)
     return router_state(all_figures)
@@ -153,9 +228,10 @@ async def reserve(
         return
     when = time.time() if now is None else now
     tz = services.settings.budgets.timezone
-    claims = [(budget, period_bounds(budget.period, when, tz)[0]) for budget, _ in found]
+    amount = max(0, worst_case_micros)
+    starts = [period_bounds(budget.period, when, tz)[0] for budget, _ in found]
     try:
-        await services.store.reserve(trace_id, claims, max(0, worst_case_micros))
+        await services.store.reserve(trace_id, [(b, s) for (b, _), s in zip(found, starts, strict=True)], amount)
     except BudgetExceededError as exc:
         failed_id = (exc.details or {}).get("budget_id")
         budget, name = next(((b, n) for b, n in found if b.id == failed_id), found[0])
@@ -170,26 +246,33 @@ async def reserve(
                 "resets_at": f.resets_at, "trace_id": trace_id,
             },
         ) from None
-    _book(services).claims[trace_id] = (found, worst_case_micros)
+    claim = _Claim(found, starts, amount)
+    _book(services).claims[trace_id] = claim
+    _adjust(services, claim, reserved=amount, settled=0)
 
 
 async def settle(services: Services, trace_id: str, actual_micros: int) -> None:
     """Close a request's reservations with its true cost."""
-    claimed, reserved = _book(services).claims.pop(trace_id, ([], 0))
-    if claimed and actual_micros > reserved:
+    claim = _book(services).claims.pop(trace_id, None)
+    if claim is None:
+        return  # nothing was reserved: no budget applies to this request
+    actual = max(0, actual_micros)
+    if actual > claim.amount:
         log.warning(
             "request %s cost %s, more than its reservation of %s: check the model's prices and max_tokens",
-            trace_id, usd(actual_micros), usd(reserved),
+            trace_id, usd(actual), usd(claim.amount),
         )
-    await services.store.settle(trace_id, max(0, actual_micros))
-    await _recheck(services, claimed)
+    await services.store.settle(trace_id, actual)
+    _adjust(services, claim, reserved=-claim.amount, settled=actual)
 
 
 async def release(services: Services, trace_id: str) -> None:
     """Drop a request's reservations (the call failed or was cancelled)."""
-    claimed, _ = _book(services).claims.pop(trace_id, ([], 0))
+    claim = _book(services).claims.pop(trace_id, None)
+    if claim is None:
+        return
     await services.store.release(trace_id)
-    await _recheck(services, claimed)
+    _adjust(services, claim, reserved=-claim.amount, settled=0)
 
 
 # -- admin -----------------------------------------------------------------------------------------
@@ -204,14 +287,21 @@ async def set_budget(
     limit_usd: float,
     soft_threshold: float | None = None,
     critical_only_threshold: float | None = None,
+    members: list[str] | None = None,
 ) -> tuple[Budget, str]:
-    """Create or replace a developer's or a team's budget; returns it with its owner's name."""
+    """Create or replace a developer's or a team's budget (putting ``members`` in the team);
+    returns it with its owner's name."""
     store = services.store
+    if members and team is None:
+        raise InvalidRequestError("members only go with a team: give --team TEAM too")
     if team is not None:
+        people = [await store.developer_by_name(member) for member in members or ()]  # all known before any change
         try:
             owner = await store.team_by_name(team)
         except NotFoundError:
             owner = await store.create_team(team)  # a budget is how a team comes to exist
+        for person in people:
+            await store.set_team(person.id, owner.id)
         scope, scope_id, name = "team", owner.id, owner.name
     elif developer is not None:
         person = await store.developer_by_name(developer)
@@ -222,5 +312,6 @@ async def set_budget(
         scope, scope_id, period, usd_to_micros(limit_usd),
         soft_threshold=soft_threshold, critical_only_threshold=critical_only_threshold,
     )
+    forget(services)
     note_state(services, budget.id, await figures(services, budget, name))
     return budget, name

@@ -100,7 +100,9 @@ def _bind_tcp(address: str, allow_remote: bool) -> socket.socket:
             f"daemon.http: {host} is not a loopback address; set daemon.allow_remote = true to listen on it"
         )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets whose proto says TCP; without it
+    # Nagle and delayed ACKs add ~40 ms to every small response.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

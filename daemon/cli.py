@@ -234,8 +234,9 @@ async def cmd_budget_set(args: argparse.Namespace) -> int:
         return 2
     period, limit = next((p, v) for p, v in (("day", args.daily), ("week", args.weekly), ("month", args.monthly))
                          if v is not None)
+    members = [m.strip() for m in args.members.split(",") if m.strip()] if args.members else None
     request = BudgetSet(developer=args.name, team=args.team, period=period, limit_usd=limit,
-                        soft_threshold=args.soft, critical_only_threshold=args.critical_only)
+                        soft_threshold=args.soft, critical_only_threshold=args.critical_only, members=members)
     async with _client(args) as client:
         status = await client.set_budget(request)
     if args.json:
@@ -358,6 +359,7 @@ def _add_budget_verbs(verbs: Any, verb: Callable[..., argparse.ArgumentParser]) 
     s.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON for machines")
     s.add_argument("name", nargs="?", help="the developer")
     s.add_argument("--team", help="set this team's budget instead (the team is created if new)")
+    s.add_argument("--members", help="with --team: comma-separated developers to put in the team")
     limit = s.add_mutually_exclusive_group(required=True)
     limit.add_argument("--daily", type=float, metavar="USD", help="limit per calendar day")
     limit.add_argument("--weekly", type=float, metavar="USD", help="limit per calendar week (from Monday)")

@@ -92,6 +92,17 @@ class BudgetSettings(_Frozen):
     default_monthly_usd: float = Field(0.0, ge=0)
     """Monthly limit for new developers; 0 means none."""
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}; use an IANA name such as 'UTC' or 'Europe/Paris'") from None
+        return name
+
 
 class TraceSettings(_Frozen):
     """What a trace keeps and for how long."""

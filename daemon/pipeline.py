@@ -3,23 +3,24 @@
 Every surface (``/api/ask``, ``/api/complete``, ``/v1/*``) goes through the same steps:
 
     ctx = admit(services, developer, surface=..., requested_model=..., traceparent=...)
-    request = guard(services, ctx, request, retrieved=...)          # injection scan; redacted twin
+    request = guard(services, ctx, request, retrieved=...)          # injection scan (flag or block)
     plan = await decide(services, ctx, request, RoutingInput(...))   # budget state + plan_route
     completion = await run_completion(services, ctx, request, plan)  # or: async for e in run_stream(...)
     record(services, ctx, plan, completion, error)                   # one trace, off the critical path
 
 ``run_completion`` and ``run_stream`` reserve the worst case before calling, settle the real cost
-after, release on failure or cancel — and do not record a trace, so a strategy (cascade, consensus)
+after, release on failure or cancel, redact for external models (``redact_for``) — and do not record a trace, so a strategy (cascade, consensus)
 can combine several calls into one trace.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -83,24 +84,36 @@ def admit(services: Services, developer: Developer, *, surface: str, requested_m
 
 def guard(services: Services, ctx: RequestContext, request: ChatRequest,
           retrieved: list[tuple[str, str]] | None = None) -> ChatRequest:
-    """Scan tool results and retrieved content for injection (flag or block), and attach the redacted
-    twin that external models get. Raises ``InvalidRequestError`` when the config says block."""
+    """Scan tool results and retrieved content for prompt injection: findings go into the trace, and
+    ``InvalidRequestError`` is raised when the config says block. (Redaction happens once the route is
+    known, for the models on it that are external: ``redact_for``.)"""
     settings = services.settings.guard
-    if settings.injection != "off":
-        findings = scan_messages(request.messages)
-        for where, text in retrieved or ():
-            findings.extend(scan(text, where))
-        if findings:
-            ctx.guard.findings.extend(findings)
-            ctx.guard.action = settings.injection
-            if settings.injection == "block":
-                kinds = ", ".join(sorted({f.kind for f in findings}))
-                raise InvalidRequestError(
-                    f"the guard blocked this request: prompt injection ({kinds}) in "
-                    f"{findings[0].where}; remove it, or set guard.injection = \"flag\" to let it through",
-                    details={"trace_id": ctx.trace_id},
-                )
-    if not (settings.redact_secrets or settings.redact_pii):
+    if settings.injection == "off":
+        return request
+    findings = scan_messages(request.messages)
+    for where, text in retrieved or ():
+        findings.extend(scan(text, where))
+    if findings:
+        ctx.guard.findings.extend(findings)
+        ctx.guard.action = settings.injection
+        if settings.injection == "block":
+            kinds = ", ".join(sorted({f.kind for f in findings}))
+            raise InvalidRequestError(
+                f"the guard blocked this request: prompt injection ({kinds}) in "
+                f"{findings[0].where}; remove it, or set guard.injection = \"flag\" to let it through",
+                details={"trace_id": ctx.trace_id},
+            )
+    return request
+
+
+def redact_for(services: Services, ctx: RequestContext, request: ChatRequest, route: Sequence[str]) -> ChatRequest:
+    """Attach the redacted twin of ``request`` that the external models on ``route`` get (secrets and PII
+    replaced); counts per kind go into the trace. Nothing to do when every model is local."""
+    settings = services.settings.guard
+    if request.external is not None or not (settings.redact_secrets or settings.redact_pii):
+        return request
+    models = services.settings.models
+    if not any(models[n].is_external for n in services.gateway.expand(route) if n in models):
         return request
     redactor = Redactor(secrets=settings.redact_secrets, pii=settings.redact_pii)
     external = replace(
@@ -108,11 +121,17 @@ def guard(services: Services, ctx: RequestContext, request: ChatRequest,
         messages=tuple(redactor.json(list(request.messages))),
         fim=None if request.fim is None else replace(request.fim, prefix=redactor.text(request.fim.prefix),
                                                      suffix=redactor.text(request.fim.suffix)),
-        native=None if request.native is None else replace(request.native, body=redactor.json(request.native.body)),
     )
+    if request.native is not None:
+        # The caller's own body holds the same text again: redact it too, but count each secret once.
+        twin = Redactor(secrets=settings.redact_secrets, pii=settings.redact_pii)
+        external = replace(external, native=replace(request.native, body=twin.json(request.native.body)))
+        if not redactor.counts:
+            redactor.counts = twin.counts
     if not redactor.counts:
         return request
-    ctx.guard.redacted.update(redactor.counts)
+    for kind, count in redactor.counts.items():
+        ctx.guard.redacted[kind] = max(ctx.guard.redacted[kind], count)
     return replace(request, external=external)
 
 
@@ -136,10 +155,12 @@ def routing_input(ctx: RequestContext, request: ChatRequest, *, task_hint: str |
 
 async def _reserve(services: Services, ctx: RequestContext, request: ChatRequest, plan: RoutePlan,
                    max_cost_usd: float | None = None) -> None:
-    model = services.settings.models.get(plan.chosen)
-    if model is None:
+    route = services.gateway.expand(plan.route)
+    models = [services.settings.models[name] for name in route if name in services.settings.models]
+    if not models:
         return
-    worst = worst_case_micros(model, estimate_input_tokens(request), request.max_tokens)
+    # The dearest model the gateway may fail over to: a failover must not settle more than was reserved.
+    worst = max(worst_case_micros(model, estimate_input_tokens(request), request.max_tokens) for model in models)
     if max_cost_usd is not None and worst > max_cost_usd * 1_000_000:
         raise BudgetExceededError(
             f"this request could cost up to ${worst / 1e6:.4f} on {plan.chosen}, above its max_cost_usd of "
@@ -168,7 +189,7 @@ async def run_into(services: Services, ctx: RequestContext, request: ChatRequest
                    completion: Completion, *, stream: bool = False, extra_headers: dict[str, str] | None = None,
                    max_cost_usd: float | None = None, reserve: bool = True) -> Completion:
     """``run_completion`` filling a ``Completion`` the caller holds (so attempts survive an error)."""
-    request = _with_traceparent(request, ctx)
+    request = _with_traceparent(redact_for(services, ctx, request, plan.route), ctx)
     if reserve:
         await _reserve(services, ctx, request, plan, max_cost_usd)
     try:
@@ -186,7 +207,7 @@ async def run_stream(services: Services, ctx: RequestContext, request: ChatReque
                      completion: Completion, *, extra_headers: dict[str, str] | None = None,
                      max_cost_usd: float | None = None, stream: bool = True) -> AsyncIterator[Event]:
     """The streaming form of ``run_completion``: events as they come; ``completion`` collects the rest."""
-    request = _with_traceparent(request, ctx)
+    request = _with_traceparent(redact_for(services, ctx, request, plan.route), ctx)
     await _reserve(services, ctx, request, plan, max_cost_usd)
     settled = False
     text: list[str] = []
@@ -228,7 +249,19 @@ def _text_fields(mode: str, text: str, redact: bool) -> tuple[str | None, str | 
 def record(services: Services, ctx: RequestContext, plan: RoutePlan | None, completion: Completion,
            error: BaseException | None, *, outcome: str | None = None, escalated: bool = False,
            answer_text: str | None = None) -> None:
-    """Submit the request's one trace (batched by the trace writer, off the critical path)."""
+    """Submit the request's one trace (batched by the trace writer, off the critical path).
+
+    The record is built on the next turn of the event loop, after the handler has handed its answer
+    to the transport, so redacting the kept text never delays the caller.
+    """
+    latency_ms = ctx.elapsed_ms()
+    asyncio.get_running_loop().call_soon(
+        _submit, services, ctx, plan, completion, error, outcome, escalated, answer_text, latency_ms)
+
+
+def _submit(services: Services, ctx: RequestContext, plan: RoutePlan | None, completion: Completion,
+            error: BaseException | None, outcome: str | None, escalated: bool, answer_text: str | None,
+            latency_ms: float) -> None:
     mode = services.settings.traces.store_prompts
     prompt, prompt_hash, prompt_chars = _text_fields(mode, ctx.prompt_text, True)
     answer_raw = completion.text if answer_text is None else answer_text
@@ -251,7 +284,7 @@ def record(services: Services, ctx: RequestContext, plan: RoutePlan | None, comp
             surface=ctx.surface,
             created_at=ctx.started,
             outcome=outcome,
-            latency_ms=ctx.elapsed_ms(),
+            latency_ms=latency_ms,
             requested_model=ctx.requested_model,
             chosen_model=plan.chosen if plan else None,
             answered_model=completion.model,

@@ -38,6 +38,8 @@ EXPORT_INTERVAL = 1.0
 """Seconds a batch may wait for more spans before it is sent."""
 EXPORT_QUEUE = 10_000
 """Traces waiting for export past which new ones are dropped (a dead collector must not eat memory)."""
+WARN_EVERY = 60.0
+"""Seconds between two warnings about a failing collector (a dead one must not flood the log)."""
 
 _SPAN_KIND_SERVER = 2
 _SPAN_KIND_CLIENT = 3
@@ -179,6 +181,9 @@ class Telemetry:
         self._names: dict[int, str] = {}
         self._http: Any = None
         self._batch: list[dict[str, Any]] = []
+        self._warned_at = -WARN_EVERY
+        self.failed_spans = 0
+        """Spans the collector could not take (dropped, not retried)."""
         self.exported_spans = 0
         """Spans the collector accepted (for status and tests)."""
         self.pruned_total = 0
@@ -205,15 +210,23 @@ class Telemetry:
         """Publish every committed trace; queue its spans when OTLP export is on."""
         while True:
             trace = await self._committed.get()
-            developer = await self._developer_name(trace.developer_id)
-            self._services.events.publish("trace", trace_event_data(trace, developer))
-            if self._services.settings.traces.otlp_endpoint:
-                if self._spans.qsize() >= EXPORT_QUEUE:
-                    log.warning("OTLP export is behind; dropping the spans of trace %s", trace.id)
-                    continue
-                providers = {n: m.provider for n, m in self._services.settings.models.items()}
-                for span in trace_spans(trace, developer, providers):
-                    self._spans.put_nowait(span)
+            try:
+                await self._observe(trace)
+            except Exception:
+                # One odd trace must not stop the events of all the ones after it.
+                log.exception("could not publish or export trace %s", trace.id)
+
+    async def _observe(self, trace: TraceRecord) -> None:
+        developer = await self._developer_name(trace.developer_id)
+        self._services.events.publish("trace", trace_event_data(trace, developer))
+        if not self._services.settings.traces.otlp_endpoint:
+            return
+        if self._spans.qsize() >= EXPORT_QUEUE:
+            self._export_failed(len(trace.attempts) + 1, "the export queue is full")
+            return
+        providers = {n: m.provider for n, m in self._services.settings.models.items()}
+        for span in trace_spans(trace, developer, providers):
+            self._spans.put_nowait(span)
 
     async def run_export(self) -> None:
         """Send queued spans in batches; a failing collector is logged, never retried into a pile-up."""
@@ -227,7 +240,10 @@ class Telemetry:
                         batch.append(await self._spans.get())
                 except TimeoutError:
                     break
-            await self._send(batch)
+            try:
+                await self._send(batch)
+            except Exception:
+                log.exception("OTLP export of %d spans failed unexpectedly; they are dropped", len(batch))
             self._batch = []
 
     async def _send(self, batch: list[dict[str, Any]]) -> None:
@@ -243,12 +259,22 @@ class Telemetry:
                 traces_url(endpoint), json=otlp_body(batch), headers={"content-type": "application/json"}
             )
         except httpx.HTTPError as exc:
-            log.warning("OTLP export of %d spans to %s failed: %s", len(batch), endpoint, exc)
+            self._export_failed(len(batch), f"cannot reach {endpoint}: {type(exc).__name__} {exc}")
             return
         if response.status_code >= 300:
-            log.warning("OTLP collector %s refused %d spans: HTTP %d", endpoint, len(batch), response.status_code)
+            self._export_failed(len(batch), f"{endpoint} answered HTTP {response.status_code}")
             return
         self.exported_spans += len(batch)
+
+    def _export_failed(self, count: int, why: str) -> None:
+        self.failed_spans += count
+        now = time.monotonic()
+        if now - self._warned_at >= WARN_EVERY:
+            self._warned_at = now
+            log.warning(
+                "OTLP export failed (%s); %d spans dropped so far. Check [traces] otlp_endpoint or the collector",
+                why, self.failed_spans,
+            )
 
     async def flush(self, within: float = 5.0) -> None:
         """Send whatever spans are queued or were in flight (at shutdown), within ``within`` seconds."""

@@ -92,6 +92,7 @@ class CompletionEngine:
             return None
         ticket = self.superseder.claim(doc.uri)
         try:
+            await self.superseder.unwound(ticket)
             return await self._complete(doc, line, character, explicit=explicit, options=options)
         except asyncio.CancelledError:
             if ticket.superseded:
@@ -164,15 +165,20 @@ class CompletionEngine:
 
     async def _stream(self, request: CompleteRequest) -> CompleteResponse | None:
         deltas: list[str] = []
+        response: CompleteResponse | None = None
+        # Read to the end of the stream (it ends right after ``done``) so that the connection goes
+        # back to the pool: a connection dropped after every completion costs a reconnect each time.
         async for kind, data in self.link.complete_stream(request):
             if kind == "delta":
                 deltas.append(str(data.get("text", "")))
             elif kind == "done":
                 body = {k: v for k, v in data.items() if k in CompleteResponse.model_fields}
                 body.setdefault("text", "".join(deltas))
-                return CompleteResponse.model_validate(body)
-        raise SwitchboardError("the daemon ended the completion stream without its final event; "
-                               "check `switchboard status` and the daemon log")
+                response = CompleteResponse.model_validate(body)
+        if response is None:
+            raise SwitchboardError("the daemon ended the completion stream without its final event; "
+                                   "check `switchboard status` and the daemon log")
+        return response
 
     def opened(self, uri: str) -> None:
         """A document was opened."""

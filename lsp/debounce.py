@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 PAUSE_S = 1.0
 """An interval longer than this is a pause, not typing; it does not feed the rhythm."""
 
+UNWIND_S = 0.05
+"""Longest wait for a superseded request to close its stream before the new one starts."""
+
 SMOOTHING = 0.3
 """Weight of the newest interval in the moving average."""
 
@@ -58,6 +61,8 @@ class Ticket:
     task: asyncio.Task[object] | None
     superseded: bool = False
     superseded_at: float | None = field(default=None, repr=False)
+    replaced: asyncio.Task[object] | None = field(default=None, repr=False)
+    """The request this one superseded, while it unwinds."""
 
 
 class Superseder:
@@ -75,7 +80,16 @@ class Superseder:
             previous.superseded = True
             previous.superseded_at = time.monotonic()
             previous.task.cancel("superseded by a newer completion request")
+            ticket.replaced = previous.task
         return ticket
+
+    @staticmethod
+    async def unwound(ticket: Ticket) -> None:
+        """Wait (briefly) for the request ``ticket`` replaced to unwind, so that its stream is closed
+        before the new request opens one: the daemon sees the disconnect first and stops that
+        provider call first."""
+        if ticket.replaced is not None and not ticket.replaced.done():
+            await asyncio.wait({ticket.replaced}, timeout=UNWIND_S)
 
     def release(self, ticket: Ticket) -> None:
         """Give the key back when the request is over (if it still holds it)."""

@@ -9,6 +9,7 @@ readable text version (``mcp_server.render``).
 from __future__ import annotations
 
 import contextlib
+import inspect
 import time
 from typing import Annotated, Any, Literal
 
@@ -327,4 +328,4 @@ TOOLS: list[tuple[Any, str, ToolAnnotations]] = [
 def register_tools(server: MCPServer[Any]) -> None:
     """Add every tool to ``server``."""
     for fn, title, hints in TOOLS:
-        server.add_tool(fn, title=title, annotations=hints)
+        server.add_tool(fn, title=title, description=inspect.cleandoc(fn.__doc__ or ""), annotations=hints)

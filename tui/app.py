@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -21,15 +21,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from daemon.api.wire import Event, Metrics, Status, TraceSummary
-from daemon.client import DaemonClient
 from daemon.errors import DaemonUnavailableError, SwitchboardError
 from tui.format import trace_from_event
-from tui.screens.filter import FilterScreen
-from tui.screens.matrix import MatrixScreen
 from tui.screens.overview import OverviewScreen
-from tui.screens.reviews import ReviewScreen
-from tui.screens.trace import TraceScreen
 from tui.widgets.tail import MAX_ROWS, TailFilter
+
+if TYPE_CHECKING:
+    from daemon.client import DaemonClient
 
 WINDOWS = ("1h", "24h", "7d", "30d")
 FLUSH_EVERY_S = 0.2
@@ -57,9 +55,9 @@ class SwitchboardApp(App[None]):
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (120, "-wide")]
     VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (36, "-tall")]
     BINDINGS: ClassVar = [
-        Binding("o", "switch_mode('overview')", "Overview"),
-        Binding("r", "switch_mode('reviews')", "Reviews"),
-        Binding("m", "switch_mode('matrix')", "Matrix"),
+        Binding("o", "show('overview')", "Overview"),
+        Binding("r", "show('reviews')", "Reviews"),
+        Binding("m", "show('matrix')", "Matrix"),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -83,6 +81,7 @@ class SwitchboardApp(App[None]):
         self._dirty = True
         self._refreshed_at = 0.0
         self._refreshing = False
+        self._stale_modes: set[str] = set()
         self.models: list[str] = []
         self.developers: list[str] = []
 
@@ -90,8 +89,6 @@ class SwitchboardApp(App[None]):
 
     async def on_mount(self) -> None:
         self.install_screen(self.overview, "overview")
-        self.install_screen(ReviewScreen(), "reviews")
-        self.install_screen(MatrixScreen(), "matrix")
         await self.switch_mode("overview")
         self.overview.connection.set(window=self.window, demo_workload=self.demo_workload)
         self.set_interval(FLUSH_EVERY_S, self.flush_pending)
@@ -163,17 +160,19 @@ class SwitchboardApp(App[None]):
             self.notify(f"{model}: circuit {state}", title="Circuit", severity="warning" if state != "closed" else
                         "information")
         elif event.type == "review":
-            self.notify("a consensus disagreement waits for you (r: reviews)", title="Review")
-            self._reload_if_current("reviews")
+            if event.data.get("status") == "open":
+                self.notify("a consensus disagreement waits for you (r: reviews)", title="Review")
+            self._stale_modes.add("reviews")
         elif event.type == "matrix":
-            self._reload_if_current("matrix")
+            self._stale_modes.add("matrix")
         elif event.type == "config":
             self.notify("the daemon reloaded its config", title="Config")
 
-    def _reload_if_current(self, mode: str) -> None:
-        if self.current_mode == mode:
-            screen = self.get_screen(mode)
-            screen.load()  # type: ignore[attr-defined]
+    def _reload_stale_screen(self) -> None:
+        # Matrix and review events can come in bursts: the screen on view reloads at most once per tick.
+        if self.current_mode in self._stale_modes:
+            self._stale_modes.discard(self.current_mode)
+            self.get_screen(self.current_mode).load()  # type: ignore[attr-defined]
 
     def _wanted(self, trace: TraceSummary) -> bool:
         if not self.everyone and self.status is not None and trace.developer != self.status.developer:
@@ -193,6 +192,7 @@ class SwitchboardApp(App[None]):
     # -- fetching --------------------------------------------------------------------------------
 
     def _maybe_refresh(self) -> None:
+        self._reload_stale_screen()
         stale = self.clock() - self._refreshed_at >= REFRESH_ANYWAY_S
         if self.connection == "live" and not self._refreshing and (self._dirty or stale):
             self.refresh_figures()
@@ -241,8 +241,24 @@ class SwitchboardApp(App[None]):
 
     # -- navigation and actions ------------------------------------------------------------------
 
+    async def action_show(self, mode: str) -> None:
+        """Switch to a screen; the review queue and the matrix are built (and imported) on first use,
+        so that the overview paints sooner."""
+        if not self.is_screen_installed(mode):
+            if mode == "reviews":
+                from tui.screens.reviews import ReviewScreen
+
+                self.install_screen(ReviewScreen(), mode)
+            elif mode == "matrix":
+                from tui.screens.matrix import MatrixScreen
+
+                self.install_screen(MatrixScreen(), mode)
+        await self.switch_mode(mode)
+
     def open_trace(self, trace_id: str) -> None:
         """Show one trace in full."""
+        from tui.screens.trace import TraceScreen
+
         self.push_screen(TraceScreen(trace_id))
 
     def action_set_window(self, window: str) -> None:
@@ -271,6 +287,8 @@ class SwitchboardApp(App[None]):
 
     def action_edit_filter(self) -> None:
         """Ask for a developer / model / surface filter for the tail."""
+        from tui.screens.filter import FilterScreen
+
         self.push_screen(FilterScreen(self.tail_filter, models=self.models, developers=self.developers),
                          self.apply_filter)
 
@@ -287,11 +305,11 @@ class SwitchboardApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Overview", "Spend, routing, rates, latency and the live tail",
-                            lambda: self.switch_mode("overview"))
+                            lambda: self.run_action("show('overview')"))
         yield SystemCommand("Review queue", "Consensus disagreements waiting for a person",
-                            lambda: self.switch_mode("reviews"))
+                            lambda: self.run_action("show('reviews')"))
         yield SystemCommand("Routing matrix", "Task type × model quality, latency and cost",
-                            lambda: self.switch_mode("matrix"))
+                            lambda: self.run_action("show('matrix')"))
         for window in WINDOWS:
             yield SystemCommand(f"Window {window}", f"Show figures over the last {window}",
                                 lambda w=window: self.action_set_window(w))

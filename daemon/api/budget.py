@@ -96,6 +96,7 @@ async def put_budget(request: Request) -> Response:
     budget, name = await accounting.set_budget(
         services, developer=body.developer, team=body.team, period=body.period, limit_usd=body.limit_usd,
         soft_threshold=body.soft_threshold, critical_only_threshold=body.critical_only_threshold,
+        members=body.members,
     )
     return json_response(BudgetStatus(budgets=[budget_info(await accounting.figures(services, budget, name))]))
 

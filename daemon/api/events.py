@@ -75,7 +75,8 @@ async def get_events(request: Request) -> Response:
     """Follow traces, budget crossings, circuit changes, reviews and matrix versions as they happen."""
     services = services_of(request)
     me = developer_of(request)
-    my_team = (await services.store.get_team(me.team_id)).name if me.team_id is not None else None
+    current = await services.store.get_developer(me.id)  # the identity may be cached; membership is not
+    my_team = (await services.store.get_team(current.team_id)).name if current.team_id is not None else None
     return StreamingResponse(
         _stream(request, me, my_team),
         media_type="text/event-stream",

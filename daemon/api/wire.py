@@ -418,6 +418,8 @@ class BudgetSet(Wire):
     limit_usd: float = Field(ge=0)
     soft_threshold: float | None = Field(None, gt=0, le=1)
     critical_only_threshold: float | None = Field(None, gt=0, le=1)
+    members: list[str] | None = None
+    """With ``team``: developers to put in the team (each belongs to at most one; others are left as they are)."""
 
 
 class ModelMetrics(Wire):

@@ -34,7 +34,7 @@ ENV_ASSIGNMENT = re.compile(
 """``.env``-style ``NAME_KEY=value`` lines: the value (group 2) is the secret, the name stays readable."""
 
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b")
-PHONE = re.compile(r"(?<![\w.])\+?\(?\d{1,4}\)?(?:[\s.\-]?\(?\d{2,4}\)?){2,4}(?![\w.])")
+PHONE = re.compile(r"(?<![\w.])\+?\(?\d{1,4}\)?(?:[\s.\-]?\(?\d{2,4}\)?){2,4}(?!\w)(?!\.\d)")
 CARD = re.compile(r"(?<!\d)\d(?:[ \-]?\d){12,18}(?!\d)")
 
 INJECTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (

@@ -156,20 +156,21 @@ def _score(
     )
     options: list[Option] = []
     rows: list[_Row] = []
-    for cand in candidates:
-        est = matrix.quality(
-            cls.task_type,
-            cls.complexity,
-            cand.name,
-            prior_quality(cand, cls.complexity, settings),
-            prior_strength=settings.prior_strength,
-        )
-        latency = _latency(cand, est.cell, settings)
-        cost = estimate_cost(cand, request.prompt_tokens, out_tokens)
-        reason = _exclusion(request, cand, needed, frontier_reserved, budget)
-        rows.append((cand.name, cand.tier, est.quality, latency, cost, reason is None, reason, est.evidence))
+    prompt_tokens = request.prompt_tokens
+    required = frozenset(request.required_capabilities | ({"tools"} if request.has_tools else set()))
+    estimates = matrix.qualities(
+        cls.task_type,
+        cls.complexity,
+        [(cand.name, prior_quality(cand, cls.complexity, settings)) for cand in candidates],
+        prior_strength=settings.prior_strength,
+    )
+    for cand, (quality, evidence, cell) in zip(candidates, estimates, strict=True):
+        latency = _latency(cand, cell, settings)
+        cost = estimate_cost(cand, prompt_tokens, out_tokens)
+        reason = _exclusion(request, cand, needed, required, frontier_reserved, budget)
+        rows.append((cand.name, cand.tier, quality, latency, cost, reason is None, reason, evidence))
         if reason is None:
-            options.append(Option(cand, est.quality, cost, latency, est.evidence))
+            options.append(Option(cand, cand.name, cand.tier, quality, cost, latency, evidence))
     return options, rows
 
 
@@ -184,7 +185,12 @@ def _candidate_score(row: _Row, score: float) -> CandidateScore:
 
 
 def _exclusion(
-    request: RouteRequest, cand: Candidate, needed: int, frontier_reserved: bool, budget: BudgetState
+    request: RouteRequest,
+    cand: Candidate,
+    needed: int,
+    required: frozenset[str],
+    frontier_reserved: bool,
+    budget: BudgetState,
 ) -> str | None:
     if cand.excluded_reason:
         return cand.excluded_reason
@@ -192,7 +198,6 @@ def _exclusion(
         return f"request is pinned to {request.pinned_model}"
     if needed > cand.context_window:
         return f"context window {cand.context_window} < {needed} tokens"
-    required = set(request.required_capabilities) | ({"tools"} if request.has_tools else set())
     missing = sorted(required - cand.capabilities)
     if missing:
         return f"lacks capability {', '.join(missing)}"

@@ -118,23 +118,36 @@ class RoutingMatrix:
         self, task_type: TaskType, complexity: float, model: str, prior: float, *, prior_strength: float = 4.0
     ) -> QualityEstimate:
         """Quality of ``model`` here, shrunk toward coarser levels and finally ``prior`` when evidence is thin."""
+        q, evidence, cell = self.qualities(task_type, complexity, [(model, prior)], prior_strength=prior_strength)[0]
+        return QualityEstimate(quality=q, evidence=evidence, cell=cell)
+
+    def qualities(
+        self, task_type: TaskType, complexity: float, priors: Iterable[tuple[str, float]], *, prior_strength: float = 4.0
+    ) -> list[tuple[float, float, MatrixCell | None]]:
+        """``quality`` for many (model, prior) pairs at once: (quality, evidence, cell) per model, in order.
+
+        The band and lookups are hoisted out of the loop: this is the per-request hot path.
+        """
         # Hierarchical back-off: prior -> model overall -> model on this task type -> this cell.
-        # Each level is blended with the one above it, weighted by its own evidence vs prior_strength.
-        estimate = prior
-        overall = self._by_model.get(model)
-        if overall:
-            # Another task's record says less about this one than this task's own: it may at most
-            # match the prior's weight, however much of it there is.
-            estimate = _blend(estimate, overall[0], min(overall[1], prior_strength), prior_strength)
-        task = self._by_task_model.get((task_type, model))
-        if task:
-            estimate = _blend(estimate, task[0], task[1], prior_strength)
-        cell = self.cell(task_type, complexity, model)
-        evidence = 0.0
-        if cell is not None and cell.evidence > 0:
-            estimate = _blend(estimate, cell.quality, cell.evidence, prior_strength)
-            evidence = cell.evidence
-        return QualityEstimate(quality=estimate, evidence=evidence, cell=cell)
+        # Each level is blended with the one above it, weighted by its own evidence vs prior_strength;
+        # another task's record may at most match the prior's weight, however much of it there is.
+        band = band_of(complexity)
+        by_model, by_task_model, cells = self._by_model, self._by_task_model, self.cells
+        out = []
+        for model, prior in priors:
+            estimate = prior
+            overall = by_model.get(model)
+            if overall:
+                estimate = _blend(estimate, overall[0], min(overall[1], prior_strength), prior_strength)
+            task = by_task_model.get((task_type, model))
+            if task:
+                estimate = _blend(estimate, task[0], task[1], prior_strength)
+            cell = cells.get((task_type, band, model))
+            if cell is not None and cell.evidence > 0:
+                out.append((_blend(estimate, cell.quality, cell.evidence, prior_strength), cell.evidence, cell))
+            else:
+                out.append((estimate, 0.0, cell))
+        return out
 
     def with_cell(self, task_type: TaskType, band: int, model: str, cell: MatrixCell) -> RoutingMatrix:
         """A new version with one cell set (``matrix import`` and manual edits)."""

@@ -35,20 +35,13 @@ class Option:
     """An eligible candidate with the engine's predictions for this request."""
 
     candidate: Candidate
+    # name and tier are copied out of the candidate: policies read them in every sort key.
+    name: str
+    tier: Tier
     quality: float
     cost_usd: float
     latency_ms: float
     evidence: float
-
-    @property
-    def name(self) -> str:
-        """The model's configured name."""
-        return self.candidate.name
-
-    @property
-    def tier(self) -> Tier:
-        """The model's tier."""
-        return self.candidate.tier
 
 
 @dataclass(frozen=True, slots=True)

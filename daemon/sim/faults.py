@@ -89,6 +89,8 @@ class Fault(BaseModel):
     def _check_params(self) -> Fault:
         if self.kind == "reply" and self.text is None:
             raise ValueError("a reply fault needs `text`")
+        if self.kind == "slow_first_token" and not self.delay_ms:
+            raise ValueError("a slow_first_token fault needs `delay_ms` > 0")
         if self.kind == "slow" and self.latency_ms is None and self.tokens_per_second is None:
             raise ValueError("a slow fault needs `latency_ms` and/or `tokens_per_second`")
         return self
@@ -133,7 +135,10 @@ class FaultScript:
     def pending(self, model: str | None = None) -> dict[str, list[dict]]:
         """What is still queued, per model, with the remaining count (for inspection)."""
         return {
-            name: [{**e.fault.model_dump(exclude_defaults=True), "kind": e.fault.kind, "remaining": e.remaining} for e in queue]
+            name: [
+                {**e.fault.model_dump(exclude_defaults=True), "kind": e.fault.kind, "remaining": e.remaining}
+                for e in queue
+            ]
             for name, queue in self._queues.items()
             if queue and (model is None or name == model)
         }

@@ -22,13 +22,6 @@ from daemon.sim.log import RequestLog, RequestRecord
 from daemon.sim.profiles import ModelProfile
 from daemon.sim.turns import Reply, SimError, Turn
 
-_FAULT_ERRORS: dict[str, Any] = {
-    "rate_limit": "rate_limit",
-    "server_error": "server_error",
-    "unavailable": "unavailable",
-    "context_length": "context_length",
-    "content_filter": "content_filter",
-}
 _STREAM_FAULTS = frozenset({"cut", "stall", "malformed_chunk", "no_done"})
 _MALFORMED_BODY = b'{"id": "broken", "choices": [{"index": 0, "message": {"content": "tru'
 
@@ -76,7 +69,8 @@ def fault_error(fault: Fault, turn: Turn, profile: ModelProfile) -> SimError:
     detail: dict[str, Any] = {"retry_after": fault.retry_after}
     if fault.kind == "context_length":
         detail = {"tokens": max(turn.input_tokens, profile.context_window + 1), "limit": profile.context_window}
-    return SimError(_FAULT_ERRORS[fault.kind], status, detail=detail)
+    # Error fault kinds are named like the SimError kinds they raise.
+    return SimError(fault.kind, status, detail=detail)  # type: ignore[arg-type]
 
 
 def error_response(codec: Codec, error: SimError, rid: str) -> web.Response:
@@ -86,8 +80,9 @@ def error_response(codec: Codec, error: SimError, rid: str) -> web.Response:
     if retry_after is not None:
         headers["Retry-After"] = f"{retry_after:g}"
         headers["retry-after-ms"] = str(int(retry_after * 1000))
-    return web.Response(status=error.status, body=dumps(codec.error_body(error)), headers=headers,
-                        content_type="application/json")
+    return web.Response(
+        status=error.status, body=dumps(codec.error_body(error)), headers=headers, content_type="application/json"
+    )
 
 
 class Responder:
@@ -99,24 +94,25 @@ class Responder:
         self.log = log
         self.stopping = stopping
 
-    async def send(self, codec: Codec, turn: Turn, profile: ModelProfile, fault: Fault | None, reply: Reply,
-                   rid: str) -> web.StreamResponse | None:
+    async def send(
+        self, codec: Codec, turn: Turn, profile: ModelProfile, fault: Fault | None, reply: Reply, rid: str
+    ) -> web.StreamResponse | None:
         """Send `reply` (or the fault's error); None when the connection was dropped on purpose."""
         kind = fault.kind if fault else None
         latency, tps = profile.latency_ms, profile.tokens_per_second
         if fault is not None and kind == "slow":
             latency = fault.latency_ms if fault.latency_ms is not None else latency
             tps = fault.tokens_per_second if fault.tokens_per_second is not None else tps
-        if kind == "slow_first_token":
-            latency += fault.delay_ms  # type: ignore[union-attr]
+        if fault is not None and kind == "slow_first_token":
+            latency += fault.delay_ms
         if latency:
             await asyncio.sleep(latency / 1000)
         if not turn.stream:
-            return await self._send_body(codec.render(turn, reply, rid, profile), codec, kind, fault, reply, tps)
-        return await self._send_stream(codec.stream(turn, reply, rid, profile), codec, rid, fault, tps,
-                                       pacing=profile.chunk_tokens / tps if tps else 0.0)
+            return await self._send_body(codec.render(turn, reply, rid, profile), codec, kind, reply, tps)
+        pacing = profile.chunk_tokens / tps if tps else 0.0
+        return await self._send_stream(codec.stream(turn, reply, rid, profile), codec, rid, fault, pacing)
 
-    async def drop(self, *, reset: bool) -> None:
+    def drop(self, *, reset: bool) -> None:
         """Close the connection now; `reset` sends a TCP RST instead of a FIN."""
         self.log.finish(self.record)
         transport = self.request.transport
@@ -135,8 +131,15 @@ class Responder:
         """Keep the request open until the client leaves (cancellation) or the sim stops."""
         await self.stopping.wait()
 
-    async def _send_body(self, body: dict[str, Any], codec: Codec, kind: str | None, fault: Fault | None,
-                         reply: Reply, tps: float) -> web.StreamResponse | None:
+    async def _interrupt(self, kind: str) -> None:
+        """End a response early: `stall` first holds the connection open, `cut` closes it at once."""
+        if kind == "stall":
+            await self.hold()
+        self.drop(reset=False)
+
+    async def _send_body(
+        self, body: dict[str, Any], codec: Codec, kind: str | None, reply: Reply, tps: float
+    ) -> web.StreamResponse | None:
         data = dumps(body)
         if kind == "malformed_chunk":
             data = _MALFORMED_BODY
@@ -149,9 +152,7 @@ class Responder:
             resp.content_length = len(data)
             await self._prepare(resp)
             await self._write(resp, data[: len(data) // 2])
-            if kind == "stall":
-                await self.hold()
-            await self.drop(reset=False)
+            await self._interrupt(kind)
             return None
         resp = web.Response(status=200, body=data, headers=headers, content_type="application/json")
         await self._prepare(resp)
@@ -160,12 +161,17 @@ class Responder:
         self.log.finish(self.record, completed=True)
         return resp
 
-    async def _send_stream(self, plan: StreamPlan, codec: Codec, rid: str, fault: Fault | None, tps: float,
-                           *, pacing: float) -> web.StreamResponse | None:
-        resp = web.StreamResponse(status=200, headers={
-            "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache",
-            codec.request_id_header: rid,
-        })
+    async def _send_stream(
+        self, plan: StreamPlan, codec: Codec, rid: str, fault: Fault | None, pacing: float
+    ) -> web.StreamResponse | None:
+        resp = web.StreamResponse(
+            status=200,
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-cache",
+                codec.request_id_header: rid,
+            },
+        )
         await self._prepare(resp)
         kind = fault.kind if fault and fault.kind in _STREAM_FAULTS else None
         if kind is None and not pacing:
@@ -177,13 +183,10 @@ class Responder:
         at = fault.after_chunks if fault else 0
         for index, chunk in enumerate(plan.body):
             if index == at and kind is not None and kind != "no_done":
-                if kind == "malformed_chunk":
-                    await self._write(resp, plan.malformed)
-                else:
-                    if kind == "stall":
-                        await self.hold()
-                    await self.drop(reset=False)
+                if kind != "malformed_chunk":
+                    await self._interrupt(kind)
                     return None
+                await self._write(resp, plan.malformed)
             if index and pacing:
                 await asyncio.sleep(pacing)
             await self._write(resp, chunk)
@@ -192,9 +195,7 @@ class Responder:
             await self._write(resp, plan.malformed)
         elif kind in ("cut", "stall"):
             # Fewer chunks than `after_chunks`: still never finish the stream.
-            if kind == "stall":
-                await self.hold()
-            await self.drop(reset=False)
+            await self._interrupt(kind)
             return None
         await self._write(resp, b"".join(plan.tail))
         if kind != "no_done" and plan.done:

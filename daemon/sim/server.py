@@ -34,8 +34,13 @@ class SimServer:
     """
 
     def __init__(
-        self, profiles: Iterable[ModelProfile] | None = None, *, host: str = "127.0.0.1", port: int = 0,
-        require_auth: bool = False, max_records: int = 10_000,
+        self,
+        profiles: Iterable[ModelProfile] | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        require_auth: bool = False,
+        max_records: int = 10_000,
     ) -> None:
         self.host = host
         self.port = port
@@ -51,14 +56,16 @@ class SimServer:
     def make_app(self) -> web.Application:
         """The aiohttp application (routes only; `start()` serves it)."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.add_routes([
-            web.post("/v1/chat/completions", self._chat),
-            web.post("/v1/completions", self._completion),
-            web.post("/v1/messages", self._messages),
-            web.post("/v1/messages/count_tokens", self._count_tokens),
-            web.get("/v1/models", self._models),
-            *control_routes(self),
-        ])
+        app.add_routes(
+            [
+                web.post("/v1/chat/completions", self._chat),
+                web.post("/v1/completions", self._completion),
+                web.post("/v1/messages", self._messages),
+                web.post("/v1/messages/count_tokens", self._count_tokens),
+                web.get("/v1/models", self._models),
+                *control_routes(self),
+            ]
+        )
         return app
 
     async def start(self) -> None:
@@ -66,8 +73,7 @@ class SimServer:
         self._stopping = asyncio.Event()
         # handler_cancellation: a client that goes away cancels its handler, which is how the
         # log learns about disconnects during a hang, a stall or the model's latency.
-        self._runner = web.AppRunner(self.make_app(), handler_cancellation=True, access_log=None,
-                                     shutdown_timeout=1.0)
+        self._runner = web.AppRunner(self.make_app(), handler_cancellation=True, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -130,12 +136,16 @@ class SimServer:
         return self.log.for_model(model)
 
     async def wait_for_request(
-        self, predicate: Callable[[RequestRecord], bool] | None = None, *, model: str | None = None,
+        self,
+        predicate: Callable[[RequestRecord], bool] | None = None,
+        *,
+        model: str | None = None,
         timeout: float = 5.0,  # noqa: ASYNC109 - a default bound, so no test can wait forever
     ) -> RequestRecord:
         """The first logged request matching `predicate` (and `model`); TimeoutError after `timeout`."""
         return await self.log.wait_for(
-            lambda r: (model is None or r.model == model) and (predicate is None or predicate(r)), timeout)
+            lambda r: (model is None or r.model == model) and (predicate is None or predicate(r)), timeout
+        )
 
     async def wait_disconnected(self, model: str | None = None, *, timeout: float = 5.0) -> RequestRecord:  # noqa: ASYNC109
         """The first request whose client went away before its response was finished."""
@@ -145,7 +155,8 @@ class SimServer:
         """Wait until `count` requests (to `model`) have finished being handled."""
         await self.log.wait_for(
             lambda _: sum(1 for r in self.log.records if not r.open and (model is None or r.model == model)) >= count,
-            timeout)
+            timeout,
+        )
 
     # -- handlers ----------------------------------------------------------------------------
 
@@ -173,13 +184,14 @@ class SimServer:
                 if fault is not None and fault.kind in ("reset", "hang"):
                     if fault.kind == "hang":
                         await responder.hold()
-                    await responder.drop(reset=fault.kind == "reset")
+                    responder.drop(reset=fault.kind == "reset")
                     return web.Response()
                 if fault is not None and fault.error_status is not None:
                     raise fault_error(fault, turn, profile)
                 if turn.input_tokens > profile.context_window:
-                    raise SimError("context_length", 400,
-                                   detail={"tokens": turn.input_tokens, "limit": profile.context_window})
+                    raise SimError(
+                        "context_length", 400, detail={"tokens": turn.input_tokens, "limit": profile.context_window}
+                    )
                 reply = build_reply(turn, profile, fault.text if fault and fault.kind == "reply" else None)
                 record.reply_text = reply.full_text
                 resp = await responder.send(codec, turn, profile, fault, reply, rid)
@@ -239,23 +251,30 @@ class SimServer:
                 payload = {"input_tokens": count_input_tokens(body)}
             except SimError as error:
                 return await self._send_now(request, record, error_response(_MESSAGES, error, "count_tokens"))
-            return await self._send_now(request, record, web.Response(body=dumps(payload),
-                                                                         content_type="application/json"))
+            return await self._send_now(
+                request, record, web.Response(body=dumps(payload), content_type="application/json")
+            )
         finally:
             self.log.finish(record)
 
     async def _models(self, request: web.Request) -> web.Response:
         anthropic = "anthropic-version" in request.headers
-        record = self.log.open_record(request.method, request.path, "anthropic" if anthropic else "openai",
-                                      request.headers)
+        record = self.log.open_record(
+            request.method, request.path, "anthropic" if anthropic else "openai", request.headers
+        )
         names = sorted(self._profiles)
         if anthropic:
             data: dict[str, Any] = {
-                "data": [{"type": "model", "id": n, "display_name": n, "created_at": "2025-01-01T00:00:00Z"}
-                         for n in names],
-                "has_more": False, "first_id": names[0] if names else None, "last_id": names[-1] if names else None,
+                "data": [
+                    {"type": "model", "id": n, "display_name": n, "created_at": "2025-01-01T00:00:00Z"} for n in names
+                ],
+                "has_more": False,
+                "first_id": names[0] if names else None,
+                "last_id": names[-1] if names else None,
             }
         else:
-            data = {"object": "list",
-                    "data": [{"id": n, "object": "model", "created": 0, "owned_by": "switchboard-sim"} for n in names]}
+            data = {
+                "object": "list",
+                "data": [{"id": n, "object": "model", "created": 0, "owned_by": "switchboard-sim"} for n in names],
+            }
         return await self._send_now(request, record, web.Response(body=dumps(data), content_type="application/json"))

@@ -21,8 +21,14 @@ from daemon.sim.answers import answer_text, continuation, count_tokens, fim_answ
 from daemon.sim.profiles import ModelProfile
 
 ErrorKind = Literal[
-    "invalid_request", "authentication", "not_found", "rate_limit", "server_error",
-    "unavailable", "context_length", "content_filter",
+    "invalid_request",
+    "authentication",
+    "not_found",
+    "rate_limit",
+    "server_error",
+    "unavailable",
+    "context_length",
+    "content_filter",
 ]
 
 
@@ -30,7 +36,12 @@ class SimError(Exception):
     """An error the sim answers with; each wire module renders it in its provider's shape."""
 
     def __init__(
-        self, kind: ErrorKind, status: int, message: str = "", *, param: str | None = None,
+        self,
+        kind: ErrorKind,
+        status: int,
+        message: str = "",
+        *,
+        param: str | None = None,
         detail: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message or kind)
@@ -102,7 +113,8 @@ def text_of(content: Any) -> str:
         return content
     if isinstance(content, list):
         return "\n".join(
-            b["text"] for b in content
+            b["text"]
+            for b in content
             if isinstance(b, dict) and b.get("type") in ("text", "input_text") and isinstance(b.get("text"), str)
         )
     return ""
@@ -172,8 +184,13 @@ def build_reply(turn: Turn, profile: ModelProfile, fixed_text: str | None = None
         pieces = split_tokens(arguments)
         key = hashlib.sha256(f"{turn.prompt_text}\x00{turn.tool.name}".encode()).hexdigest()[:24]
         return Reply(
-            finish="tool", tool_name=turn.tool.name, tool_id_hash=key, tool_arguments=arguments,
-            full_text=arguments, pieces=pieces, chunk_tokens=profile.chunk_tokens,
+            finish="tool",
+            tool_name=turn.tool.name,
+            tool_id_hash=key,
+            tool_arguments=arguments,
+            full_text=arguments,
+            pieces=pieces,
+            chunk_tokens=profile.chunk_tokens,
         )
     if fixed_text is not None:
         full = fixed_text
@@ -193,7 +210,10 @@ def build_reply(turn: Turn, profile: ModelProfile, fixed_text: str | None = None
         pieces = pieces[: turn.max_tokens]
         finish = "length"
     return Reply(
-        finish=finish, text="".join(pieces), full_text=full, pieces=pieces,
+        finish=finish,
+        text="".join(pieces),
+        full_text=full,
+        pieces=pieces,
         chunk_tokens=profile.chunk_tokens,
     )
 

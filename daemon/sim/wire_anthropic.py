@@ -89,12 +89,18 @@ class MessagesCodec:
         if body.get("max_tokens") is None:
             raise SimError("invalid_request", 400, "max_tokens: Field required")
         last = messages[-1] if messages and isinstance(messages[-1], dict) else {}
+        prefill = text_of(last.get("content")) if last.get("role") == "assistant" else None
+        if prefill and prefill != prefill.rstrip():
+            # The real API refuses this; a gateway resuming a stream must strip the prefill.
+            raise SimError(
+                "invalid_request", 400, "messages: final assistant content cannot end with trailing whitespace"
+            )
         output = body.get("output_format") or {}
         return Turn(
             model=body["model"],
             prompt_text=last_user_text(messages),
             stream=bool(body.get("stream")),
-            prefill=text_of(last.get("content")) if last.get("role") == "assistant" else None,
+            prefill=prefill,
             input_tokens=count_input_tokens(body),
             max_tokens=int(body["max_tokens"]),
             tool=_pick_tool(body),
@@ -105,18 +111,36 @@ class MessagesCodec:
 
     @staticmethod
     def _usage(turn: Turn, output_tokens: int) -> dict[str, Any]:
-        return {"input_tokens": turn.input_tokens, "output_tokens": output_tokens,
-                "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+        return {
+            "input_tokens": turn.input_tokens,
+            "output_tokens": output_tokens,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        }
 
     def _message(self, turn: Turn, rid: str, content: list[Any], stop: str | None, output_tokens: int) -> dict:
-        return {"id": rid, "type": "message", "role": "assistant", "model": turn.model, "content": content,
-                "stop_reason": stop, "stop_sequence": None, "usage": self._usage(turn, output_tokens)}
+        return {
+            "id": rid,
+            "type": "message",
+            "role": "assistant",
+            "model": turn.model,
+            "content": content,
+            "stop_reason": stop,
+            "stop_sequence": None,
+            "usage": self._usage(turn, output_tokens),
+        }
 
     def render(self, turn: Turn, reply: Reply, rid: str, profile: ModelProfile) -> dict[str, Any]:
         """The non-streaming message object."""
         if reply.tool_name is not None:
-            content = [{"type": "tool_use", "id": f"toolu_{reply.tool_id_hash}", "name": reply.tool_name,
-                        "input": json.loads(reply.tool_arguments)}]
+            content = [
+                {
+                    "type": "tool_use",
+                    "id": f"toolu_{reply.tool_id_hash}",
+                    "name": reply.tool_name,
+                    "input": json.loads(reply.tool_arguments),
+                }
+            ]
         else:
             content = [{"type": "text", "text": reply.text}] if reply.text else []
         return self._message(turn, rid, content, _STOP[reply.finish], reply.output_tokens)
@@ -134,14 +158,21 @@ class MessagesCodec:
             event("ping", {"type": "ping"}),
         ]
         # Deltas differ only in their text: splice it between pre-encoded halves (cheap instant path).
-        before, after = event("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                                      "delta": {"type": delta_type, field: "\x00"}}).split(b'"\\u0000"')
+        before, after = event(
+            "content_block_delta",
+            {"type": "content_block_delta", "index": 0, "delta": {"type": delta_type, field: "\x00"}},
+        ).split(b'"\\u0000"')
         body = [before + dumps("".join(pieces)) + after for _, pieces in reply.chunks()]
         tail = [
             event("content_block_stop", {"type": "content_block_stop", "index": 0}),
-            event("message_delta", {"type": "message_delta",
-                                    "delta": {"stop_reason": _STOP[reply.finish], "stop_sequence": None},
-                                    "usage": {"output_tokens": reply.output_tokens}}),
+            event(
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": _STOP[reply.finish], "stop_sequence": None},
+                    "usage": {"output_tokens": reply.output_tokens},
+                },
+            ),
         ]
         done = event("message_stop", {"type": "message_stop"})
         return StreamPlan(head=head, body=body, tail=tail, done=done, malformed=_MALFORMED)

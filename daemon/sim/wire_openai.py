@@ -23,15 +23,16 @@ _ERRORS: dict[str, tuple[str | None, str | None, str]] = {
     "invalid_request": ("invalid_request_error", None, "Invalid request."),
     "authentication": ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
     "not_found": ("invalid_request_error", "model_not_found", "The model does not exist."),
-    "rate_limit": ("requests", "rate_limit_exceeded",
-                   "Rate limit reached for requests. Please try again later."),
-    "server_error": ("server_error", None,
-                     "The server had an error while processing your request. Sorry about that!"),
+    "rate_limit": ("requests", "rate_limit_exceeded", "Rate limit reached for requests. Please try again later."),
+    "server_error": ("server_error", None, "The server had an error while processing your request. Sorry about that!"),
     "unavailable": ("server_error", None, "The engine is currently overloaded, please try again later."),
     "context_length": ("invalid_request_error", "context_length_exceeded", ""),
-    "content_filter": ("invalid_request_error", "content_filter",
-                       "The response was filtered due to the prompt triggering Azure OpenAI's content "
-                       "management policy. Please modify your prompt and retry."),
+    "content_filter": (
+        "invalid_request_error",
+        "content_filter",
+        "The response was filtered due to the prompt triggering Azure OpenAI's content "
+        "management policy. Please modify your prompt and retry.",
+    ),
 }
 
 
@@ -68,8 +69,12 @@ def _usage(turn: Turn, reply: Reply) -> dict[str, Any]:
         "completion_tokens": reply.output_tokens,
         "total_tokens": turn.input_tokens + reply.output_tokens,
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
-                                      "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
     }
 
 
@@ -79,8 +84,10 @@ def _token_entries(pieces: list[str], start: int, turn: Turn, profile: ModelProf
     for offset, piece in enumerate(pieces):
         logprob = token_logprob(piece, start + offset, profile.confidence)
         top = [{"token": piece, "logprob": logprob, "bytes": list(piece.encode())}]
-        top += [{"token": f"{piece}~{n}", "logprob": logprob - 1.5 * n, "bytes": list(f"{piece}~{n}".encode())}
-                for n in range(1, turn.top_logprobs)]
+        top += [
+            {"token": f"{piece}~{n}", "logprob": logprob - 1.5 * n, "bytes": list(f"{piece}~{n}".encode())}
+            for n in range(1, turn.top_logprobs)
+        ]
         entries.append({**top[0], "top_logprobs": top[: turn.top_logprobs]})
     return entries
 
@@ -139,40 +146,74 @@ class ChatCodec:
         message: dict[str, Any] = {"role": "assistant", "content": reply.text, "refusal": None, "annotations": []}
         if reply.tool_name is not None:
             message["content"] = None
-            message["tool_calls"] = [{"id": f"call_{reply.tool_id_hash}", "type": "function",
-                                      "function": {"name": reply.tool_name, "arguments": reply.tool_arguments}}]
-        logprobs = {"content": _token_entries(reply.pieces, 0, turn, profile), "refusal": None} if turn.logprobs else None
+            message["tool_calls"] = [
+                {
+                    "id": f"call_{reply.tool_id_hash}",
+                    "type": "function",
+                    "function": {"name": reply.tool_name, "arguments": reply.tool_arguments},
+                }
+            ]
+        logprobs = (
+            {"content": _token_entries(reply.pieces, 0, turn, profile), "refusal": None} if turn.logprobs else None
+        )
         return {
-            "id": rid, "object": "chat.completion", "created": int(time.time()), "model": turn.model,
+            "id": rid,
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": turn.model,
             "system_fingerprint": "fp_sim",
             "choices": [{"index": 0, "message": message, "logprobs": logprobs, "finish_reason": _FINISH[reply.finish]}],
-            "usage": _usage(turn, reply), "service_tier": "default",
+            "usage": _usage(turn, reply),
+            "service_tier": "default",
         }
 
     def stream(self, turn: Turn, reply: Reply, rid: str, profile: ModelProfile) -> StreamPlan:
         """Chunks: role, one per content chunk, finish_reason, optional usage, then [DONE]."""
-        base = {"id": rid, "object": "chat.completion.chunk", "created": int(time.time()), "model": turn.model,
-                "system_fingerprint": "fp_sim", "service_tier": "default"}
+        base = {
+            "id": rid,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": turn.model,
+            "system_fingerprint": "fp_sim",
+            "service_tier": "default",
+        }
         if turn.include_usage:
             base["usage"] = None
 
         def chunk(delta: dict[str, Any], finish: str | None = None, logprobs: Any = None) -> bytes:
-            return sse({**base, "choices": [{"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish}]})
+            return sse(
+                {**base, "choices": [{"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish}]}
+            )
 
         # Content chunks differ only in their text: splice it between pre-encoded halves, which
         # keeps the benchmark's instant path cheap (one small string encode per chunk).
         before, after = chunk({"content": "\x00"}).split(b'"\\u0000"')
         if reply.tool_name is not None:
-            head = chunk({"role": "assistant", "content": None, "tool_calls": [{
-                "index": 0, "id": f"call_{reply.tool_id_hash}", "type": "function",
-                "function": {"name": reply.tool_name, "arguments": ""}}], "refusal": None})
-            body = [chunk({"tool_calls": [{"index": 0, "function": {"arguments": "".join(p)}}]})
-                    for _, p in reply.chunks()]
+            head = chunk(
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "index": 0,
+                            "id": f"call_{reply.tool_id_hash}",
+                            "type": "function",
+                            "function": {"name": reply.tool_name, "arguments": ""},
+                        }
+                    ],
+                    "refusal": None,
+                }
+            )
+            body = [
+                chunk({"tool_calls": [{"index": 0, "function": {"arguments": "".join(p)}}]}) for _, p in reply.chunks()
+            ]
         elif turn.logprobs:
             head = chunk({"role": "assistant", "content": "", "refusal": None})
             body = [
-                chunk({"content": "".join(pieces)},
-                      logprobs={"content": _token_entries(pieces, start, turn, profile), "refusal": None})
+                chunk(
+                    {"content": "".join(pieces)},
+                    logprobs={"content": _token_entries(pieces, start, turn, profile), "refusal": None},
+                )
                 for start, pieces in reply.chunks()
             ]
         else:
@@ -230,14 +271,25 @@ class CompletionCodec:
         """The non-streaming text completion object."""
         lp = self._logprobs(reply.pieces, 0, len(turn.prompt_text), turn, profile) if turn.logprobs else None
         usage = {k: v for k, v in _usage(turn, reply).items() if k.endswith("tokens")}
-        return {"id": rid, "object": "text_completion", "created": int(time.time()), "model": turn.model,
-                "system_fingerprint": "fp_sim", "choices": [self._choice(reply.text, _FINISH[reply.finish], lp)],
-                "usage": usage}
+        return {
+            "id": rid,
+            "object": "text_completion",
+            "created": int(time.time()),
+            "model": turn.model,
+            "system_fingerprint": "fp_sim",
+            "choices": [self._choice(reply.text, _FINISH[reply.finish], lp)],
+            "usage": usage,
+        }
 
     def stream(self, turn: Turn, reply: Reply, rid: str, profile: ModelProfile) -> StreamPlan:
         """One chunk per content chunk, a final one with finish_reason, optional usage, then [DONE]."""
-        base = {"id": rid, "object": "text_completion", "created": int(time.time()), "model": turn.model,
-                "system_fingerprint": "fp_sim"}
+        base = {
+            "id": rid,
+            "object": "text_completion",
+            "created": int(time.time()),
+            "model": turn.model,
+            "system_fingerprint": "fp_sim",
+        }
         body, offset = [], len(turn.prompt_text)
         for start, pieces in reply.chunks():
             content = "".join(pieces)

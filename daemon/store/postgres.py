@@ -9,7 +9,8 @@ PostgreSQL is the one place budgets, traces and the routing matrix live. What ma
 - **Sessions**: each open store registers a random session id and holds a session-level advisory
   lock on it for as long as its connection lives. Open ledger rows carry their owner's session. A
   daemon that dies (kill -9, power cut) loses its connection, PostgreSQL drops the lock, and any
-  other daemon's ``reconcile_open_reservations`` then closes those rows — but never a live daemon's.
+  other daemon's ``reconcile_open_reservations`` then closes those rows — but never a live daemon's
+  (``daemon.store.pg_session``; a lost session connection is restored with the same id).
 - **Matrix versions** are allocated under a table lock and announced with ``NOTIFY`` on commit;
   ``subscribe_matrix_changes`` passes them on (see ``daemon.store.watch`` for the bound).
 - **Traces** record the host that served them.
@@ -23,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import secrets
 import socket
 import time
@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from daemon.errors import BudgetExceededError, InvalidRequestError, NotFoundError, StoreUnavailableError
+from daemon.store.pg_session import StoreSession
 from daemon.store.postgres_history import MATRIX_CHANNEL, HistoryQueries
 from daemon.store.postgres_metrics import MetricsQueries
 from daemon.store.records import Budget, Developer, Reservation, Team
@@ -87,7 +88,7 @@ class PostgresStore(HistoryQueries, MetricsQueries):
         self.session_id = secrets.randbits(63)
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
-        self._session: asyncpg.Connection | None = None
+        self._session: StoreSession | None = None
         self._schema = ""
         self._subscribers: list[Callable[[int], None]] = []
 
@@ -95,25 +96,23 @@ class PostgresStore(HistoryQueries, MetricsQueries):
 
     async def open(self) -> None:
         """Connect, run pending migrations (one daemon at a time), register this session, LISTEN."""
+        session = StoreSession(self.url, self.session_id, self.host, MATRIX_CHANNEL, self._on_notify,
+                               self._wake_subscribers)
         with self._translated("connect to"):
-            self._session = await asyncpg.connect(self.url)
+            conn = await session.connect()
             try:
-                await _init_connection(self._session)
-                self._schema = await self._ensure_schema(self._session)
-                await self._migrate(self._session)
-                await self._session.execute("SELECT pg_advisory_lock($1)", self.session_id)
-                await self._session.execute(
-                    "INSERT INTO store_sessions (id, host, pid, started_at) VALUES ($1, $2, $3, $4)",
-                    self.session_id, self.host, os.getpid(), time.time(),
-                )
-                await self._session.add_listener(MATRIX_CHANNEL, self._on_notify)
+                await _init_connection(conn)
+                self._schema = await self._ensure_schema(conn)
+                await self._migrate(conn)
+                await session.attach(conn)
                 self._pool = await asyncpg.create_pool(
                     self.url, min_size=1, max_size=self._pool_size, init=_init_connection
                 )
             except BaseException:
-                await self._session.close()
-                self._session = None
+                await session.close()
+                await conn.close()
                 raise
+        self._session = session
 
     async def close(self) -> None:
         """Close every connection (committed writes are durable).
@@ -121,12 +120,12 @@ class PostgresStore(HistoryQueries, MetricsQueries):
         The session row stays: the next reconciliation by any daemon treats a closed session like a
         crashed one, so anything this daemon left behind is settled or released the same way.
         """
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
         if self._session is not None:
             await self._session.close()
             self._session = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
 
     async def schema_version(self) -> int:
         """The schema version this database is at."""
@@ -212,6 +211,11 @@ class PostgresStore(HistoryQueries, MetricsQueries):
         if schema == self._schema:
             for callback in list(self._subscribers):
                 callback(int(version))
+
+    def _wake_subscribers(self) -> None:
+        """After the session was restored: notifications sent meanwhile were lost, so ask everyone to look."""
+        for callback in list(self._subscribers):
+            callback(0)
 
     # -- developers and keys ----------------------------------------------------------------
 
@@ -381,9 +385,21 @@ class PostgresStore(HistoryQueries, MetricsQueries):
     ) -> Reservation:
         """Atomically reserve ``amount_micros`` against every (budget, period start) or none of them.
 
-        The budget rows stay locked until commit, so every other daemon's reservation against the
-        same budgets waits and then sees this one: the sum below is never stale.
+        Before refusing, the reservations of daemons that died are closed and the claim is tried
+        once more: a dead daemon must not make a team budget look spent until someone restarts it.
         """
+        try:
+            return await self._reserve_once(trace_id, claims, amount_micros)
+        except BudgetExceededError:
+            if not any(await self._reconcile()):
+                raise
+        return await self._reserve_once(trace_id, claims, amount_micros)
+
+    async def _reserve_once(
+        self, trace_id: str, claims: Sequence[tuple[Budget, float]], amount_micros: int
+    ) -> Reservation:
+        # The budget rows stay locked until commit, so every other daemon's reservation against the
+        # same budgets waits and then sees this one: the sum below is never stale.
         ids = sorted({budget.id for budget, _ in claims})
         now = time.time()
         try:
@@ -440,6 +456,10 @@ class PostgresStore(HistoryQueries, MetricsQueries):
         A daemon is gone when its session's advisory lock is free (PostgreSQL drops it with the
         connection). Safe to call from any daemon at any time; returns the reservations released.
         """
+        return (await self._reconcile())[1]
+
+    async def _reconcile(self) -> tuple[int, int]:
+        """(reservations settled, released) of gone daemons."""
         now = time.time()
         async with self._tx() as conn:
             candidates = await conn.fetch(
@@ -452,17 +472,17 @@ class PostgresStore(HistoryQueries, MetricsQueries):
                 if await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", r["id"])
             ]
             orphan = "status = 'open' AND (owner_session IS NULL OR owner_session = ANY($2::bigint[]))"
-            await conn.execute(
+            settled = _rowcount(await conn.execute(
                 "UPDATE ledger SET status = 'settled', closed_at = $1, settled_micros = t.cost_micros "
                 f"FROM traces t WHERE t.id = ledger.trace_id AND {orphan}",
                 now, gone,
-            )
+            ))
             released = _rowcount(await conn.execute(
                 f"UPDATE ledger SET status = 'released', closed_at = $1 WHERE {orphan}", now, gone
             ))
             await self._record_lost_traces(conn, gone)
             await conn.execute("DELETE FROM store_sessions WHERE id = ANY($1::bigint[])", gone)
-        return released
+        return settled, released
 
     @staticmethod
     async def _record_lost_traces(conn: asyncpg.Connection, gone: list[int]) -> None:

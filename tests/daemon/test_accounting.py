@@ -39,8 +39,11 @@ async def test_reserve_settle_release_move_money_between_reserved_and_spent(sim_
         await accounting.release(services, "t2")
         (budget, name), = await accounting.budgets_of(services, alice)
         f = await accounting.figures(services, budget, name)
+        rows = {t: await services.store.reservations_of(t) for t in ("t1", "t2")}
     assert (f.settled_micros, f.reserved_micros) == (12 * CENT, 0)
     assert state.budget_name == "alice's monthly budget"
+    assert rows["t1"] == [(budget.id, f.period_start, "settled", 30 * CENT, 12 * CENT)]
+    assert rows["t2"] == [(budget.id, f.period_start, "released", 20 * CENT, 0)]
 
 
 async def test_concurrent_reservations_never_overspend(sim_config_file: Path, tmp_path: Path):

@@ -82,3 +82,27 @@ async def test_spend_of_a_past_period_does_not_count_in_the_new_one(config: Path
         before = await accounting.figures(services, budget, name, now=last_month)
     assert before.settled_micros == 900_000 and before.state == "stepped_down"
     assert state.fraction_used == 0.0 and not state.hard_exceeded
+
+
+async def test_failover_to_a_dearer_model_cannot_settle_past_the_limit(sim, tmp_path: Path):
+    from daemon.sim import Fault
+
+    extra = {"routing": {"exploration_rate": 0.0}, "gateway": {"max_retries": 0},
+             "models": {"sim-nano": {"fallbacks": ["sim-ultra"]}}}
+    config = write_config(tmp_path / "c.toml", sim_config(sim.url, extra=extra))
+    sim.script("sim-nano", Fault(kind="server_error", times=None))  # the cheap model always fails over
+    body = {"prompt": "fail over", "model": "sim-nano", "max_tokens": 100}
+    async with in_process_daemon(config, data_dir=tmp_path / "d") as (services, client):
+        me = await services.local_developer()
+        # Affords a nano call (about $0.00002 at most) but not the ultra one it can fail over to (about $0.004).
+        await accounting.set_budget(services, developer=me.name, limit_usd=0.001)
+        refused = await client.post("/api/ask", json=body)
+        await accounting.set_budget(services, developer=me.name, limit_usd=0.01)
+        served = await client.post("/api/ask", json=body)
+        (budget, name), = await accounting.budgets_of(services, me)
+        f = await accounting.figures(services, budget, name)
+    error = refused.json()["error"]
+    assert refused.status_code == 402 and "this request could cost up to" in error["message"]
+    assert error["details"]["request_usd"] > 0.001  # priced at the fallback, not at the model that fails
+    assert served.status_code == 200 and served.json()["model"] == "sim-ultra"
+    assert 0 < f.settled_micros <= f.limit_micros

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -87,7 +88,9 @@ async def test_inline_completion_returns_the_routed_models_text_at_the_cursor(
 async def test_an_older_editor_gets_a_plain_completion_item_naming_the_model(
     daemon: DaemonProcess, sim: SimServer, tmp_path: Path
 ) -> None:
-    async with lsp_session(daemon.socket, capabilities=older_capabilities()) as (client, _):
+    # Started the way an editor's config does: the `switchboard lsp` verb.
+    command = [sys.executable, "-m", "daemon", "lsp"]
+    async with lsp_session(daemon.socket, capabilities=older_capabilities(), command=command) as (client, _):
         uri = open_document(client, tmp_path / "geometry.py", SOURCE)
         result = await client.text_document_completion_async(types.CompletionParams(
             text_document=types.TextDocumentIdentifier(uri=uri), position=end_of(SOURCE),

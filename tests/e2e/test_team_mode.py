@@ -17,7 +17,7 @@ from daemon.api.wire import AskRequest
 from daemon.errors import BudgetExceededError
 from daemon.sim import SimServer
 from daemon.store import Store, open_store
-from tests.daemon.store.conftest import fresh_postgres_url
+from tests.daemon.store.pg import fresh_postgres_url
 from tests.support import DaemonProcess, sim_config, start_daemon, stop_daemon, write_config
 
 pytestmark = pytest.mark.postgres
@@ -175,3 +175,23 @@ async def test_feedback_through_one_daemon_changes_anothers_decisions_within_the
         await asyncio.gather(stop_daemon(first), stop_daemon(second))
     assert after.matrix_version >= rated.matrix_version > before.matrix_version
     assert noticed_after < DEFAULT_POLL_SECONDS + 3
+
+
+async def test_any_daemon_shows_the_whole_team_to_an_admin_and_just_me_to_a_developer(
+    sim: SimServer, postgres_url: str, tmp_path: Path
+) -> None:
+    config = _team_config(tmp_path, sim, postgres_url)
+    first, second = await asyncio.gather(start_daemon(config), start_daemon(config))
+    try:
+        async with first.client(autostart=False) as admin_on_first:
+            bob_key = (await admin_on_first.add_developer("bob")).key  # keys live in the team store
+            await admin_on_first.ask(AskRequest(prompt="the admin asks on the first daemon", max_tokens=16))
+        async with second.tcp_client(bob_key) as bob_on_second:
+            await bob_on_second.ask(AskRequest(prompt="bob asks on the second daemon", max_tokens=16))
+            bobs_view = await bob_on_second.metrics("1h")
+        async with second.client(autostart=False) as admin_on_second:
+            team_view = await admin_on_second.metrics("1h", all=True)
+    finally:
+        await asyncio.gather(stop_daemon(first), stop_daemon(second))
+    assert team_view.requests == 2 and set(team_view.spend_by_developer) == {getpass.getuser(), "bob"}
+    assert bobs_view.requests == 1 and set(bobs_view.spend_by_developer) <= {"bob"}

@@ -122,9 +122,11 @@ def _plain(params: Any) -> dict[str, Any]:
 async def lsp_session(
     socket: Path, *, capabilities: types.ClientCapabilities | None = None,
     options: dict[str, Any] | None = None, env: dict[str, str] | None = None, root: Path | None = None,
+    command: list[str] | None = None,
 ) -> AsyncIterator[tuple[LanguageClient, StatusLog]]:
     """A started, initialised bridge talking to the daemon on ``socket``; shut down afterwards."""
-    config = ClientServerConfig(server_command=[sys.executable, "-m", "lsp"], server_env=server_env(socket, **(env or {})))
+    config = ClientServerConfig(server_command=command or [sys.executable, "-m", "lsp"],
+                                server_env=server_env(socket, **(env or {})))
     client = await config.start()
     status = StatusLog(client)
     try:

@@ -48,7 +48,9 @@ async def test_a_newer_claim_cancels_the_older_request_as_superseded() -> None:
     older = asyncio.create_task(request())
     async with asyncio.timeout(5):
         await started.wait()
-        superseder.claim("doc")
+        newer = superseder.claim("doc")
+        await superseder.unwound(newer)
+        assert older.done()
         await asyncio.gather(older, return_exceptions=True)
     assert outcome == ["superseded"]
 

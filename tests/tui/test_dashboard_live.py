@@ -116,3 +116,39 @@ async def test_daemon_going_away_shows_disconnected_and_coming_back_recovers(dae
         await client.aclose()
         if replacement is not None:
             await stop_daemon(replacement)
+
+
+async def test_window_switch_pause_filter_and_matrix_view_work_from_the_keyboard(daemon: DaemonProcess) -> None:
+    mcp_id = await _ask(daemon, "summarise the ledger design in one line", "mcp")
+    lsp_id = await _ask(daemon, "def parse(line):\n    ", "lsp")
+    async with daemon.client() as client:
+        app = SwitchboardApp(client)
+        async with app.run_test(size=SIZE) as pilot:
+            tail = app.overview.tail
+            await until(lambda: {mcp_id, lsp_id} <= set(tail.trace_ids), pilot, "both traces in the tail")
+
+            await pilot.press("3")
+            await until(lambda: app.metrics is not None and app.metrics.window == "7d", pilot, "7d figures")
+            assert "7d" in text_of(app.overview.connection)
+
+            await pilot.press("p")
+            paused_id = await _ask(daemon, "one more while paused", "api")
+            await until(lambda: "(+1)" in text_of(app.overview.connection), pilot, "the paused count")
+            assert paused_id not in tail.trace_ids
+            await pilot.press("p")
+            await until(lambda: paused_id in tail.trace_ids, pilot, "the held trace after resuming")
+
+            await pilot.press("f")
+            await until(lambda: app.screen.id is None and app.screen.query("#filter-surface"), pilot, "the filter")
+            app.screen.query_one("#filter-surface").focus()
+            await pilot.press("m", "c", "p", "enter")
+            await until(lambda: tail.trace_ids == [mcp_id], pilot, "only the mcp trace")
+            assert "via=mcp" in text_of(app.overview.connection)
+
+            await pilot.press("m")
+            expected = await client.matrix()
+            assert expected.cells, "the shipped priors give the matrix cells from the start"
+            await until(lambda: app.get_screen("matrix").matrix is not None, pilot, "the matrix")  # type: ignore[attr-defined]
+            table = app.get_screen("matrix").query_one("#matrix-table")
+            assert table.row_count == len({(c.task_type, c.band) for c in expected.cells})
+            assert len(table.columns) == 1 + len({c.model for c in expected.cells})

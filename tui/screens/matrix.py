@@ -16,7 +16,7 @@ from daemon.api.wire import MatrixCellInfo, MatrixInfo
 from daemon.errors import SwitchboardError
 from tui.format import ms, usd
 
-RECENT_S = 15 * 60
+RECENT_S = 120.0
 """A cell updated within this many seconds counts as a recent change."""
 
 Key = tuple[str, int, str]
@@ -73,8 +73,9 @@ class MatrixScreen(Screen[None]):
     def show_matrix(self, matrix: MatrixInfo, now: float) -> None:
         """Show this version of the matrix; remember its values to spot the next changes."""
         current = {_key(c): c.quality for c in matrix.cells}
-        if self._seen:
-            self._changed |= {k for k, q in current.items() if abs(self._seen.get(k, -1.0) - q) > 1e-9}
+        # What moved since the previous look (a matrix event or a reload), plus what the daemon
+        # updated in the last couple of minutes.
+        self._changed = {k for k, q in current.items() if self._seen and abs(self._seen.get(k, -1.0) - q) > 1e-9}
         self._seen = current
         self.matrix = matrix
         recent = {_key(c) for c in matrix.cells if c.updated_at and now - c.updated_at < RECENT_S} | self._changed
@@ -95,7 +96,7 @@ class MatrixScreen(Screen[None]):
                 row.append(self._cell(cell, (task, band, model) in recent))
             table.add_row(*row, key=f"{task}:{band}", height=2)
         legend = Text(f"version {matrix.version} · {len(matrix.cells)} cells · quality (evidence) / p50 · mean cost  ")
-        legend.append(" changed recently ", "bold black on yellow")
+        legend.append("● changed recently", "bold yellow")
         self.query_one("#matrix-legend", Static).update(legend)
         self.query_one("#matrix-panel").border_subtitle = f"v{matrix.version}"
 
@@ -110,10 +111,8 @@ class MatrixScreen(Screen[None]):
     def _cell(cell: MatrixCellInfo | None, recent: bool) -> Text:
         if cell is None:
             return Text("–", "dim")
-        text = Text()
+        text = Text("● " if recent else "  ", "bold yellow")
         text.append(f"{cell.quality:.2f}", "bold " + quality_style(cell.quality))
-        text.append(f" ({cell.evidence:.0f})\n", "dim")
-        text.append(f"{ms(cell.latency_p50_ms)} · {usd(cell.mean_cost_usd)}", "dim")
-        if recent:
-            text.stylize("on dark_goldenrod")
+        text.append(f" ({cell.evidence:.0f})\n", "yellow" if recent else "dim")
+        text.append(f"  {ms(cell.latency_p50_ms)} · {usd(cell.mean_cost_usd)}", "dim")
         return text

@@ -84,7 +84,7 @@ class BudgetBars(Widget):
     def show(self, budgets: list[BudgetInfo], now: float) -> None:
         """Show these budgets as of ``now`` (Unix seconds)."""
         self._budgets, self._now = budgets, now
-        self._note = "" if budgets else "no budget set (switchboard budget set …)"
+        self._note = "" if budgets else "no budget set: switchboard budget set NAME --daily USD (or --monthly)"
         self.refresh(layout=True)
 
     def show_note(self, note: str) -> None:

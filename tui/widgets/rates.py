@@ -12,8 +12,9 @@ from textual.widgets import Sparkline, Static
 from daemon.api.wire import Metrics
 from tui.format import pct
 
-SERIES = (("fallback_rate", "fallback", "yellow"), ("escalation_rate", "escalate", "cyan"),
-          ("error_rate", "error", "red"))
+SERIES = (("fallback_rate", "fallback", "dark_orange", "orange"), ("escalation_rate", "escalate", "cyan", "cyan"),
+          ("error_rate", "error", "red", "red"))
+"""(metrics field, label, Rich colour, plotext colour)."""
 
 
 class RatePlot(Vertical):
@@ -28,6 +29,12 @@ class RatePlot(Vertical):
     RatePlot .rate-row { height: 1; }
     RatePlot .rate-figure { width: 15; }
     RatePlot .rate-spark { width: 1fr; }
+    RatePlot #fallback_rate-spark > .sparkline--max-color { color: orange; }
+    RatePlot #fallback_rate-spark > .sparkline--min-color { color: orange 40%; }
+    RatePlot #escalation_rate-spark > .sparkline--max-color { color: cyan; }
+    RatePlot #escalation_rate-spark > .sparkline--min-color { color: cyan 40%; }
+    RatePlot #error_rate-spark > .sparkline--max-color { color: red; }
+    RatePlot #error_rate-spark > .sparkline--min-color { color: red 40%; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -36,12 +43,10 @@ class RatePlot(Vertical):
         self._plot: Any = None
 
     def compose(self) -> ComposeResult:
-        for key, _label, colour in SERIES:
+        for key, *_ in SERIES:
             with Horizontal(classes="rate-row"):
                 yield Static(Text("…", "dim"), id=f"{key}-figure", classes="rate-figure")
-                spark = Sparkline([], id=f"{key}-spark", classes="rate-spark", summary_function=max)
-                spark.styles.color = colour
-                yield spark
+                yield Sparkline([], id=f"{key}-spark", classes="rate-spark", summary_function=max)
 
     async def on_mount(self) -> None:
         from textual_plotext import PlotextPlot
@@ -53,7 +58,7 @@ class RatePlot(Vertical):
     def show(self, metrics: Metrics) -> None:
         """Show the rates of these metrics."""
         self._metrics = metrics
-        for key, label, colour in SERIES:
+        for key, label, colour, _ in SERIES:
             figure = Text(no_wrap=True, overflow="ellipsis")
             figure.append(f"{label:<8} ", colour)
             figure.append(pct(getattr(metrics, key)), "bold")
@@ -67,14 +72,17 @@ class RatePlot(Vertical):
         plt = self._plot.plt
         plt.clear_data()
         plt.clear_figure()
-        peak = 5.0
-        for key, _label, colour in SERIES:
+        peak, longest = 5.0, 1
+        for key, _label, _, colour in SERIES:
             values = [v * 100 for v in self._metrics.series.get(key, [])]
-            if values:
-                peak = max(peak, *values)
-                plt.plot(values, color=colour, marker="braille")
+            if any(values):
+                peak, longest = max(peak, *values), max(longest, len(values))
+                plt.plot(values, color=colour, marker="hd")
         plt.ylim(0, peak)
+        plt.xlim(1, longest)
         plt.xticks([])
         plt.yfrequency(2)
         plt.ylabel("%")
+        if peak == 5.0 and not any(any(self._metrics.series.get(key, [])) for key, *_ in SERIES):
+            plt.title("none in this window")
         self._plot.refresh()

@@ -32,13 +32,20 @@ async def test_admin_sets_a_developer_budget_and_reads_it_back(sim_config_file: 
     assert mine.budgets == []  # the owner has no budget of their own
 
 
-async def test_team_budget_is_set_by_name_and_creates_the_team(sim_config_file: Path, tmp_path: Path):
+async def test_team_budget_is_set_by_name_creates_the_team_and_takes_members(sim_config_file: Path, tmp_path: Path):
     async with in_process_daemon(sim_config_file, data_dir=tmp_path / "d") as (services, client):
-        put = await client.put("/api/budget", json={"team": "platform", "limit_usd": 100})
+        await client.post("/api/developers", json={"name": "alice"})
+        await client.put("/api/budget", json={"developer": "alice", "limit_usd": 3})
+        put = await client.put("/api/budget", json={"team": "platform", "limit_usd": 100, "members": ["alice"]})
+        alices = BudgetStatus.model_validate((await client.get("/api/budget", params={"developer": "alice"})).json())
+        unknown = await client.put("/api/budget", json={"team": "other", "limit_usd": 1, "members": ["nobody"]})
+        stray = await client.put("/api/budget", json={"developer": "alice", "limit_usd": 1, "members": ["alice"]})
         team = await services.store.team_by_name("platform")
     (info,) = BudgetStatus.model_validate(put.json()).budgets
     assert (info.scope, info.name, info.period, info.limit_usd) == ("team", "platform", "month", 100.0)
     assert team.name == "platform"
+    assert [(b.scope, b.name) for b in alices.budgets] == [("developer", "alice"), ("team", "platform")]
+    assert unknown.status_code == 404 and stray.status_code == 400
 
 
 async def test_bad_budget_requests_say_what_is_wrong(sim_config_file: Path, tmp_path: Path):

@@ -59,3 +59,11 @@ def test_unknown_zone_or_period_is_refused_with_what_to_use():
         period_bounds("day", 0, "Mars/Olympus")
     with pytest.raises(ValueError, match="day, week, month"):
         period_bounds("year", 0, "UTC")
+
+
+def test_config_refuses_an_unknown_budget_time_zone_naming_the_key():
+    from daemon.config import validate
+    from daemon.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="budgets.timezone: unknown time zone 'Mars/Olympus'"):
+        validate({"budgets": {"timezone": "Mars/Olympus"}}, source="test.toml")

@@ -81,7 +81,7 @@ async def serve_daemon(sim: SimServer, config_dir: Path, extra: dict[str, Any] |
         key, digest, prefix = new_key()
         await services.store.add_key(developer.id, digest, prefix)
         app = IdentifyDeveloper(build_app(services), services, "tcp")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY
         sock.bind(("127.0.0.1", 0))
         sock.listen(128)
         sock.setblocking(False)

@@ -56,12 +56,13 @@ async def test_closing_an_ask_stream_stops_the_provider(served: Served):
 
 async def test_a_stream_that_cannot_be_completed_ends_with_an_error_event(served: Served):
     # Every attempt breaks after two chunks and there is no fallback: never a truncated "done".
-    served.sim.script("sim-nano", Fault(kind="cut", after_chunks=2, times=None))
+    served.sim.script("sim-pro", Fault(kind="cut", after_chunks=2, times=None))
     async with served.client() as http:
-        async with http.stream("POST", "/api/ask", json={"prompt": PROMPT, "stream": True, "model": "sim-nano"}) as r:
+        async with http.stream("POST", "/api/ask", json={"prompt": PROMPT, "stream": True, "model": "sim-pro"}) as r:
             events = await _events(r)
     kinds = [kind for kind, _ in events]
     assert "done" not in kinds and kinds[-1] == "error"
     assert events[-1][1]["error"]["code"] == "stream_broken"
     text = "".join(data["text"] for kind, data in events if kind == "delta")
     assert answer_text(PROMPT).startswith(text) and text != answer_text(PROMPT)
+    assert len(served.sim.requests_for("sim-pro")) == 3  # the first try and two continuations

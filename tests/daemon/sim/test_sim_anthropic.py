@@ -19,7 +19,8 @@ async def test_message_answers_with_text_and_usage(sim, client, messages_body):
     assert data["usage"] == {
         "input_tokens": count_tokens("Explain tests You are terse."),
         "output_tokens": count_tokens(answer_text("Explain tests")),
-        "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
     }
     assert resp.headers["request-id"] == data["id"]
 
@@ -36,8 +37,15 @@ async def test_stream_follows_the_real_event_sequence(sim, client, messages_body
     names = [e.event for e in events]
     deltas = names.count("content_block_delta")
     assert deltas > 1
-    assert names == ["message_start", "content_block_start", "ping", *["content_block_delta"] * deltas,
-                     "content_block_stop", "message_delta", "message_stop"]
+    assert names == [
+        "message_start",
+        "content_block_start",
+        "ping",
+        *["content_block_delta"] * deltas,
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ]
     assert all(e.json()["type"] == e.event for e in events)
     start = events[0].json()["message"]
     assert start["usage"]["cache_read_input_tokens"] == 0 and start["usage"]["input_tokens"] == 1
@@ -53,17 +61,24 @@ async def test_max_tokens_is_required_and_respected(sim, client, messages_body):
     del body["max_tokens"]
     missing = await client.post(f"{sim.url}/v1/messages", json=body)
     assert missing.status_code == 400
-    assert missing.json() == {"type": "error", "error": {"type": "invalid_request_error",
-                                                         "message": "max_tokens: Field required"}}
+    assert missing.json() == {
+        "type": "error",
+        "error": {"type": "invalid_request_error", "message": "max_tokens: Field required"},
+    }
     short = (await client.post(f"{sim.url}/v1/messages", json=messages_body("limit", max_tokens=3))).json()
     assert short["stop_reason"] == "max_tokens"
     assert short["content"][0]["text"] == "".join(split_tokens(answer_text("limit"))[:3])
 
 
-SEARCH_TOOL = {"name": "search", "description": "Search the docs.",
-               "input_schema": {"type": "object", "properties": {"query": {"type": "string"},
-                                                                 "limit": {"type": "integer"}},
-                                "required": ["query"]}}
+SEARCH_TOOL = {
+    "name": "search",
+    "description": "Search the docs.",
+    "input_schema": {
+        "type": "object",
+        "properties": {"query": {"type": "string"}, "limit": {"type": "integer"}},
+        "required": ["query"],
+    },
+}
 
 
 async def test_tools_get_a_tool_use_block(sim, client, messages_body):
@@ -98,17 +113,28 @@ async def test_after_a_tool_result_the_model_answers_in_text(sim, client, messag
 
 async def test_prefill_continues_the_answer(sim, client, messages_body):
     answer = answer_text("continue")
+    head = answer[: answer.index(" ", 20)]  # a word boundary: the prefill must not end with whitespace
     body = messages_body("continue")
-    body["messages"].append({"role": "assistant", "content": [{"type": "text", "text": answer[:25]}]})
+    body["messages"].append({"role": "assistant", "content": [{"type": "text", "text": head}]})
     data = (await client.post(f"{sim.url}/v1/messages", json=body)).json()
-    assert answer[:25] + data["content"][0]["text"] == answer
-    assert data["usage"]["output_tokens"] == count_tokens(answer[25:])
+    assert head + data["content"][0]["text"] == answer
+    assert data["usage"]["output_tokens"] == count_tokens(answer[len(head) :])
+
+
+async def test_prefill_ending_in_whitespace_is_refused_like_the_real_api(sim, client, messages_body):
+    answer = answer_text("continue")
+    body = messages_body("continue")
+    body["messages"].append({"role": "assistant", "content": answer[: answer.index(" ", 20) + 1]})
+    resp = await client.post(f"{sim.url}/v1/messages", json=body)
+    assert resp.status_code == 400
+    assert "trailing whitespace" in resp.json()["error"]["message"]
 
 
 async def test_count_tokens_matches_the_usage_of_a_real_call(sim, client, messages_body):
     body = messages_body("count me in", system="sys prompt", tools=[SEARCH_TOOL])
-    counted = await client.post(f"{sim.url}/v1/messages/count_tokens",
-                                json={k: body[k] for k in ("model", "messages", "system", "tools")})
+    counted = await client.post(
+        f"{sim.url}/v1/messages/count_tokens", json={k: body[k] for k in ("model", "messages", "system", "tools")}
+    )
     assert counted.status_code == 200
     used = (await client.post(f"{sim.url}/v1/messages", json=body)).json()["usage"]["input_tokens"]
     assert counted.json() == {"input_tokens": used}

@@ -19,8 +19,13 @@ async def test_health_lists_models(sim, client):
 
 
 async def test_faults_scripted_over_http_apply_in_order(sim, client, chat_body):
-    resp = await client.post(f"{sim.url}/_sim/faults", json={"model": "sim-nano", "faults": [
-        {"kind": "rate_limit", "retry_after": 1}, {"kind": "server_error", "times": 2}]})
+    resp = await client.post(
+        f"{sim.url}/_sim/faults",
+        json={
+            "model": "sim-nano",
+            "faults": [{"kind": "rate_limit", "retry_after": 1}, {"kind": "server_error", "times": 2}],
+        },
+    )
     assert resp.status_code == 200 and resp.json()["scripted"] == 2
     pending = (await client.get(f"{sim.url}/_sim/faults")).json()
     assert [(f["kind"], f["remaining"]) for f in pending["sim-nano"]] == [("rate_limit", 1), ("server_error", 2)]
@@ -60,7 +65,9 @@ async def test_requests_endpoint_lists_filters_and_clears(sim, client, chat_body
 async def test_profiles_can_be_read_and_added(sim, client, chat_body):
     listed = (await client.get(f"{sim.url}/_sim/profiles")).json()
     assert {p["name"] for p in listed} == set(sim.profiles)
-    added = await client.post(f"{sim.url}/_sim/profiles", json={"name": "sim-new", "answer_seed": "s2", "tier": "medium"})
+    added = await client.post(
+        f"{sim.url}/_sim/profiles", json={"name": "sim-new", "answer_seed": "s2", "tier": "medium"}
+    )
     assert added.status_code == 200
     reply = await client.post(f"{sim.openai_base}/chat/completions", json=chat_body(model="sim-new"))
     assert reply.status_code == 200
@@ -72,10 +79,15 @@ def test_demo_models_toml_is_the_config_shape_for_each_format():
     models = tomllib.loads(demo_models_toml("http://127.0.0.1:7499"))["models"]
     assert set(models) == {p.name for p in DEMO_PROFILES}
     assert models["sim-nano"] == {
-        "litellm_model": "openai/sim-nano", "api_base": "http://127.0.0.1:7499/v1",
-        "api_key_env": "SWITCHBOARD_SIM_KEY", "tier": "small", "input_usd_per_mtok": 0.05,
-        "output_usd_per_mtok": 0.2, "context_window": 16000,
-        "capabilities": ["chat", "stream", "tools", "fim", "logprobs", "json"], "simulated": True,
+        "litellm_model": "openai/sim-nano",
+        "api_base": "http://127.0.0.1:7499/v1",
+        "api_key_env": "SWITCHBOARD_SIM_KEY",
+        "tier": "small",
+        "input_usd_per_mtok": 0.05,
+        "output_usd_per_mtok": 0.2,
+        "context_window": 16000,
+        "capabilities": ["chat", "stream", "tools", "fim", "logprobs", "json"],
+        "simulated": True,
     }
     assert models["sim-claude"]["litellm_model"] == "anthropic/sim-claude"
     assert models["sim-claude"]["api_base"] == "http://127.0.0.1:7499"
@@ -85,8 +97,15 @@ async def test_module_entry_point_prints_its_url_and_serves(tmp_path):
     profiles = tmp_path / "profiles.json"
     profiles.write_text('[{"name": "only-model"}]')
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "daemon.sim", "--port", "0", "--profiles", str(profiles),
-        stdout=asyncio.subprocess.PIPE, cwd=REPO_ROOT,
+        sys.executable,
+        "-m",
+        "daemon.sim",
+        "--port",
+        "0",
+        "--profiles",
+        str(profiles),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=REPO_ROOT,
     )
     try:
         async with asyncio.timeout(20):

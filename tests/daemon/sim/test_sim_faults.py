@@ -23,8 +23,11 @@ async def _stream_text(client: httpx.AsyncClient, url: str, body: dict, **kwargs
 
 
 def _deltas(events) -> str:
-    return "".join(e.json()["choices"][0]["delta"].get("content") or "" for e in events
-                   if e.data != "[DONE]" and e.json().get("choices"))
+    return "".join(
+        e.json()["choices"][0]["delta"].get("content") or ""
+        for e in events
+        if e.data != "[DONE]" and e.json().get("choices")
+    )
 
 
 ERROR_CASES = [
@@ -38,8 +41,9 @@ ERROR_CASES = [
 
 
 @pytest.mark.parametrize(("fault", "status", "openai_code", "anthropic_type"), ERROR_CASES)
-async def test_error_faults_use_each_format_real_shape(sim, client, chat_body, messages_body, fault, status,
-                                                       openai_code, anthropic_type):
+async def test_error_faults_use_each_format_real_shape(
+    sim, client, chat_body, messages_body, fault, status, openai_code, anthropic_type
+):
     sim.script("sim-nano", fault)
     sim.script("sim-claude", fault)
     openai = await client.post(f"{sim.openai_base}/chat/completions", json=chat_body())
@@ -56,7 +60,10 @@ async def test_context_length_and_content_filter_messages_match_the_providers(si
     sim.script("sim-nano", Fault(kind="context_length"), Fault(kind="content_filter"))
     sim.script("sim-claude", Fault(kind="context_length"), Fault(kind="content_filter"))
     url = f"{sim.openai_base}/chat/completions"
-    assert "maximum context length is 16000 tokens" in (await client.post(url, json=chat_body())).json()["error"]["message"]
+    assert (
+        "maximum context length is 16000 tokens"
+        in (await client.post(url, json=chat_body())).json()["error"]["message"]
+    )
     assert "content management policy" in (await client.post(url, json=chat_body())).json()["error"]["message"]
     messages_url = f"{sim.url}/v1/messages"
     too_long = (await client.post(messages_url, json=messages_body())).json()["error"]["message"]
@@ -96,10 +103,14 @@ async def test_persistent_fault_lasts_until_cleared(sim, client, chat_body):
 async def test_models_and_count_tokens_do_not_consume_faults(sim, client, chat_body):
     sim.script("sim-claude", Fault(kind="server_error"))
     await client.get(f"{sim.openai_base}/models")
-    counted = await client.post(f"{sim.url}/v1/messages/count_tokens",
-                                json={"model": "sim-claude", "messages": [{"role": "user", "content": "x"}]})
+    counted = await client.post(
+        f"{sim.url}/v1/messages/count_tokens",
+        json={"model": "sim-claude", "messages": [{"role": "user", "content": "x"}]},
+    )
     assert counted.status_code == 200
-    assert (await client.post(f"{sim.openai_base}/chat/completions", json=chat_body(model="sim-claude"))).status_code == 500
+    assert (
+        await client.post(f"{sim.openai_base}/chat/completions", json=chat_body(model="sim-claude"))
+    ).status_code == 500
 
 
 async def test_reset_drops_the_connection_before_any_byte(sim, client, chat_body):
@@ -113,8 +124,9 @@ async def test_reset_drops_the_connection_before_any_byte(sim, client, chat_body
 
 async def test_hang_keeps_the_request_open_until_the_client_gives_up(sim, client, chat_body):
     sim.script("sim-nano", Fault(kind="hang"))
-    call = asyncio.create_task(client.post(f"{sim.openai_base}/chat/completions", json=chat_body(),
-                                           timeout=httpx.Timeout(5.0, read=0.3)))
+    call = asyncio.create_task(
+        client.post(f"{sim.openai_base}/chat/completions", json=chat_body(), timeout=httpx.Timeout(5.0, read=0.3))
+    )
     record = await sim.wait_for_request(lambda r: r.fault == "hang")
     assert record.open and record.status is None
     with pytest.raises(httpx.ReadTimeout):
@@ -184,8 +196,12 @@ async def test_stall_stops_sending_but_keeps_the_connection_open(sim, client, ch
     sim.script("sim-nano", Fault(kind="stall", after_chunks=2))
     received: list[str] = []
     with pytest.raises(httpx.ReadTimeout):
-        async with client.stream("POST", f"{sim.openai_base}/chat/completions", json=chat_body(stream=True),
-                                 timeout=httpx.Timeout(5.0, read=0.3)) as resp:
+        async with client.stream(
+            "POST",
+            f"{sim.openai_base}/chat/completions",
+            json=chat_body(stream=True),
+            timeout=httpx.Timeout(5.0, read=0.3),
+        ) as resp:
             async for text in resp.aiter_text():
                 received.append(text)
     assert _deltas(parse_sse("".join(received))) == "".join(split_tokens(ANSWER)[:6])
@@ -257,6 +273,8 @@ def test_fault_parameters_are_validated():
         Fault(kind="reply")
     with pytest.raises(ValidationError):
         Fault(kind="slow")
+    with pytest.raises(ValidationError):
+        Fault(kind="slow_first_token")
     with pytest.raises(ValidationError):
         Fault(kind="explode")  # type: ignore[arg-type]
     with pytest.raises(ValidationError):

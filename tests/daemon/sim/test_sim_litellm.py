@@ -9,6 +9,7 @@ import os
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # never fetch the price map from the network
 
 import litellm
+import openai
 import pytest
 
 from daemon.sim import DEMO_PROFILES, answer_text, demo_models_config, fim_answer
@@ -45,8 +46,9 @@ async def test_litellm_plain_completion(sim, name):
 
 @pytest.mark.parametrize("name", ["sim-nano", "sim-claude"])
 async def test_litellm_streaming(sim, name):
-    stream = await litellm.acompletion(**_target(sim, name), api_key="x", messages=MESSAGES, max_tokens=256,
-                                       stream=True)
+    stream = await litellm.acompletion(
+        **_target(sim, name), api_key="x", messages=MESSAGES, max_tokens=256, stream=True
+    )
     parts = [chunk.choices[0].delta.content or "" async for chunk in stream if chunk.choices]
     assert "".join(parts) == answer_text(PROMPT)
     record = sim.requests_for(name)[-1]
@@ -54,10 +56,18 @@ async def test_litellm_streaming(sim, name):
 
 
 async def test_litellm_anthropic_tool_call(sim):
-    tools = [{"type": "function", "function": {"name": "lookup", "parameters": {
-        "type": "object", "properties": {"term": {"type": "string"}}, "required": ["term"]}}}]
-    response = await litellm.acompletion(**_target(sim, "sim-claude"), api_key="x", messages=MESSAGES,
-                                         max_tokens=256, tools=tools)
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "lookup",
+                "parameters": {"type": "object", "properties": {"term": {"type": "string"}}, "required": ["term"]},
+            },
+        }
+    ]
+    response = await litellm.acompletion(
+        **_target(sim, "sim-claude"), api_key="x", messages=MESSAGES, max_tokens=256, tools=tools
+    )
     call = response.choices[0].message.tool_calls[0]
     assert call.function.name == "lookup" and call.function.arguments == '{"term": "example"}'
 
@@ -65,12 +75,23 @@ async def test_litellm_anthropic_tool_call(sim):
 @pytest.mark.parametrize("stream", [False, True])
 async def test_litellm_text_completion_reaches_fill_in_the_middle(sim, stream):
     prompt, suffix = "def area(r):\n    ", "\n\nprint(area(2))"
-    response = await litellm.atext_completion(model="openai/sim-mini", api_base=sim.openai_base, api_key="x",
-                                              prompt=prompt, suffix=suffix, max_tokens=64, stream=stream)
-    if stream:
-        # LiteLLM turns the final chunk's empty text into None.
-        text = "".join([chunk.choices[0].text or "" async for chunk in response])
-    else:
-        text = response.choices[0].text
+    # LiteLLM 1.110's streaming text completion builds a fresh AsyncOpenAI per call and never closes
+    # it (a leaked socket per stream); passing a client we own avoids that.
+    async with openai.AsyncOpenAI(base_url=sim.openai_base, api_key="x") as owned:
+        response = await litellm.atext_completion(
+            model="openai/sim-mini",
+            api_base=sim.openai_base,
+            api_key="x",
+            prompt=prompt,
+            suffix=suffix,
+            max_tokens=64,
+            stream=stream,
+            client=owned,
+        )
+        if stream:
+            # LiteLLM turns the final chunk's empty text into None.
+            text = "".join([chunk.choices[0].text or "" async for chunk in response])
+        else:
+            text = response.choices[0].text
     assert text == fim_answer(prompt, suffix)
     assert sim.requests[-1].path == "/v1/completions"

@@ -12,10 +12,18 @@ TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 async def test_log_records_trace_auth_presence_and_body_without_the_key(sim, client, chat_body):
     secret = "sk-provider-secret-123"
     body = chat_body("hello log")
-    resp = await client.post(f"{sim.openai_base}/chat/completions", json=body,
-                             headers={"Authorization": f"Bearer {secret}", "traceparent": TRACEPARENT})
+    resp = await client.post(
+        f"{sim.openai_base}/chat/completions",
+        json=body,
+        headers={"Authorization": f"Bearer {secret}", "traceparent": TRACEPARENT},
+    )
     record = sim.requests[-1]
-    assert (record.method, record.path, record.wire, record.model) == ("POST", "/v1/chat/completions", "openai", "sim-nano")
+    assert (record.method, record.path, record.wire, record.model) == (
+        "POST",
+        "/v1/chat/completions",
+        "openai",
+        "sim-nano",
+    )
     assert record.traceparent == TRACEPARENT
     assert record.has_authorization and not record.has_api_key
     assert record.key_fingerprint == key_fingerprint(secret)
@@ -29,8 +37,11 @@ async def test_log_records_trace_auth_presence_and_body_without_the_key(sim, cli
 
 
 async def test_log_sees_the_anthropic_key_header(sim, client, messages_body):
-    await client.post(f"{sim.url}/v1/messages", json=messages_body(),
-                      headers={"x-api-key": "sk-ant-1", "anthropic-version": "2023-06-01"})
+    await client.post(
+        f"{sim.url}/v1/messages",
+        json=messages_body(),
+        headers={"x-api-key": "sk-ant-1", "anthropic-version": "2023-06-01"},
+    )
     record = sim.requests_for("sim-claude")[-1]
     assert record.has_api_key and not record.has_authorization
     assert record.key_fingerprint == key_fingerprint("sk-ant-1")
@@ -49,8 +60,9 @@ async def test_log_records_stream_chunks_and_attempt_order(sim, client, chat_bod
 
 
 async def test_cancelled_stream_is_seen_closed_at_the_provider(sim, client, chat_body):
-    async with client.stream("POST", f"{sim.openai_base}/chat/completions",
-                             json=chat_body(model="sim-trickle", stream=True)) as resp:
+    async with client.stream(
+        "POST", f"{sim.openai_base}/chat/completions", json=chat_body(model="sim-trickle", stream=True)
+    ) as resp:
         lines = resp.aiter_lines()
         while '"content"' not in await anext(lines):
             pass

@@ -99,8 +99,12 @@ WEATHER_TOOL = {
         "name": "get_weather",
         "parameters": {
             "type": "object",
-            "properties": {"city": {"type": "string"}, "days": {"type": "integer"},
-                           "unit": {"enum": ["c", "f"]}, "note": {"type": "string"}},
+            "properties": {
+                "city": {"type": "string"},
+                "days": {"type": "integer"},
+                "unit": {"enum": ["c", "f"]},
+                "note": {"type": "string"},
+            },
             "required": ["city", "days", "unit"],
         },
     },
@@ -127,8 +131,13 @@ async def test_no_tool_call_when_choice_is_none_or_after_a_tool_result(sim, clie
     assert data["choices"][0]["message"]["content"] == answer_text("weather?")
     after = chat_body("weather?", tools=[WEATHER_TOOL])
     after["messages"] += [
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+            ],
+        },
         {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
     ]
     data = (await client.post(f"{sim.openai_base}/chat/completions", json=after)).json()
@@ -150,9 +159,14 @@ async def test_response_format_json_gives_a_valid_json_object(sim, client, chat_
     plain = chat_body("as json", response_format={"type": "json_object"})
     data = (await client.post(f"{sim.openai_base}/chat/completions", json=plain)).json()
     assert json.loads(data["choices"][0]["message"]["content"]) == {"answer": answer_text("as json")}
-    schema = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
-              "required": ["name", "age"]}
-    shaped = chat_body("as json", response_format={"type": "json_schema", "json_schema": {"name": "p", "schema": schema}})
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+        "required": ["name", "age"],
+    }
+    shaped = chat_body(
+        "as json", response_format={"type": "json_schema", "json_schema": {"name": "p", "schema": schema}}
+    )
     data = (await client.post(f"{sim.openai_base}/chat/completions", json=shaped)).json()
     assert json.loads(data["choices"][0]["message"]["content"]) == {"name": "example", "age": 1}
 
@@ -203,8 +217,9 @@ async def test_unknown_model_is_a_404_in_openai_shape(sim, client, chat_body):
 
 
 async def test_prompt_over_the_context_window_is_the_real_400(sim, client, chat_body):
-    resp = await client.post(f"{sim.openai_base}/chat/completions",
-                             json=chat_body("word " * 30, model="sim-tiny-context"))
+    resp = await client.post(
+        f"{sim.openai_base}/chat/completions", json=chat_body("word " * 30, model="sim-tiny-context")
+    )
     assert resp.status_code == 400
     error = resp.json()["error"]
     assert error["code"] == "context_length_exceeded" and error["type"] == "invalid_request_error"

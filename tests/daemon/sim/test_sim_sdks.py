@@ -9,8 +9,11 @@ import pytest
 from daemon.sim import Fault, answer_text, fim_answer
 
 PROMPT = "Which model should answer this?"
-TOOL_SCHEMA = {"type": "object", "properties": {"path": {"type": "string"}, "line": {"type": "integer"}},
-               "required": ["path", "line"]}
+TOOL_SCHEMA = {
+    "type": "object",
+    "properties": {"path": {"type": "string"}, "line": {"type": "integer"}},
+    "required": ["path", "line"],
+}
 
 
 @pytest.fixture
@@ -31,7 +34,8 @@ async def test_openai_sdk_plain_and_streamed(openai_client):
     assert plain.choices[0].message.content == answer_text(PROMPT)
     assert plain.usage.completion_tokens > 0
     stream = await openai_client.chat.completions.create(
-        model="sim-pro", messages=messages, stream=True, stream_options={"include_usage": True})
+        model="sim-pro", messages=messages, stream=True, stream_options={"include_usage": True}
+    )
     parts, usage = [], None
     async for chunk in stream:
         if chunk.choices:
@@ -44,7 +48,8 @@ async def test_openai_sdk_plain_and_streamed(openai_client):
 async def test_openai_sdk_tool_call_and_fim(openai_client):
     tools = [{"type": "function", "function": {"name": "open_file", "parameters": TOOL_SCHEMA}}]
     result = await openai_client.chat.completions.create(
-        model="sim-mini", messages=[{"role": "user", "content": "open it"}], tools=tools)
+        model="sim-mini", messages=[{"role": "user", "content": "open it"}], tools=tools
+    )
     call = result.choices[0].message.tool_calls[0]
     assert call.function.name == "open_file"
     assert json.loads(call.function.arguments) == {"path": "example", "line": 1}
@@ -66,8 +71,9 @@ async def test_openai_sdk_raises_typed_errors_for_faults(sim, openai_client):
 
 async def test_anthropic_sdk_plain_and_streamed(anthropic_client):
     messages = [{"role": "user", "content": PROMPT}]
-    plain = await anthropic_client.messages.create(model="sim-claude", max_tokens=512, messages=messages,
-                                                   system="Be brief.")
+    plain = await anthropic_client.messages.create(
+        model="sim-claude", max_tokens=512, messages=messages, system="Be brief."
+    )
     assert plain.content[0].text == answer_text(PROMPT)
     assert plain.stop_reason == "end_turn" and plain.usage.cache_read_input_tokens == 0
     async with anthropic_client.messages.stream(model="sim-claude", max_tokens=512, messages=messages) as stream:

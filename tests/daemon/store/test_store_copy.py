@@ -86,7 +86,8 @@ async def _switchboard(*args: str) -> tuple[int, str, str]:
     return process.returncode or 0, out.decode(), err.decode()
 
 
-async def test_store_verbs_migrate_then_copy_from_the_command_line(postgres_url: str, tmp_path: Path) -> None:
+async def test_store_verbs_migrate_then_copy_from_the_command_line(blank_postgres_url: str, tmp_path: Path) -> None:
+    postgres_url = blank_postgres_url
     code, out, err = await _switchboard("store", "migrate", "--url", postgres_url, "--json")
     assert code == 0, err
     assert json.loads(out)["schema_version"] == SCHEMA_VERSION

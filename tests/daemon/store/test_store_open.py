@@ -59,9 +59,9 @@ async def test_reopening_a_store_keeps_its_data_and_schema_version(open_stores: 
 
 
 async def test_daemons_starting_together_on_an_empty_team_store_migrate_it_once(
-    postgres_url: str, tmp_path: Path
+    blank_postgres_url: str, tmp_path: Path
 ) -> None:
-    stores = [open_store(postgres_url, tmp_path) for _ in range(4)]
+    stores = [open_store(blank_postgres_url, tmp_path) for _ in range(4)]
     try:
         async with asyncio.timeout(30):
             await asyncio.gather(*(s.open() for s in stores))
@@ -74,7 +74,7 @@ async def test_daemons_starting_together_on_an_empty_team_store_migrate_it_once(
 async def test_team_store_creates_the_schema_its_url_names(tmp_path: Path, postgres_url: str) -> None:
     import asyncpg
 
-    from tests.daemon.store.conftest import PG_ADMIN_URL
+    from tests.daemon.store.pg import PG_ADMIN_URL
 
     url = postgres_url + "_new"
     store = open_store(url, tmp_path)

@@ -86,3 +86,61 @@ async def test_three_processes_racing_for_one_team_budget_never_overspend_and_lo
         assert {t.split("-")[0] for t in settled} == {"w0", "w1", "w2"}
     finally:
         await admin.close()
+
+
+async def test_daemon_cut_off_from_the_store_restores_its_session_and_keeps_its_reservations(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    import asyncpg
+
+    from daemon.store.postgres import PostgresStore
+    from daemon.store.records import MatrixRow
+
+    live, other = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    await live.open()
+    await other.open()
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        team = await live.create_team("core")
+        budget = await live.set_budget("team", team.id, "month", usd_to_micros(10))
+        await live.reserve("in-flight", [(budget, PERIOD)], usd_to_micros(2))
+        wakes: asyncio.Queue[int] = asyncio.Queue()
+        live.subscribe_matrix_changes(wakes.put_nowait)
+
+        # PostgreSQL restarted, or the network cut: the session's backend goes away.
+        assert await admin.fetchval(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            f"switchboard session {live.session_id}",
+        )
+        async with asyncio.timeout(15):
+            assert await wakes.get() == 0  # restored: subscribers are asked to look for missed versions
+
+        assert await other.reconcile_open_reservations() == 0
+        assert await other.spend(budget.id, PERIOD) == (0, usd_to_micros(2))
+        await live.settle("in-flight", usd_to_micros(1))
+        assert await other.spend(budget.id, PERIOD) == (usd_to_micros(1), 0)
+        await other.save_matrix_cells([MatrixRow("chat", 0, "fast", 0.5, 1.0, None, None, None, PERIOD)], source="t")
+        async with asyncio.timeout(5):
+            assert await wakes.get() == 1  # and LISTEN works again
+    finally:
+        await admin.close()
+        await other.close()
+        await live.close()
+
+
+async def test_a_dead_daemons_reservations_do_not_refuse_a_live_daemons_request(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    dead, live = open_store(postgres_url, tmp_path), open_store(postgres_url, tmp_path)
+    await dead.open()
+    await live.open()
+    try:
+        team = await dead.create_team("core")
+        budget = await dead.set_budget("team", team.id, "month", usd_to_micros(3))
+        await dead.reserve("stuck", [(budget, PERIOD)], usd_to_micros(2))
+        await dead.close()  # gone with its reservation open; nobody has restarted it
+        await live.reserve("next", [(budget, PERIOD)], usd_to_micros(3))
+        assert await live.spend(budget.id, PERIOD) == (0, usd_to_micros(3))
+        assert (await live.reservations_of("stuck"))[0][2] == "released"
+    finally:
+        await live.close()

@@ -1,0 +1,110 @@
+"""How fast ``switchboard mcp`` starts, and what it imports.
+
+Agents launch the MCP server on demand and wait for it, so it must start in well under a second and
+never import LiteLLM, the router or the store. Measured, each ``--runs`` times (medians printed):
+
+- ``python -c pass``: the interpreter alone;
+- ``python -c "import mcp.server.mcpserver"``: the MCP SDK alone, the floor of any Python MCP server;
+- ``python -m mcp_server --help``: argparse only (the SDK is imported only when serving);
+- ``python -m mcp_server`` until it answers ``initialize`` on stdio: the startup an agent sees
+  (no daemon call is made at start: the first tool call reaches the daemon);
+- ``python -X importtime -m mcp_server --help`` and an import of ``mcp_server.server``: whether any
+  forbidden module is imported, and the biggest imports.
+
+Usage: ``.venv/bin/python bench/mcp_startup.py [--runs 7]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TARGET_S = 1.0
+FORBIDDEN = ("litellm", "daemon.router", "daemon.store", "daemon.gateway", "daemon.services", "aiosqlite")
+INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}}
+
+
+def _timed(args: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def _time_to_initialize(env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "mcp_server"], cwd=REPO, env=env, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdin and process.stdout
+    process.stdin.write((json.dumps(INITIALIZE) + "\n").encode())
+    process.stdin.flush()
+    answer = json.loads(process.stdout.readline())
+    elapsed = time.perf_counter() - start
+    assert answer.get("id") == 1 and "result" in answer, answer
+    process.stdin.close()
+    process.wait(timeout=30)
+    return elapsed
+
+
+def _imports(args: list[str], env: dict[str, str]) -> list[tuple[str, int]]:
+    """(module, cumulative microseconds) from ``-X importtime``."""
+    done = subprocess.run([sys.executable, "-X", "importtime", *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, check=True)
+    rows = []
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line and "cumulative" not in line:
+            _, cumulative, name = (part.strip() for part in line[len("import time:"):].split("|"))
+            rows.append((name, int(cumulative)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="sb-bench-", dir="/tmp"))
+    # A socket nobody listens on: starting must not depend on (or start) a daemon.
+    env = {**os.environ, "SWITCHBOARD_SOCKET": str(scratch / "none.sock"), "SWITCHBOARD_DATA_DIR": str(scratch)}
+    load = os.getloadavg()[0]
+
+    bare = [_timed([sys.executable, "-c", "pass"], env) for _ in range(args.runs)]
+    sdk = [_timed([sys.executable, "-c", "import mcp.server.mcpserver"], env) for _ in range(args.runs)]
+    help_ = [_timed([sys.executable, "-m", "mcp_server", "--help"], env) for _ in range(args.runs)]
+    init = [_time_to_initialize(env) for _ in range(args.runs)]
+
+    help_imports = _imports(["-m", "mcp_server", "--help"], env)
+    server_imports = _imports(["-c", "import mcp_server.server"], env)
+    forbidden = sorted({name for name, _ in help_imports + server_imports
+                        if any(name == f or name.startswith(f + ".") for f in FORBIDDEN)})
+    total = {name: us for name, us in server_imports if name == "mcp_server.server"}.get("mcp_server.server", 0)
+    top = sorted((r for r in server_imports if "." not in r[0] or r[0] in ("mcp.server", "daemon.client")),
+                 key=lambda r: -r[1])[:6]
+
+    print(f"switchboard mcp startup — {args.runs} runs each, medians; load average {load:.1f} on {os.cpu_count()} CPUs")
+    def row(label: str, values: list[float], target: str = "") -> None:
+        print(f"{label:<46}{statistics.median(values):>9.3f}s{min(values):>9.3f}s{target:>10}")
+
+    print(f"{'':<46}{'median':>10}{'min':>10}{'target':>10}")
+    row("python -c pass", bare)
+    row('python -c "import mcp.server.mcpserver" (SDK)', sdk)
+    row("python -m mcp_server --help", help_)
+    row("python -m mcp_server -> initialize answered", init, f"< {TARGET_S:.1f}s")
+    verdict = "met" if statistics.median(init) < TARGET_S else "NOT met"
+    print(f"startup target (< {TARGET_S:.1f} s to initialize): {verdict}")
+    print(f"modules imported by --help: {len(help_imports)}; by the server: {len(server_imports)}")
+    print(f"forbidden imports ({', '.join(FORBIDDEN)}): {', '.join(forbidden) or 'none'}")
+    print(f"import mcp_server.server: {total / 1e6:.3f}s cumulative; largest top-level imports:")
+    for name, us in top:
+        print(f"  {name:<40}{us / 1e6:>8.3f}s")
+
+
+if __name__ == "__main__":
+    main()

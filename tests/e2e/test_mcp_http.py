@@ -1,0 +1,80 @@
+"""``/mcp`` on the daemon's loopback listener: developer keys, Origin checks, per-developer identity."""
+
+from __future__ import annotations
+
+import httpx
+
+from daemon.api.mcp_http import caller_key, origin_allowed
+from tests.mcp_server.fixtures import daemon_fixture  # noqa: F401
+from tests.mcp_server.support import MODERN, http_client
+from tests.support import DaemonProcess
+
+HANDSHAKE_VERSION = "2025-11-25"
+INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    "protocolVersion": HANDSHAKE_VERSION, "capabilities": {}, "clientInfo": {"name": "probe", "version": "0"}}}
+ACCEPT = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+
+
+async def test_mcp_endpoint_needs_a_developer_key_and_refuses_foreign_origins(daemon: DaemonProcess) -> None:
+    async with daemon.client() as admin:
+        key = (await admin.add_developer("alice")).key
+    url = f"http://{daemon.http_address}/mcp"
+    async with httpx.AsyncClient(timeout=30) as http:
+        anonymous = await http.post(url, json=INITIALIZE, headers=ACCEPT)
+        wrong_key = await http.post(url, json=INITIALIZE, headers={**ACCEPT, "authorization": "Bearer sb-wrong"})
+        evil = await http.post(url, json=INITIALIZE, headers={**ACCEPT, "authorization": f"Bearer {key}",
+                                                               "origin": "https://evil.example"})
+        local_page = await http.post(url, json=INITIALIZE, headers={**ACCEPT, "authorization": f"Bearer {key}",
+                                                                     "origin": "http://localhost:5173"})
+    assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "unauthorized"
+    assert wrong_key.status_code == 401
+    assert evil.status_code == 403 and "Origin" in evil.json()["error"]["message"]
+    assert local_page.status_code == 200 and local_page.headers.get("mcp-session-id")
+
+
+async def test_mcp_tools_act_as_the_developer_whose_key_came_with_the_request(daemon: DaemonProcess) -> None:
+    async with daemon.client() as admin:
+        alice = (await admin.add_developer("alice")).key
+        bob = (await admin.add_developer("bob")).key
+    async with http_client(daemon, alice) as client:
+        ran = await client.call_tool("run_task", {"prompt": "alice's private question"})
+        mine = await client.call_tool("recent_traces", {})
+    assert not ran.is_error, ran.content
+    trace_id = ran.structured_content["trace_id"]
+    async with http_client(daemon, bob, mode=MODERN) as client:
+        theirs = await client.call_tool("recent_traces", {})
+        peek = await client.call_tool("explain_trace", {"trace_id": trace_id})
+    assert [(t["id"], t["developer"], t["surface"]) for t in mine.structured_content["traces"]] == [
+        (trace_id, "alice", "mcp")]
+    assert theirs.structured_content["traces"] == []
+    assert peek.is_error and "not_found" in peek.content[0].text
+
+
+async def test_an_mcp_session_cannot_be_used_with_another_developers_key(daemon: DaemonProcess) -> None:
+    async with daemon.client() as admin:
+        alice = (await admin.add_developer("alice")).key
+        bob = (await admin.add_developer("bob")).key
+    url = f"http://{daemon.http_address}/mcp"
+    async with httpx.AsyncClient(timeout=30) as http:
+        opened = await http.post(url, json=INITIALIZE, headers={**ACCEPT, "authorization": f"Bearer {alice}"})
+        session = {"mcp-session-id": opened.headers["mcp-session-id"], "mcp-protocol-version": HANDSHAKE_VERSION}
+        list_tools = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
+        hijack = await http.post(url, json=list_tools, headers={**ACCEPT, **session, "authorization": f"Bearer {bob}"})
+        own = await http.post(url, json=list_tools, headers={**ACCEPT, **session, "authorization": f"Bearer {alice}"})
+    assert opened.status_code == 200
+    assert hijack.status_code == 404
+    assert own.status_code == 200 and "run_task" in own.text
+
+
+def test_only_loopback_origins_or_no_origin_may_call_mcp() -> None:
+    assert origin_allowed(None)
+    assert origin_allowed("http://127.0.0.1:6274") and origin_allowed("http://localhost") and origin_allowed("http://[::1]:80")
+    assert not origin_allowed("https://evil.example")
+    assert not origin_allowed("http://localhost.evil.example")
+    assert not origin_allowed("null")
+
+
+def test_the_callers_key_is_read_from_either_header() -> None:
+    assert caller_key({"headers": [(b"authorization", b"Bearer sb-abc")]}) == "sb-abc"
+    assert caller_key({"headers": [(b"x-api-key", b"sb-xyz")]}) == "sb-xyz"
+    assert caller_key({"headers": []}) is None
