@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from daemon.api.wire import AskRequest
+from daemon.api.wire import AskRequest, FeedbackRequest
 from daemon.errors import BudgetExceededError
 from daemon.sim import SimServer
 from daemon.store import Store, open_store
@@ -148,7 +148,7 @@ async def test_three_daemons_share_one_team_budget_exactly_even_when_one_is_kill
 async def test_feedback_through_one_daemon_changes_anothers_decisions_within_the_bound(
     sim: SimServer, postgres_url: str, tmp_path: Path
 ) -> None:
-    from daemon.api.wire import FeedbackRequest, RouteRequest
+    from daemon.api.wire import RouteRequest
     from daemon.store.watch import DEFAULT_POLL_SECONDS
 
     config = _team_config(tmp_path, sim, postgres_url)
@@ -185,11 +185,31 @@ async def test_any_daemon_shows_the_whole_team_to_an_admin_and_just_me_to_a_deve
     try:
         async with first.client(autostart=False) as admin_on_first:
             bob_key = (await admin_on_first.add_developer("bob")).key  # keys live in the team store
-            await admin_on_first.ask(AskRequest(prompt="the admin asks on the first daemon", max_tokens=16))
-        async with second.tcp_client(bob_key) as bob_on_second:
-            await bob_on_second.ask(AskRequest(prompt="bob asks on the second daemon", max_tokens=16))
+            mine = await admin_on_first.ask(AskRequest(prompt="the admin asks on the first daemon", max_tokens=16))
+            # Rating waits until the trace is written: then the other daemon can count it.
+            await admin_on_first.feedback(FeedbackRequest(trace_id=mine.trace_id, score=1.0))
+        async with second.client(autostart=False) as admin_on_second, second.tcp_client(bob_key) as bob_on_second:
+            written: asyncio.Queue[str] = asyncio.Queue()
+            following = asyncio.Event()
+
+            async def follow() -> None:
+                async for event in admin_on_second.events():
+                    if event.type == "hello":
+                        following.set()
+                    elif event.type == "trace":
+                        written.put_nowait(event.data["id"])  # sent once the trace is in the store
+
+            follower = asyncio.create_task(follow())
+            try:
+                async with asyncio.timeout(15):
+                    await following.wait()
+                    asked = await bob_on_second.ask(AskRequest(prompt="bob asks on the second daemon", max_tokens=16))
+                    while await written.get() != asked.trace_id:
+                        continue
+            finally:
+                follower.cancel()
+                await asyncio.gather(follower, return_exceptions=True)
             bobs_view = await bob_on_second.metrics("1h")
-        async with second.client(autostart=False) as admin_on_second:
             team_view = await admin_on_second.metrics("1h", all=True)
     finally:
         await asyncio.gather(stop_daemon(first), stop_daemon(second))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from daemon.api.wire import AskRequest, ConsensusRequest
+from daemon.api.wire import AskRequest, ConsensusRequest, FeedbackRequest
 from daemon.client import DaemonClient
 from tests.support import DaemonProcess, start_daemon, stop_daemon
 from tests.tui.conftest import text_of, until
@@ -145,10 +145,13 @@ async def test_window_switch_pause_filter_and_matrix_view_work_from_the_keyboard
             await until(lambda: tail.trace_ids == [mcp_id], pilot, "only the mcp trace")
             assert "via=mcp" in text_of(app.overview.connection)
 
+            await client.feedback(FeedbackRequest(trace_id=mcp_id, score=1.0, source="agent"))
             await pilot.press("m")
             expected = await client.matrix()
-            assert expected.cells, "the shipped priors give the matrix cells from the start"
+            assert expected.cells, "the rating gave the matrix evidence"
             await until(lambda: app.get_screen("matrix").matrix is not None, pilot, "the matrix")  # type: ignore[attr-defined]
             table = app.get_screen("matrix").query_one("#matrix-table")
             assert table.row_count == len({(c.task_type, c.band) for c in expected.cells})
             assert len(table.columns) == 1 + len({c.model for c in expected.cells})
+            rated = table.get_cell(f"{expected.cells[0].task_type}:{expected.cells[0].band}", expected.cells[0].model)
+            assert rated.plain.startswith("●"), "a cell updated just now is marked as a recent change"
