@@ -26,7 +26,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from daemon.budgets import BudgetFigures, exceeded_message, period_bounds, router_state, usd
+from daemon.budgets import BudgetFigures, crossed, exceeded_message, period_bounds, router_state, usd
 from daemon.budgets.state import State
 from daemon.errors import BudgetExceededError, InvalidRequestError, NotFoundError
 from daemon.router.types import BudgetState
@@ -198,7 +198,7 @@ def note_state(services: Services, budget_id: int, f: BudgetFigures) -> None:
         if f.state == "ok":
             return  # first sight of a healthy budget is not news
         services.events.publish("budget", budget_event_data(f, None))
-    elif last != (f.period_start, f.state):
+    elif last[0] != f.period_start or crossed(last[1], f.state):
         services.events.publish("budget", budget_event_data(f, last[1]))
 
 

@@ -157,11 +157,10 @@ def _print_trace(t: Any) -> None:
 
 
 async def cmd_mcp(args: argparse.Namespace) -> int:
-    """Serve the MCP tools on stdio for a coding agent (the SDK is imported only now)."""
-    from mcp_server.server import run_stdio
+    """Serve the MCP tools on stdio for a coding agent (relayed to the daemon's /mcp unless --in-process)."""
+    from mcp_server.__main__ import serve
 
-    await run_stdio(args.socket, args.data_dir)
-    return 0
+    return await serve(args)
 
 
 async def cmd_tui(args: argparse.Namespace) -> int:
@@ -442,7 +441,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_store_verbs(verbs)
 
-    verb("mcp", cmd_mcp, "serve the MCP tools on stdio for a coding agent (claude mcp add switchboard -- switchboard mcp)")
+    p = verb("mcp", cmd_mcp, "serve the MCP tools on stdio for a coding agent (claude mcp add switchboard -- switchboard mcp)")
+    from mcp_server.__main__ import add_arguments as add_mcp_arguments  # argparse only: cheap
+
+    add_mcp_arguments(p)
 
     p = verb("lsp", cmd_lsp, "run the LSP bridge over stdio (for your editor)")  # type: ignore[arg-type]
     p.set_defaults(sync=True)

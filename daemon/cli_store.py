@@ -1,4 +1,4 @@
-"""``switchboard store migrate`` and ``switchboard store copy``: the team store's two admin verbs.
+"""``switchboard store migrate``, ``store team`` and ``store copy``: the team store's admin verbs.
 
 They work on the database directly (no daemon needed), so an admin can prepare the team store
 before any daemon points at it, and a developer can move their history into it.
@@ -66,8 +66,36 @@ async def cmd_store_copy(args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_store_team(args: argparse.Namespace) -> int:
+    """Put developers in a team (created if new), directly in the store: budgets read membership from
+    the store on every request, so it applies at once on every daemon."""
+    from daemon.errors import NotFoundError
+    from daemon.paths import data_dir
+    from daemon.store import open_store
+
+    url = args.url if args.url is not None else _configured_url(args)
+    store = open_store(url, data_dir(args.data_dir))
+    await store.open()
+    try:
+        try:
+            team = await store.team_by_name(args.team)
+        except NotFoundError:
+            team = await store.create_team(args.team)
+        members = [await store.developer_by_name(name) for name in args.developers]  # all exist, or nothing changes
+        for developer in members:
+            await store.set_team(developer.id, team.id)
+        names = sorted(d.name for d in await store.list_developers() if d.team_id == team.id)
+    finally:
+        await store.close()
+    if args.json:
+        print(json.dumps({"team": team.name, "members": names}))
+    else:
+        print(f"team {team.name}: {', '.join(names) or 'no members yet'}")
+    return 0
+
+
 def register(verbs: Any) -> None:
-    """Add ``store migrate`` and ``store copy`` to the command line."""
+    """Add ``store migrate``, ``store team`` and ``store copy`` to the command line."""
     store = verbs.add_parser("store", help="prepare the team store, move history into it")
     actions = store.add_subparsers(dest="store_verb", required=True, metavar="ACTION")
 
@@ -81,6 +109,10 @@ def register(verbs: Any) -> None:
 
     p = action("migrate", cmd_store_migrate, "create or upgrade the store's schema (safe to run any time)")
     p.add_argument("--url", help="postgresql://USER@HOST:PORT/DB or sqlite:///PATH (default: the config's [store] url)")
+    p = action("team", cmd_store_team, "put developers in a team (the team is created if new)")
+    p.add_argument("team", help="the team's name")
+    p.add_argument("developers", nargs="*", metavar="DEVELOPER", help="developers to put in it (by name)")
+    p.add_argument("--url", help="the store (default: the config's [store] url)")
     p = action("copy", cmd_store_copy, "copy a SQLite store's history into the team's PostgreSQL store")
     p.add_argument("--from", dest="source", help="sqlite:///PATH (default: this machine's store in the data dir)")
     p.add_argument("--to", dest="target", help="postgresql://USER@HOST:PORT/DB (default: the config's [store] url)")

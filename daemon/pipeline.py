@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import random
 import re
-import secrets
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -44,8 +44,8 @@ _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]
 
 
 def new_trace_id() -> str:
-    """A W3C trace id: 32 lowercase hex digits."""
-    return secrets.token_hex(16)
+    """A W3C trace id: 32 lowercase hex digits (random, not secret: no system call on the hot path)."""
+    return f"{random.getrandbits(128):032x}"
 
 
 @dataclass
@@ -78,7 +78,7 @@ def admit(services: Services, developer: Developer, *, surface: str, requested_m
     flags = match.group(3) if match else "01"
     return RequestContext(
         developer=developer, surface=surface, requested_model=requested_model or "auto", trace_id=trace_id,
-        traceparent=f"00-{trace_id}-{secrets.token_hex(8)}-{flags}", priority=priority,
+        traceparent=f"00-{trace_id}-{random.getrandbits(64):016x}-{flags}", priority=priority,
     )
 
 
@@ -205,22 +205,23 @@ async def run_into(services: Services, ctx: RequestContext, request: ChatRequest
 
 async def run_stream(services: Services, ctx: RequestContext, request: ChatRequest, plan: RoutePlan,
                      completion: Completion, *, extra_headers: dict[str, str] | None = None,
-                     max_cost_usd: float | None = None, stream: bool = True) -> AsyncIterator[Event]:
-    """The streaming form of ``run_completion``: events as they come; ``completion`` collects the rest."""
+                     max_cost_usd: float | None = None, stream: bool = True) -> AsyncIterator[list[Event]]:
+    """The streaming form of ``run_completion``: batches of events as they come; ``completion`` collects the rest."""
     request = _with_traceparent(redact_for(services, ctx, request, plan.route), ctx)
     await _reserve(services, ctx, request, plan, max_cost_usd)
     settled = False
     text: list[str] = []
     try:
-        async for event in services.gateway.stream(request, plan.route, completion, stream=stream,
+        async for batch in services.gateway.stream(request, plan.route, completion, stream=stream,
                                                    extra_headers=extra_headers):
-            if isinstance(event, Finish):
-                completion.text = "".join(text)
-                await accounting.settle(services, ctx.trace_id, completion.cost_micros)
-                settled = True
-            elif isinstance(event, TextDelta):
-                text.append(event.text)
-            yield event
+            for event in batch:
+                if isinstance(event, TextDelta):
+                    text.append(event.text)
+                elif isinstance(event, Finish):
+                    completion.text = "".join(text)
+                    await accounting.settle(services, ctx.trace_id, completion.cost_micros)
+                    settled = True
+            yield batch
     finally:
         if not settled:
             completion.text = "".join(text)
@@ -367,8 +368,8 @@ async def execute(services: Services, ctx: RequestContext, request: ChatRequest,
 
 async def execute_stream(services: Services, ctx: RequestContext, request: ChatRequest, routing: RoutingInput, *,
                          extra_headers: dict[str, str] | None = None, max_cost_usd: float | None = None,
-                         ) -> tuple[RoutePlan, Completion, Event, AsyncIterator[Event]]:
-    """Decide and start one streamed request, up to its first event.
+                         ) -> tuple[RoutePlan, Completion, list[Event], AsyncIterator[list[Event]]]:
+    """Decide and start one streamed request, up to its first batch of events.
 
     Everything that fails before the first event raises here (the caller answers with a plain HTTP
     error, the failover having been invisible); after it, the returned iterator yields the rest and
@@ -393,11 +394,11 @@ async def execute_stream(services: Services, ctx: RequestContext, request: ChatR
 
 
 async def _traced(services: Services, ctx: RequestContext, plan: RoutePlan, completion: Completion,
-                  events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+                  events: AsyncIterator[list[Event]]) -> AsyncIterator[list[Event]]:
     error: BaseException | None = None
     try:
-        async for event in events:
-            yield event
+        async for batch in events:
+            yield batch
     except BaseException as exc:
         error = exc
         if isinstance(exc, SwitchboardError):

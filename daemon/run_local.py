@@ -138,6 +138,8 @@ async def run_with_dashboard(daemon_args: list[str]) -> int:
                     return 1
             try:
                 if (await client.status()).simulated:
+                    print("Demo mode: a demo workload of varied requests runs through the simulated providers "
+                          "while the dashboard is open.", file=sys.stderr)
                     workload = asyncio.create_task(demo_workload(client))
                 await run_tui(client, demo_workload=workload is not None)
             finally:

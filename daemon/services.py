@@ -129,6 +129,7 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
 
         background = [
             asyncio.create_task(live.watch(), name="config-watch"),
+            asyncio.create_task(gateway.warm(), name="gateway-warm"),
 
             asyncio.create_task(run_periodically(services), name="evaluation"),
             # Team store: another daemon's new matrix version is loaded within the bound in daemon/store/watch.py.

@@ -15,6 +15,11 @@ def main(socket: str | None = None, data_dir: str | None = None) -> int:
         # pygls logs every message it sends at INFO: far too much for an editor's log pane.
         logging.getLogger("pygls").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
+    # httpx loads its optional command-line client (click, rich, pygments) when they are installed;
+    # marking that module absent takes httpx's documented fallback and saves a tenth of a second
+    # of every editor start.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
     from lsp.server import build_server
 
     build_server(socket, data_dir).start_io()

@@ -16,7 +16,7 @@ from daemon.api.wire import CompleteRequest, CompleteResponse
 from daemon.errors import BudgetExceededError, DaemonUnavailableError, SwitchboardError
 from lsp.cache import SuggestionCache
 from lsp.cleanup import clean_completion
-from lsp.context import build_context, document_offset
+from lsp.context import Doc, build_context, document_offset
 from lsp.debounce import Superseder, TypingRhythm
 from lsp.evidence import Evidence
 from lsp.link import DaemonLink
@@ -44,16 +44,6 @@ class DocumentState:
         text = line_text.strip()
         if text and (not self.recent or self.recent[-1] != text):
             self.recent.append(text[:200])
-
-
-@dataclass(frozen=True)
-class Doc:
-    """The document a completion is for."""
-
-    uri: str
-    path: str | None
-    language: str | None
-    text: str
 
 
 @dataclass(frozen=True)

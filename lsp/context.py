@@ -35,6 +35,16 @@ _OPENS_BLOCK = re.compile(r"[:{(\[]\s*$|=>\s*$|\bthen\s*$|\bdo\s*$")
 
 
 @dataclass(frozen=True)
+class Doc:
+    """The document a completion is for."""
+
+    uri: str
+    path: str | None
+    language: str | None
+    text: str
+
+
+@dataclass(frozen=True)
 class CompletionContext:
     """The text around the cursor that a completion request carries."""
 

@@ -7,10 +7,12 @@ Pure functions over the document text; ``lsp.server`` does the LSP and daemon pl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from daemon.api.wire import TaskTypeName
 from lsp.cleanup import strip_fences
+
+if TYPE_CHECKING:
+    from daemon.api.wire import TaskTypeName
 
 ActionKind = Literal["rewrite", "explain", "docstring", "fix"]
 
@@ -22,6 +24,7 @@ class ActionSpec:
     kind: ActionKind
     title: str
     task_type: TaskTypeName
+    """The classifier hint sent with the request."""
 
 
 ACTIONS: dict[ActionKind, ActionSpec] = {

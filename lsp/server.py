@@ -1,7 +1,8 @@
 """``switchboard lsp``: the language server (pygls 2.x), one small handler per LSP method.
 
 Handlers translate between LSP types and the bridge's own modules (``completion``, ``refactor``,
-``options``, ``status``); they never call a model themselves except through ``DaemonLink``.
+``options``, ``status``); they reach the daemon only through ``lsp.bridge``, which loads after
+``initialize`` has been answered.
 Every request gets an answer: failures become a status and an empty result.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -18,14 +19,16 @@ from pygls.uris import to_fs_path
 from pygls.workspace.position_codec import ServerTextPosition
 
 from daemon import __version__
-from daemon.api.wire import AskRequest
 from daemon.errors import BudgetExceededError, DaemonUnavailableError, SwitchboardError
 from lsp import refactor
-from lsp.completion import Completion, CompletionEngine, Doc
-from lsp.evidence import Evidence
-from lsp.link import DaemonLink
+from lsp.context import Doc
 from lsp.options import DEFAULTS, LspOptions, is_ignored, parse_options
 from lsp.status import StatusReporter
+
+if TYPE_CHECKING:
+    from daemon.api.wire import AskRequest
+    from lsp.bridge import Bridge
+    from lsp.completion import Completion
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +46,19 @@ class SwitchboardServer(LanguageServer):
         super().__init__("switchboard", __version__)
         self.lsp_options: LspOptions = DEFAULTS
         self.status = StatusReporter(self._notify, self._show)
-        self.link = DaemonLink(self.status, socket, data_dir=data_dir)
-        self.evidence = Evidence(self.link.feedback)
-        self.engine = CompletionEngine(self.link, self.status, self.evidence)
         self.pending_problems: list[str] = []
+        self._socket, self._data_dir = socket, data_dir
+        self._bridge: Bridge | None = None
         self._progress_ids = itertools.count(1)
+
+    @property
+    def bridge(self) -> Bridge:
+        """The daemon-facing half, loaded on first use (after ``initialize`` has been answered)."""
+        if self._bridge is None:
+            from lsp.bridge import Bridge
+
+            self._bridge = Bridge(self.status, self._socket, self._data_dir, autostart=self.lsp_options.autostart)
+        return self._bridge
 
     def _notify(self, method: str, params: dict[str, object]) -> None:
         self.protocol.notify(method, params)
@@ -58,7 +69,7 @@ class SwitchboardServer(LanguageServer):
     def apply_options(self, raw: Any, base: LspOptions) -> None:
         """Take new options; invalid ones fall back and the user is told."""
         self.lsp_options, problems = parse_options(raw, base)
-        self.link.autostart = self.lsp_options.autostart
+        self.bridge.link.autostart = self.lsp_options.autostart
         for problem in problems:
             self._show("warning", f"Switchboard option problem: {problem}")
 
@@ -101,7 +112,6 @@ def initialize(ls: SwitchboardServer, params: types.InitializeParams) -> None:
     """Read ``initializationOptions`` (problems are shown once the client is ready)."""
     options, problems = parse_options(params.initialization_options)
     ls.lsp_options = options
-    ls.link.autostart = options.autostart
     ls.pending_problems = problems
 
 
@@ -110,20 +120,21 @@ async def initialized(ls: SwitchboardServer, params: types.InitializedParams) ->
     for problem in ls.pending_problems:
         ls._show("warning", f"Switchboard option problem: {problem}")
     ls.pending_problems = []
-    await ls.link.connect()
+    await ls.bridge.link.connect()
 
 
 async def shutdown(ls: SwitchboardServer, params: None) -> None:
     """Stop live requests, send the last quality signals, close the daemon connections."""
-    ls.engine.superseder.cancel_all()
-    for uri in list(ls.engine.documents):
-        ls.evidence.dropped(uri)
+    bridge = ls.bridge
+    bridge.engine.superseder.cancel_all()
+    for uri in list(bridge.engine.documents):
+        bridge.evidence.dropped(uri)
     try:
         async with asyncio.timeout(2):
-            await ls.evidence.flush()
+            await bridge.evidence.flush()
     except TimeoutError:
         log.warning("some feedback signals were not sent before shutdown")
-    await ls.link.aclose()
+    await bridge.link.aclose()
 
 
 def workspace_did_change_configuration(ls: SwitchboardServer, params: types.DidChangeConfigurationParams) -> None:
@@ -136,13 +147,13 @@ def workspace_did_change_configuration(ls: SwitchboardServer, params: types.DidC
 
 def text_document_did_open(ls: SwitchboardServer, params: types.DidOpenTextDocumentParams) -> None:
     """Track the document."""
-    ls.engine.opened(params.text_document.uri)
+    ls.bridge.engine.opened(params.text_document.uri)
 
 
 def text_document_did_change(ls: SwitchboardServer, params: types.DidChangeTextDocumentParams) -> None:
     """Feed the typing rhythm and the recently-edited lines."""
     uri = params.text_document.uri
-    state = ls.engine.documents.get(uri)
+    state = ls.bridge.engine.documents.get(uri)
     if state is None:
         return
     lines = ls.workspace.get_text_document(uri).lines
@@ -153,7 +164,7 @@ def text_document_did_change(ls: SwitchboardServer, params: types.DidChangeTextD
 
 def text_document_did_close(ls: SwitchboardServer, params: types.DidCloseTextDocumentParams) -> None:
     """Stop its request and drop its suggestions."""
-    ls.engine.closed(params.text_document.uri)
+    ls.bridge.engine.closed(params.text_document.uri)
 
 
 # -- completions -----------------------------------------------------------------------------------
@@ -164,7 +175,7 @@ async def _complete(ls: SwitchboardServer, uri: str, position: types.Position, e
     if doc is None:
         return None
     at = ls.workspace.get_text_document(uri).position_from_client_units(position)
-    return await ls.engine.complete(doc, at.line, at.character, explicit=explicit, options=ls.lsp_options)
+    return await ls.bridge.engine.complete(doc, at.line, at.character, explicit=explicit, options=ls.lsp_options)
 
 
 def _accept(completion: Completion) -> types.Command:
@@ -221,7 +232,7 @@ def _label(text: str) -> str:
 
 def accept_completion(ls: SwitchboardServer, trace_id: str) -> None:
     """The user accepted a suggestion: a quality signal for its trace."""
-    ls.evidence.accepted(trace_id)
+    ls.bridge.evidence.accepted(trace_id)
 
 
 # -- refactors -------------------------------------------------------------------------------------
@@ -273,6 +284,9 @@ async def _refactor_edit(ls: SwitchboardServer, data: dict[str, Any]) -> types.W
     uri, kind = data.get("uri"), data.get("action")
     if not isinstance(uri, str) or kind not in refactor.ACTIONS or ls.doc(uri) is None:
         return None
+    from daemon.api.wire import AskRequest  # loaded with the bridge, after initialize
+
+
     spec = refactor.ACTIONS[kind]
     document = ls.workspace.get_text_document(uri)
     lines = list(document.lines)
@@ -305,12 +319,12 @@ async def _ask_with_progress(ls: SwitchboardServer, title: str, request: AskRequ
     ls.status.busy()
     message = "failed"
     try:
-        answer = await ls.link.ask(request)
+        answer = await ls.bridge.link.ask(request)
         message = f"answered by {answer.model}"
         ls.status.answered(answer.model, answer.latency_ms, float("inf"), stepped_down=False)
         return answer.answer
     except DaemonUnavailableError as exc:
-        ls.link.went_offline(exc.message)
+        ls.bridge.link.went_offline(exc.message)
     except BudgetExceededError as exc:
         ls.status.budget_exceeded(exc.message)
     except SwitchboardError as exc:

@@ -1,7 +1,9 @@
 """``python -m mcp_server`` (``switchboard mcp``): the MCP server on stdio.
 
-Only argparse runs before the arguments are read, so ``--help`` is instant; the MCP SDK is imported
-once we know we are serving.
+By default the process relays to the daemon's ``/mcp`` over its socket (``mcp_server.relay``), so it
+starts in the time of the interpreter: the MCP SDK is loaded once, by the daemon. ``--in-process``
+serves the tools here instead (one SDK import per agent session). Only argparse runs before the
+arguments are read, so ``--help`` is instant.
 """
 
 from __future__ import annotations
@@ -17,33 +19,41 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve Switchboard's MCP tools on stdio for a coding agent "
                     "(e.g. `claude mcp add switchboard -- switchboard mcp`). Starts the daemon if needed.",
     )
+    parser.add_argument("--socket", help="the daemon's socket (default $SWITCHBOARD_SOCKET or the runtime dir)")
+    parser.add_argument("--data-dir", help="data directory of a daemon started on demand")
     add_arguments(parser)
     return parser
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``python -m mcp_server``."""
-    parser.add_argument("--socket", help="the daemon's socket (default $SWITCHBOARD_SOCKET or the runtime dir)")
-    parser.add_argument("--data-dir", help="data directory of a daemon started on demand")
+    """The options ``switchboard mcp`` adds to the common ``--socket`` and ``--data-dir``."""
+    parser.add_argument("--no-autostart", action="store_true",
+                        help="fail instead of starting a daemon when none answers (also $SWITCHBOARD_NO_AUTOSTART)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="serve the tools in this process instead of relaying to the daemon's /mcp (slower start)")
 
 
-def serve(socket: str | None, data_dir: str | None) -> int:
-    """Run the stdio server until the agent closes stdin."""
-    import anyio
+async def serve(args: argparse.Namespace) -> int:
+    """Serve until the agent closes stdin (``args`` as parsed by ``build_parser``)."""
+    if args.in_process:
+        from mcp_server.server import run_stdio
 
-    from mcp_server.server import run_stdio
+        await run_stdio(args.socket, args.data_dir)
+    else:
+        from mcp_server.relay import run_relay
 
-    try:
-        anyio.run(run_stdio, socket, data_dir)
-    except KeyboardInterrupt:
-        return 130
+        await run_relay(args.socket, args.data_dir, autostart=not args.no_autostart)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
-    args = build_parser().parse_args(argv)
-    return serve(args.socket, args.data_dir)
+    import asyncio
+
+    try:
+        return asyncio.run(serve(build_parser().parse_args(argv)))
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from daemon.api.wire import DecisionInfo, TraceSummary
+from daemon.api.wire import CandidateInfo, DecisionInfo, TraceSummary
 
 DASH = "–"
 
@@ -81,6 +81,12 @@ def decision_from_trace(decision: dict[str, Any] | None) -> DecisionInfo | None:
     if not decision:
         return None
     known = {k: v for k, v in decision.items() if k in DecisionInfo.model_fields}
+    if isinstance(known.get("candidates"), list):
+        known["candidates"] = [
+            {k: v for k, v in c.items() if k in CandidateInfo.model_fields} for c in known["candidates"] if isinstance(c, dict)
+        ]
+    if isinstance(known.get("features"), dict):
+        known["features"] = {k: v for k, v in known["features"].items() if isinstance(v, (bool, int, float, str))}
     try:
         return DecisionInfo.model_validate(known)
     except ValidationError:

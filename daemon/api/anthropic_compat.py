@@ -131,52 +131,57 @@ class _Blocks:
         return [_event("content_block_stop", {"type": "content_block_stop", "index": self.index})]
 
 
-async def message_events(ctx: pipeline.RequestContext, completion: Completion, first: Event,
-                         rest: AsyncIterator[Event]) -> AsyncIterator[bytes]:
+def _render(event: Event, blocks: _Blocks, ctx: pipeline.RequestContext, completion: Completion) -> list[bytes]:
+    """The Anthropic stream events for one gateway event."""
+    out: list[bytes] = []
+    if isinstance(event, TextDelta):
+        if blocks.kind != "text":
+            out += blocks.open("text", {"type": "text", "text": ""})
+        out.append(_event("content_block_delta", {"type": "content_block_delta", "index": blocks.index,
+                                                  "delta": {"type": "text_delta", "text": event.text}}))
+    elif isinstance(event, StreamStart):
+        message = {"id": f"msg_{ctx.trace_id}", "type": "message", "role": "assistant",
+                   "model": completion.model or ctx.requested_model, "content": [], "stop_reason": None,
+                   "stop_sequence": None, "usage": {"input_tokens": 0, "output_tokens": 0}}
+        out.append(_event("message_start", {"type": "message_start", "message": message}))
+        out.append(_event("ping", {"type": "ping"}))
+    elif isinstance(event, ThinkingDelta):
+        if blocks.kind != "thinking":
+            out += blocks.open("thinking", {"type": "thinking", "thinking": "", "signature": ""})
+        delta = ({"type": "signature_delta", "signature": event.signature} if event.signature
+                 else {"type": "thinking_delta", "thinking": event.text})
+        out.append(_event("content_block_delta", {"type": "content_block_delta", "index": blocks.index,
+                                                  "delta": delta}))
+    elif isinstance(event, ToolCallDelta):
+        if event.id or event.name or event.index not in blocks.tool_blocks:
+            out += blocks.open("tool_use", {"type": "tool_use", "id": event.id or "", "name": event.name or "",
+                                            "input": {}})
+            blocks.tool_blocks[event.index] = blocks.index
+        if event.arguments:
+            out.append(_event("content_block_delta", {
+                "type": "content_block_delta", "index": blocks.tool_blocks[event.index],
+                "delta": {"type": "input_json_delta", "partial_json": event.arguments}}))
+    elif isinstance(event, Finish):
+        out += blocks.close()
+        out.append(_event("message_delta", {
+            "type": "message_delta",
+            "delta": {"stop_reason": FINISH_TO_STOP.get(event.reason, "end_turn"), "stop_sequence": None},
+            "usage": usage_block(completion)}))
+        out.append(_event("message_stop", {"type": "message_stop"}))
+    return out
+
+
+async def message_events(ctx: pipeline.RequestContext, completion: Completion, first: list[Event],
+                         rest: AsyncIterator[list[Event]]) -> AsyncIterator[bytes]:
     """The Anthropic stream event sequence for the answer's events."""
     blocks = _Blocks()
     try:
-        event: Event | None = first
-        while event is not None:
-            if isinstance(event, StreamStart):
-                message = {"id": f"msg_{ctx.trace_id}", "type": "message", "role": "assistant",
-                           "model": completion.model or ctx.requested_model, "content": [], "stop_reason": None,
-                           "stop_sequence": None, "usage": {"input_tokens": 0, "output_tokens": 0}}
-                yield _event("message_start", {"type": "message_start", "message": message})
-                yield _event("ping", {"type": "ping"})
-            elif isinstance(event, TextDelta):
-                if blocks.kind != "text":
-                    for piece in blocks.open("text", {"type": "text", "text": ""}):
-                        yield piece
-                yield _event("content_block_delta", {"type": "content_block_delta", "index": blocks.index,
-                                                     "delta": {"type": "text_delta", "text": event.text}})
-            elif isinstance(event, ThinkingDelta):
-                if blocks.kind != "thinking":
-                    for piece in blocks.open("thinking", {"type": "thinking", "thinking": "", "signature": ""}):
-                        yield piece
-                delta = ({"type": "signature_delta", "signature": event.signature} if event.signature
-                         else {"type": "thinking_delta", "thinking": event.text})
-                yield _event("content_block_delta", {"type": "content_block_delta", "index": blocks.index,
-                                                     "delta": delta})
-            elif isinstance(event, ToolCallDelta):
-                if event.id or event.name or event.index not in blocks.tool_blocks:
-                    for piece in blocks.open("tool_use", {"type": "tool_use", "id": event.id or "",
-                                                          "name": event.name or "", "input": {}}):
-                        yield piece
-                    blocks.tool_blocks[event.index] = blocks.index
-                if event.arguments:
-                    yield _event("content_block_delta", {
-                        "type": "content_block_delta", "index": blocks.tool_blocks[event.index],
-                        "delta": {"type": "input_json_delta", "partial_json": event.arguments}})
-            elif isinstance(event, Finish):
-                for piece in blocks.close():
-                    yield piece
-                yield _event("message_delta", {
-                    "type": "message_delta",
-                    "delta": {"stop_reason": FINISH_TO_STOP.get(event.reason, "end_turn"), "stop_sequence": None},
-                    "usage": usage_block(completion)})
-                yield _event("message_stop", {"type": "message_stop"})
-            event = await anext(rest, None)
+        batch: list[Event] | None = first
+        while batch is not None:
+            out = [piece for event in batch for piece in _render(event, blocks, ctx, completion)]
+            if out:
+                yield b"".join(out)
+            batch = await anext(rest, None)
     except SwitchboardError as exc:
         yield _event("error", _error_body(exc))
     finally:

@@ -61,15 +61,13 @@ async def ask(request: Request) -> Response:
                                                                   max_cost_usd=body.max_cost_usd)
 
     async def chunks() -> AsyncIterator[bytes]:
-        async def events() -> AsyncIterator[Event]:
-            yield first
-            async for event in rest:
-                yield event
-
         try:
-            async for event in events():
-                if isinstance(event, TextDelta):
-                    yield sse({"type": "delta", "text": event.text}, "delta")
+            batch: list[Event] | None = first
+            while batch is not None:
+                out = b"".join(sse({"type": "delta", "text": e.text}, "delta") for e in batch if isinstance(e, TextDelta))
+                if out:
+                    yield out
+                batch = await anext(rest, None)
             done = ask_response(ctx, plan, completion, services.simulated).model_dump()
             yield sse({"type": "done", **done}, "done")
         except SwitchboardError as exc:

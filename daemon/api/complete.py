@@ -19,7 +19,7 @@ from daemon.api.http import TRACE_HEADER, developer_of, json_response, parse_bod
 from daemon.api.streaming import EventStream, sse
 from daemon.api.wire import CompleteRequest, CompleteResponse
 from daemon.errors import SwitchboardError
-from daemon.gateway import ChatRequest, Completion, FimPrompt, TextDelta
+from daemon.gateway import ChatRequest, Completion, Event, FimPrompt, TextDelta
 from daemon.routing import RoutePlan
 from daemon.store.records import micros_to_usd
 
@@ -94,17 +94,22 @@ async def complete(request: Request) -> Response:
     async def chunks() -> AsyncIterator[bytes]:
         sent, line_done = "", False
         try:
-            event = first
-            while event is not None:
-                if isinstance(event, TextDelta) and not line_done:
+            batch: list[Event] | None = first
+            while batch is not None:
+                out = []
+                for event in batch:
+                    if not isinstance(event, TextDelta) or line_done:
+                        continue
                     piece = event.text.lstrip("\n") if not sent else event.text
                     if not body.multiline and "\n" in piece:
                         # One line is all the editor asked for; the rest is read (and billed) but not sent.
                         piece, line_done = piece.split("\n", 1)[0], True
                     if piece:
                         sent += piece
-                        yield sse({"type": "delta", "text": piece}, "delta")
-                event = await anext(rest, None)
+                        out.append(sse({"type": "delta", "text": piece}, "delta"))
+                if out:
+                    yield b"".join(out)
+                batch = await anext(rest, None)
             yield sse({"type": "done", **_response(ctx, plan, completion, sent).model_dump()}, "done")
         except SwitchboardError as exc:
             yield sse({"type": "error", **exc.to_payload()}, "error")

@@ -58,6 +58,15 @@ def caller_key(scope: Scope) -> str | None:
     return api_key.strip() if api_key else None
 
 
+def host_allowed(host: str | None, listening: str | None) -> bool:
+    """On TCP, the Host must name this listener (a loopback name, or the address it listens on): DNS rebinding."""
+    if not host:
+        return False
+    name = urlsplit(f"//{host}").hostname or ""
+    listening_name = urlsplit(f"//{listening}").hostname if listening else None
+    return name in LOOPBACK_HOSTS or name == listening_name
+
+
 def origin_allowed(origin: str | None) -> bool:
     """No Origin (not a browser) or a loopback origin; a web page elsewhere may not drive the tools."""
     if origin is None:
@@ -141,9 +150,13 @@ class _Runtime:
 
         self.server = build_server(open_access)
         # Builds the session manager; the Starlette app it returns is not used (we route /mcp ourselves).
-        # Origin is checked before the manager (below); the Host check is left off because the socket
-        # listener's Host is not an address.
-        self.server.streamable_http_app(json_response=False, stateless_http=False)
+        # Origin and Host are checked by McpEndpoint, which knows the listener (the SDK's check would
+        # refuse the socket listener, whose Host is not an address).
+        from mcp.server.transport_security import TransportSecuritySettings
+
+        self.server.streamable_http_app(
+            json_response=False, stateless_http=False,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False))
         self.manager = self.server.session_manager
         self.user_for = lambda developer_id: AuthenticatedUser(
             AccessToken(token="", client_id=f"developer:{developer_id}", scopes=[]))
@@ -175,6 +188,11 @@ class McpEndpoint:
             await response(scope, receive, send)
             return
         state = scope["app"].state  # one runtime per app (and so per daemon's services)
+        if scope.get(LISTENER_KEY) == "tcp" and not host_allowed(_header(scope, b"host"), state.services.http_address):
+            await error_response(PermissionDeniedError(
+                "this /mcp request names another host (Host header); connect to the daemon's own address"))(
+                scope, receive, send)
+            return
         runtime: _Runtime | None = getattr(state, "mcp_runtime", None)
         if runtime is None:
             runtime = state.mcp_runtime = _Runtime(state.services)

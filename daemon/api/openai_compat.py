@@ -130,13 +130,12 @@ def chat_body(ctx: pipeline.RequestContext, completion: Completion) -> dict[str,
     }
 
 
-async def chat_chunks(ctx: pipeline.RequestContext, completion: Completion, first: Event,
-                      rest: AsyncIterator[Event], include_usage: bool) -> AsyncIterator[bytes]:
+async def chat_chunks(ctx: pipeline.RequestContext, completion: Completion, first: list[Event],
+                      rest: AsyncIterator[list[Event]], include_usage: bool) -> AsyncIterator[bytes]:
     """The chat completion stream: role chunk, deltas, finish chunk, usage chunk if asked, [DONE]."""
     rid = f"chatcmpl-{ctx.trace_id}"
     created = int(ctx.started)
-    model = ""
-    head = b""
+    model = completion.model or ctx.requested_model
 
     def chunk(delta: dict[str, Any], finish: str | None = None, logprobs: Any = None) -> bytes:
         return b"data: " + _dumps({"id": rid, "object": "chat.completion.chunk", "created": created, "model": model,
@@ -144,28 +143,32 @@ async def chat_chunks(ctx: pipeline.RequestContext, completion: Completion, firs
                                                 "finish_reason": finish}]}) + b"\n\n"
 
     try:
-        event: Event | None = first
-        while event is not None:
-            if isinstance(event, StreamStart):
-                model = completion.model or ctx.requested_model
-                head = chunk({"role": "assistant", "content": ""})
-                yield head
-            elif isinstance(event, TextDelta):
-                yield chunk({"content": event.text}, logprobs={"content": event.logprobs} if event.logprobs else None)
-            elif isinstance(event, ToolCallDelta):
-                call: dict[str, Any] = {"index": event.index, "function": {"arguments": event.arguments}}
-                if event.id or event.name:
-                    call.update({"id": event.id, "type": "function"})
-                    call["function"]["name"] = event.name
-                yield chunk({"tool_calls": [call]})
-            elif isinstance(event, Finish):
-                model = completion.model or model
-                yield chunk({}, event.reason)
-                if include_usage:
-                    yield b"data: " + _dumps({"id": rid, "object": "chat.completion.chunk", "created": created,
-                                              "model": model, "choices": [], "usage": usage_block(completion)}) + b"\n\n"
-                yield _DONE
-            event = await anext(rest, None)
+        batch: list[Event] | None = first
+        while batch is not None:
+            out: list[bytes] = []
+            for event in batch:
+                if isinstance(event, TextDelta):
+                    out.append(chunk({"content": event.text},
+                                     logprobs={"content": event.logprobs} if event.logprobs else None))
+                elif isinstance(event, StreamStart):
+                    out.append(chunk({"role": "assistant", "content": ""}))
+                elif isinstance(event, ToolCallDelta):
+                    call: dict[str, Any] = {"index": event.index, "function": {"arguments": event.arguments}}
+                    if event.id or event.name:
+                        call.update({"id": event.id, "type": "function"})
+                        call["function"]["name"] = event.name
+                    out.append(chunk({"tool_calls": [call]}))
+                elif isinstance(event, Finish):
+                    model = completion.model or model
+                    out.append(chunk({}, event.reason))
+                    if include_usage:
+                        out.append(b"data: " + _dumps({"id": rid, "object": "chat.completion.chunk",
+                                                       "created": created, "model": model, "choices": [],
+                                                       "usage": usage_block(completion)}) + b"\n\n")
+                    out.append(_DONE)
+            if out:
+                yield b"".join(out)
+            batch = await anext(rest, None)
     except SwitchboardError as exc:
         yield b"data: " + _dumps({"error": {"message": exc.message, "type": exc.code, "code": exc.code,
                                             "param": None}}) + b"\n\n"
@@ -246,27 +249,34 @@ def text_body(ctx: pipeline.RequestContext, completion: Completion) -> dict[str,
     }
 
 
-async def text_chunks(ctx: pipeline.RequestContext, completion: Completion, first: Event,
-                      rest: AsyncIterator[Event], include_usage: bool) -> AsyncIterator[bytes]:
+async def text_chunks(ctx: pipeline.RequestContext, completion: Completion, first: list[Event],
+                      rest: AsyncIterator[list[Event]], include_usage: bool) -> AsyncIterator[bytes]:
     """The text completion stream."""
     base = {"id": f"cmpl-{ctx.trace_id}", "object": "text_completion", "created": int(ctx.started)}
+
+    def data(obj: dict[str, Any]) -> bytes:
+        return b"data: " + _dumps(obj) + b"\n\n"
+
     try:
-        event: Event | None = first
-        while event is not None:
+        batch: list[Event] | None = first
+        while batch is not None:
             model = completion.model or ctx.requested_model
-            if isinstance(event, TextDelta):
-                yield b"data: " + _dumps({**base, "model": model, "choices": [
-                    {"text": event.text, "index": 0, "logprobs": None, "finish_reason": None}]}) + b"\n\n"
-            elif isinstance(event, Finish):
-                yield b"data: " + _dumps({**base, "model": model, "choices": [
-                    {"text": "", "index": 0, "logprobs": None, "finish_reason": event.reason}]}) + b"\n\n"
-                if include_usage:
-                    yield b"data: " + _dumps({**base, "model": model, "choices": [],
-                                              "usage": usage_block(completion)}) + b"\n\n"
-                yield _DONE
-            event = await anext(rest, None)
+            out: list[bytes] = []
+            for event in batch:
+                if isinstance(event, TextDelta):
+                    out.append(data({**base, "model": model, "choices": [
+                        {"text": event.text, "index": 0, "logprobs": None, "finish_reason": None}]}))
+                elif isinstance(event, Finish):
+                    out.append(data({**base, "model": model, "choices": [
+                        {"text": "", "index": 0, "logprobs": None, "finish_reason": event.reason}]}))
+                    if include_usage:
+                        out.append(data({**base, "model": model, "choices": [], "usage": usage_block(completion)}))
+                    out.append(_DONE)
+            if out:
+                yield b"".join(out)
+            batch = await anext(rest, None)
     except SwitchboardError as exc:
-        yield b"data: " + _dumps({"error": {"message": exc.message, "type": exc.code, "code": exc.code}}) + b"\n\n"
+        yield data({"error": {"message": exc.message, "type": exc.code, "code": exc.code}})
     finally:
         await rest.aclose()  # type: ignore[attr-defined]
 

@@ -9,13 +9,12 @@ per read so a stalled stream is noticed without timing the caller's own work.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from daemon.config import ModelSettings
 from daemon.errors import (
@@ -29,6 +28,15 @@ from daemon.errors import (
 )
 from daemon.gateway import anthropic_wire, openai_wire
 from daemon.gateway.types import ChatRequest, Event, Finish, RawBody
+
+if TYPE_CHECKING:
+    import aiohttp
+
+
+def _aiohttp() -> Any:
+    """aiohttp, imported on first use: it costs ~0.4 s at import, and ``/api/health`` must answer within a
+    second of the daemon starting (``DirectTransport.warm`` imports it in the background)."""
+    return importlib.import_module("aiohttp")
 
 DIRECT_PROVIDERS = frozenset({"openai", "anthropic"})
 ANTHROPIC_VERSION = "2023-06-01"
@@ -108,8 +116,14 @@ class DirectTransport:
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
 
+    @staticmethod
+    async def warm() -> None:
+        """Import aiohttp off the event loop so the first request does not pay for it."""
+        await asyncio.to_thread(_aiohttp)
+
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
+            aiohttp = _aiohttp()
             connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, enable_cleanup_closed=True)
             self._session = aiohttp.ClientSession(
                 connector=connector, auto_decompress=True, skip_auto_headers=("User-Agent",),
@@ -169,7 +183,7 @@ class DirectTransport:
                         raise provider_error(name, response.status, raw, response.headers)
         except TimeoutError:
             raise ProviderTimeoutError(f"{name} did not count tokens in time", details={"model": name}) from None
-        except (aiohttp.ClientError, ConnectionError) as exc:
+        except (_aiohttp().ClientError, ConnectionError) as exc:
             raise ProviderUnavailableError(f"{name}: connection failed ({type(exc).__name__})",
                                            details={"model": name}) from None
         try:
@@ -181,14 +195,15 @@ class DirectTransport:
     async def events(
         self, name: str, model: ModelSettings, request: ChatRequest, deadlines: Deadlines, *, stream: bool,
         extra_headers: dict[str, str] | None = None,
-    ) -> AsyncIterator[Event]:
-        """One attempt: send, then yield its events; raises a ``ProviderError`` on any failure.
+    ) -> AsyncIterator[list[Event]]:
+        """One attempt: send, then yield its events, a batch per network read (so a stream that arrives
+        in one packet costs one pass through every layer above); raises a ``ProviderError`` on any failure.
 
         The last event is always ``Finish``; a stream that ends without saying why it stopped raises.
         """
         url, headers, body, kind = self._request(name, model, request, stream, extra_headers)
         loop = asyncio.get_running_loop()
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=deadlines.connect)
+        timeout = _aiohttp().ClientTimeout(total=None, sock_connect=deadlines.connect)
         first_token_at = loop.time() + deadlines.first_token
         response: aiohttp.ClientResponse | None = None
         finished = False
@@ -215,29 +230,30 @@ class DirectTransport:
                     raise ProviderError(f"{name} sent a response that is not valid JSON of its format",
                                         details={"model": name, "malformed": True}) from None
                 finished = True
-                for event in events[:-1]:
-                    yield event
-                yield RawBody(payload, kind)  # type: ignore[arg-type]
-                yield events[-1]
+                yield [*events[:-1], RawBody(payload, kind), events[-1]]  # type: ignore[arg-type]
                 return
             parser: Any = (anthropic_wire.MessagesStreamParser() if kind == "anthropic"
                            else openai_wire.TextStreamParser() if kind == "openai-text"
                            else openai_wire.ChatStreamParser())
-            async for data in self._sse(name, response, first_token_at, deadlines):
-                try:
-                    events = parser.feed(json.loads(data))
-                except (ValueError, KeyError, TypeError, IndexError, AttributeError):
-                    raise ProviderError(f"{name} sent a malformed stream chunk",
-                                        details={"model": name, "malformed": True}) from None
-                for event in events:
-                    yield event
+            async for batch in self._sse(name, response, first_token_at, deadlines):
+                events = []
+                for data in batch:
+                    try:
+                        events.extend(parser.feed(json.loads(data)))
+                    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+                        if events:
+                            yield events  # what came before the garbage is good
+                        raise ProviderError(f"{name} sent a malformed stream chunk",
+                                            details={"model": name, "malformed": True}) from None
+                if events:
+                    yield events
             end: Finish | None = parser.end()
             if end is None:
                 raise ProviderUnavailableError(f"{name}'s stream ended before the answer was finished",
                                                details={"model": name})
             finished = True
-            yield end
-        except (aiohttp.ClientError, ConnectionError) as exc:
+            yield [end]
+        except (_aiohttp().ClientError, ConnectionError) as exc:
             raise ProviderUnavailableError(f"{name}: connection failed ({type(exc).__name__}: {exc})",
                                            details={"model": name}) from None
         finally:
@@ -249,8 +265,9 @@ class DirectTransport:
                     response.close()
 
     async def _sse(self, name: str, response: aiohttp.ClientResponse, first_token_at: float,
-                   deadlines: Deadlines) -> AsyncIterator[str]:
-        """The ``data:`` payloads of an SSE body, each read bounded by the stall (first: first-token) timeout."""
+                   deadlines: Deadlines) -> AsyncIterator[list[str]]:
+        """The ``data:`` payloads of an SSE body, a list per network read; each read is bounded by the
+        stall timeout (the first by the first-token timeout)."""
         loop = asyncio.get_running_loop()
         buffer = b""
         first = True
@@ -269,6 +286,8 @@ class DirectTransport:
             buffer = buffer + chunk if buffer else chunk
             if b"\r" in buffer:
                 buffer = buffer.replace(b"\r\n", b"\n")
+            found: list[str] = []
+            done = False
             while True:
                 cut = buffer.find(b"\n\n")
                 if cut < 0:
@@ -282,5 +301,10 @@ class DirectTransport:
                 if data is None:
                     continue
                 if data == b"[DONE]":
-                    return
-                yield data.decode()
+                    done = True
+                    break
+                found.append(data.decode())
+            if found:
+                yield found
+            if done:
+                return

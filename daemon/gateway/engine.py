@@ -1,6 +1,6 @@
 """Run one request along a route: attempts, retries, failover, stream completion, limits and circuits.
 
-``Gateway.stream`` yields events to the caller as they arrive. Before the first event reaches the
+``Gateway.stream`` yields events to the caller as they arrive, in batches (one per provider read). Before the first event reaches the
 caller, failover is invisible; after it, a broken stream is completed from the next attempt with the
 text already delivered sent as an assistant prefill, so the caller sees one seamless answer (no text
 repeated, none missing) or, when that is impossible (a tool call was half sent, every fallback failed),
@@ -98,6 +98,10 @@ class Gateway:
         self.settings = settings
         self.circuits.settings = settings
 
+    async def warm(self) -> None:
+        """Load the direct path's HTTP client in the background (the daemon answers health checks meanwhile)."""
+        await self._direct.warm()
+
     async def aclose(self) -> None:
         """Close pooled provider connections."""
         await self._direct.aclose()
@@ -144,25 +148,27 @@ class Gateway:
         logprobs: list[dict[str, Any]] = []
         async with contextlib.aclosing(self.stream(request, route, result, stream=stream,
                                                    extra_headers=extra_headers)) as events:
-            async for event in events:
-                if isinstance(event, TextDelta):
-                    text.append(event.text)
-                    if event.logprobs:
-                        logprobs.extend(event.logprobs)
-                elif isinstance(event, ToolCallDelta):
-                    call = calls.setdefault(event.index, {"id": "", "type": "function",
-                                                          "function": {"name": "", "arguments": ""}})
-                    call["id"] = event.id or call["id"]
-                    call["function"]["name"] = event.name or call["function"]["name"]
-                    call["function"]["arguments"] += event.arguments
+            async for batch in events:
+                for event in batch:
+                    if isinstance(event, TextDelta):
+                        text.append(event.text)
+                        if event.logprobs:
+                            logprobs.extend(event.logprobs)
+                    elif isinstance(event, ToolCallDelta):
+                        call = calls.setdefault(event.index, {"id": "", "type": "function",
+                                                              "function": {"name": "", "arguments": ""}})
+                        call["id"] = event.id or call["id"]
+                        call["function"]["name"] = event.name or call["function"]["name"]
+                        call["function"]["arguments"] += event.arguments
         result.text = "".join(text)
         result.tool_calls = [calls[i] for i in sorted(calls)]
         result.logprobs = logprobs or None
         return result
 
     async def stream(self, request: ChatRequest, route: Sequence[str], result: Completion, *, stream: bool = True,
-                     extra_headers: dict[str, str] | None = None) -> AsyncIterator[Event]:
-        """Yield the answer's events, trying ``route`` in order; ``result`` collects attempts, usage and cost.
+                     extra_headers: dict[str, str] | None = None) -> AsyncIterator[list[Event]]:
+        """Yield the answer's events in batches (one per provider read), trying ``route`` in order;
+        ``result`` collects attempts, usage and cost.
 
         The last event is ``Finish``. Raises the deciding ``SwitchboardError`` when no attempt answers.
         """
@@ -203,7 +209,7 @@ class Gateway:
                         self._record(result, name, "skipped", time.time(), 0.0, error=last)
                         break
                     await asyncio.sleep(wait)  # the only deployment left: queue for it
-                window.take(tokens)
+                window.send(tokens)
                 attempt = request.for_model(model.is_external)
                 if delivered:
                     if request.fim is not None:
@@ -215,10 +221,9 @@ class Gateway:
                         name, model, attempt, deadlines, result, state, began, stream=stream,
                         extra_headers=extra_headers,
                     )) as events:
-                        async for event in events:
-                            if isinstance(event, TextDelta):
-                                delivered.append(event.text)
-                            yield event
+                        async for batch in events:
+                            delivered.extend(e.text for e in batch if isinstance(e, TextDelta))
+                            yield batch
                     return
                 except SwitchboardError as exc:
                     if _provider_fault(exc):
@@ -251,7 +256,7 @@ class Gateway:
 
     async def _attempt(self, name: str, model: ModelSettings, request: ChatRequest, deadlines: Deadlines,
                        result: Completion, state: dict[str, bool], began: float, *, stream: bool,
-                       extra_headers: dict[str, str] | None) -> AsyncIterator[Event]:
+                       extra_headers: dict[str, str] | None) -> AsyncIterator[list[Event]]:
         """One call to one deployment; records it in ``result.attempts`` however it ends."""
         started = time.time()
         t0 = time.perf_counter()
@@ -261,35 +266,41 @@ class Gateway:
         try:
             async with contextlib.aclosing(transport.events(name, model, request, deadlines, stream=stream,
                                                             extra_headers=extra_headers)) as events:
-                async for event in events:
-                    if isinstance(event, StreamStart):
-                        result.model = name
-                        if state["started"]:
-                            continue  # a continuation is the same answer to the caller
-                        state["started"] = True
-                        result.response_id = event.response_id
-                        yield event
-                    elif isinstance(event, Finish):
-                        status = "ok"
-                        self.circuits.succeeded(name)
-                        result.model = name
-                        result.finish_reason = event.reason
-                        result.usage = event.usage
-                        result.cost_micros = cost_micros(model, event.usage)
-                        self._record(result, name, "ok", started, (time.perf_counter() - t0) * 1000, ttft=ttft,
-                                     input_tokens=event.usage.input_tokens, output_tokens=event.usage.output_tokens,
-                                     cost=result.cost_micros)
-                        yield event
-                    elif isinstance(event, RawBody):
-                        result.raw, result.raw_wire = event.body, event.wire
-                    else:
-                        if ttft is None:
-                            ttft = (time.perf_counter() - t0) * 1000
-                            if result.ttft_ms is None:
-                                result.ttft_ms = (time.perf_counter() - began) * 1000
-                        if isinstance(event, ToolCallDelta):
-                            state["tool"] = True
-                        yield event
+                async for batch in events:
+                    out: list[Event] = []
+                    for event in batch:
+                        if isinstance(event, StreamStart):
+                            result.model = name
+                            if state["started"]:
+                                continue  # a continuation is the same answer to the caller
+                            state["started"] = True
+                            result.response_id = event.response_id
+                            out.append(event)
+                        elif isinstance(event, Finish):
+                            status = "ok"
+                            self.circuits.succeeded(name)
+                            result.model = name
+                            result.finish_reason = event.reason
+                            result.usage = event.usage
+                            result.cost_micros = cost_micros(model, event.usage)
+                            # TPM counts what was generated too, not just the estimate taken at send time.
+                            self._windows.setdefault(name, RateWindow()).take(event.usage.output_tokens)
+                            self._record(result, name, "ok", started, (time.perf_counter() - t0) * 1000, ttft=ttft,
+                                         input_tokens=event.usage.input_tokens,
+                                         output_tokens=event.usage.output_tokens, cost=result.cost_micros)
+                            out.append(event)
+                        elif isinstance(event, RawBody):
+                            result.raw, result.raw_wire = event.body, event.wire
+                        else:
+                            if ttft is None:
+                                ttft = (time.perf_counter() - t0) * 1000
+                                if result.ttft_ms is None:
+                                    result.ttft_ms = (time.perf_counter() - began) * 1000
+                            if isinstance(event, ToolCallDelta):
+                                state["tool"] = True
+                            out.append(event)
+                    if out:
+                        yield out
         except SwitchboardError as exc:
             status, error = "error", exc
             raise

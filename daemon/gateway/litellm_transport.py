@@ -105,8 +105,8 @@ class LiteLLMTransport:
     async def events(
         self, name: str, model: ModelSettings, request: ChatRequest, deadlines: Deadlines, *, stream: bool,
         extra_headers: dict[str, str] | None = None,
-    ) -> AsyncIterator[Event]:
-        """One attempt through LiteLLM, as gateway events (same contract as the direct transport)."""
+    ) -> AsyncIterator[list[Event]]:
+        """One attempt through LiteLLM, as batches of gateway events (same contract as the direct transport)."""
         messages = list(request.messages)
         if request.fim is not None and not messages:
             messages = [{"role": "user", "content": request.fim.prefix}]
@@ -144,9 +144,7 @@ class LiteLLMTransport:
             except TimeoutError:
                 raise ProviderTimeoutError(f"{name} did not answer within the first-token timeout") from None
             if not stream:
-                body = response.model_dump()
-                for event in openai_wire.events_of_body(body):
-                    yield event
+                yield openai_wire.events_of_body(response.model_dump())
                 return
             parser = openai_wire.ChatStreamParser()
             iterator = response.__aiter__()
@@ -158,9 +156,10 @@ class LiteLLMTransport:
                     break
                 except TimeoutError:
                     raise ProviderTimeoutError(f"{name} stalled mid-stream") from None
-                for event in parser.feed(chunk.model_dump()):
-                    yield event
+                events = parser.feed(chunk.model_dump())
+                if events:
+                    yield events
         end = parser.end()
         if end is None:
             raise ProviderUnavailableError(f"{name}'s stream ended before the answer was finished")
-        yield end
+        yield [end]

@@ -100,26 +100,29 @@ class CircuitBreakers:
 
 
 class RateWindow:
-    """Requests and tokens sent to one deployment in the last minute (a sliding window)."""
+    """Requests and tokens sent to one deployment in the last minute (sliding windows)."""
 
     def __init__(self) -> None:
-        self._sent: deque[tuple[float, int]] = deque()
-        self._tokens = 0
+        self._requests: deque[float] = deque()
+        self._tokens: deque[tuple[float, int]] = deque()
+        self._token_sum = 0
 
     def _trim(self, now: float) -> None:
-        while self._sent and now - self._sent[0][0] >= 60.0:
-            self._tokens -= self._sent.popleft()[1]
+        while self._requests and now - self._requests[0] >= 60.0:
+            self._requests.popleft()
+        while self._tokens and now - self._tokens[0][0] >= 60.0:
+            self._token_sum -= self._tokens.popleft()[1]
 
     def wait_for(self, rpm: int | None, tpm: int | None, tokens: int) -> float:
         """Seconds until one more request of ``tokens`` fits both limits (0 when it fits now)."""
         now = time.monotonic()
         self._trim(now)
         wait = 0.0
-        if rpm is not None and len(self._sent) >= rpm:
-            wait = self._sent[len(self._sent) - rpm][0] + 60.0 - now
-        if tpm is not None and self._tokens + tokens > tpm and self._sent:
-            freed, at = self._tokens, now
-            for sent_at, count in self._sent:
+        if rpm is not None and len(self._requests) >= rpm:
+            wait = self._requests[len(self._requests) - rpm] + 60.0 - now
+        if tpm is not None and self._token_sum + tokens > tpm and self._tokens:
+            freed, at = self._token_sum, now
+            for sent_at, count in self._tokens:
                 freed -= count
                 at = sent_at
                 if freed + tokens <= tpm:
@@ -127,7 +130,14 @@ class RateWindow:
             wait = max(wait, at + 60.0 - now)
         return max(wait, 0.0)
 
-    def take(self, tokens: int) -> None:
-        """Count a request being sent now."""
-        self._sent.append((time.monotonic(), tokens))
-        self._tokens += tokens
+    def send(self, tokens: int) -> None:
+        """Count a request of ``tokens`` input tokens going out now."""
+        now = time.monotonic()
+        self._requests.append(now)
+        self.take(tokens, now)
+
+    def take(self, tokens: int, now: float | None = None) -> None:
+        """Count tokens used now (an answer's output, once it is known)."""
+        if tokens > 0:
+            self._tokens.append((time.monotonic() if now is None else now, tokens))
+            self._token_sum += tokens

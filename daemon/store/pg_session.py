@@ -46,7 +46,7 @@ class StoreSession:
     async def connect(self) -> asyncpg.Connection:
         """A new connection named after the session (visible in ``pg_stat_activity``)."""
         return await asyncpg.connect(
-            self._url, server_settings={"application_name": f"switchboard session {self.id}"}
+            self._url, timeout=10, server_settings={"application_name": f"switchboard session {self.id}"}
         )
 
     async def attach(self, conn: asyncpg.Connection, *, register: bool = True) -> None:
@@ -92,7 +92,7 @@ class StoreSession:
                         "reservations: requests that were in flight then may be missing from the ledger"
                     )
                 await self.attach(conn)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 if conn is not None and not conn.is_closed():
                     await conn.close()
                 log.warning("team store session not restored yet (%s); retrying in %.1f s", exc, delay)

@@ -44,6 +44,10 @@ log = logging.getLogger("switchboard.store")
 
 POOL_SIZE = 10
 """Connections per daemon; a reservation holds one for a few milliseconds."""
+CONNECT_SECONDS = 10.0
+"""How long to wait for a connection to the team store before saying it is unavailable."""
+COMMAND_SECONDS = 30.0
+"""How long one statement (or waiting for a pooled connection) may take before the request fails."""
 
 
 def redacted_url(url: str) -> str:
@@ -106,7 +110,8 @@ class PostgresStore(HistoryQueries, MetricsQueries):
                 await self._migrate(conn)
                 await session.attach(conn)
                 self._pool = await asyncpg.create_pool(
-                    self.url, min_size=1, max_size=self._pool_size, init=_init_connection
+                    self.url, min_size=1, max_size=self._pool_size, init=_init_connection,
+                    timeout=CONNECT_SECONDS, command_timeout=COMMAND_SECONDS,
                 )
             except BaseException:
                 await session.close()
@@ -167,7 +172,7 @@ class PostgresStore(HistoryQueries, MetricsQueries):
         """Driver errors that mean "the server is gone" become ``StoreUnavailableError``, at this one boundary."""
         try:
             yield
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+        except (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
                 asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError) as exc:
             raise StoreUnavailableError(
                 f"could not {doing} the team store at {redacted_url(self.url)}: {exc}. Check that PostgreSQL "
@@ -179,7 +184,7 @@ class PostgresStore(HistoryQueries, MetricsQueries):
         """A pooled connection outside any transaction (single statements are atomic on their own)."""
         assert self._pool is not None, "store is not open"
         with self._translated():
-            async with self._pool.acquire() as conn:
+            async with self._pool.acquire(timeout=COMMAND_SECONDS) as conn:
                 yield conn
 
     @contextlib.asynccontextmanager

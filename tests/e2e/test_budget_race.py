@@ -97,7 +97,7 @@ async def _trace_counter(daemon: DaemonProcess):
         yield counter
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, DaemonUnavailableError):
+        with contextlib.suppress(asyncio.CancelledError, DaemonUnavailableError, httpx.TransportError):
             await task
 
 

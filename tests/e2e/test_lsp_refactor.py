@@ -62,9 +62,16 @@ async def test_refactors_are_offered_without_calling_a_model(daemon: DaemonProce
     async with lsp_session(daemon.socket) as (client, _):
         uri = open_document(client, tmp_path / "shapes.py", SOURCE)
         actions = await client.text_document_code_action_async(_action_request(uri))
+        diagnostic = types.Diagnostic(range=types.Range(types.Position(3, 6), types.Position(3, 10)),
+                                      message="area() returns None for negative sides")
+        request = _action_request(uri, 3)
+        request.context = types.CodeActionContext(diagnostics=[diagnostic])
+        with_diagnostic = await client.text_document_code_action_async(request)
     titles = [a.title for a in actions or [] if isinstance(a, types.CodeAction)]
     assert titles == ["Rewrite with Switchboard", "Explain", "Add docstring"]
     assert all(a.kind == types.CodeActionKind.RefactorRewrite and a.edit is None for a in actions or [])
+    fix = [a for a in with_diagnostic or [] if isinstance(a, types.CodeAction) and a.title == "Fix this diagnostic"]
+    assert len(fix) == 1 and fix[0].data["diagnostic"] == diagnostic.message
     assert sim.requests == []
 
 

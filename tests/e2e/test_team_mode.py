@@ -7,7 +7,7 @@ import asyncio
 import getpass
 import signal
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import asyncpg
@@ -21,6 +21,8 @@ from tests.daemon.store.pg import fresh_postgres_url
 from tests.support import DaemonProcess, sim_config, start_daemon, stop_daemon, write_config
 
 pytestmark = pytest.mark.postgres
+
+ANSWER_TOKENS = 16
 
 
 @pytest.fixture
@@ -61,14 +63,15 @@ async def test_daemon_configured_with_a_postgresql_url_keeps_its_state_there(
 
 
 async def _ask_many(daemon: DaemonProcess, prefix: str, n: int, outcomes: dict[str, list[str]],
-                    on_answer: object = None) -> None:
+                    on_done: Callable[[str, bool], None]) -> None:
     async with daemon.client(autostart=False) as client:
 
         async def one(i: int) -> None:
             try:
-                answer = await client.ask(AskRequest(prompt=f"{prefix} question {i}", max_tokens=32))
+                answer = await client.ask(AskRequest(prompt=f"{prefix} question {i}", max_tokens=ANSWER_TOKENS))
             except BudgetExceededError:
                 outcomes["refused"].append(prefix)
+                on_done(prefix, False)
                 return
             except Exception:
                 if prefix != "d2":
@@ -76,8 +79,7 @@ async def _ask_many(daemon: DaemonProcess, prefix: str, n: int, outcomes: dict[s
                 outcomes["lost"].append(prefix)  # in flight on the killed daemon
                 return
             outcomes["ok"].append(answer.trace_id)
-            if callable(on_answer):
-                on_answer(prefix)
+            on_done(prefix, True)
 
         await asyncio.gather(*(one(i) for i in range(n)))
 
@@ -98,19 +100,23 @@ async def test_three_daemons_share_one_team_budget_exactly_even_when_one_is_kill
     daemons = list(await asyncio.gather(*(start_daemon(config) for _ in range(3))))
     try:
         async with daemons[0].client(autostart=False) as client:
-            probe = await client.ask(AskRequest(prompt="how much is one request?", max_tokens=32))
+            probe = await client.ask(AskRequest(prompt="how much is one request?", max_tokens=ANSWER_TOKENS))
         _, _, _, reserved_per_request, probe_cost = (await team_store.reservations_of(probe.trace_id))[0]
-        budget = await team_store.set_budget("team", team.id, "month", probe_cost + 100 * reserved_per_request)
+        # Affords about 100 requests at their true cost; each reserves its (larger) worst case first.
+        budget = await team_store.set_budget("team", team.id, "month", 101 * probe_cost)
+        assert reserved_per_request >= probe_cost
 
         outcomes: dict[str, list[str]] = {"ok": [], "refused": [], "lost": []}
-        answered_by_victim = 0
+        victim = {"ok": 0, "done": 0}
 
-        def count(prefix: str) -> None:
-            nonlocal answered_by_victim
-            if prefix == "d2":
-                answered_by_victim += 1
-                if answered_by_victim == 10:
-                    daemons[2].process.send_signal(signal.SIGKILL)
+        def count(prefix: str, ok: bool) -> None:
+            if prefix != "d2" or victim["done"] < 0:
+                return
+            victim["ok"] += ok
+            victim["done"] += 1
+            if victim["ok"] == 5 or victim["done"] == 50:  # mid-run: it still has requests in flight
+                victim["done"] = -1
+                daemons[2].process.send_signal(signal.SIGKILL)
 
         async with asyncio.timeout(100):
             await asyncio.gather(*(_ask_many(d, f"d{i}", 100, outcomes, count) for i, d in enumerate(daemons)))

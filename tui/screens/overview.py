@@ -45,7 +45,7 @@ class OverviewScreen(Screen[None]):
                 routing.border_title = "Routing"
                 yield Distribution(id="distribution")
             with Vertical(classes="panel", id="rates-panel") as rates:
-                rates.border_title = "Fallback · escalation · error"
+                rates.border_title = "Rates"
                 yield RatePlot(id="rates")
             with Vertical(classes="panel", id="latency-panel") as latency:
                 latency.border_title = "Latency ms · TTFT"
@@ -75,6 +75,10 @@ class OverviewScreen(Screen[None]):
         self.query_one(LatencyTable).show(metrics)
         total = Text(f"{usd(metrics.spend_usd)}", "bold")
         total.append(f" in {metrics.window} · {metrics.requests} req ", "dim")
+        for group in (metrics.spend_by_team, metrics.spend_by_developer):
+            if len(group) > 1:  # an admin's view: who spends it
+                top = sorted(group.items(), key=lambda kv: -kv[1])[:3]
+                total.append("· " + " ".join(f"{name} {usd(value)}" for name, value in top) + " ", "cyan")
         self.query_one("#spend-total", Static).update(total)
         self.query_one(Sparkline).data = metrics.series.get("spend", [])
         self.query_one("#routing-panel").border_subtitle = f"{metrics.requests} requests"

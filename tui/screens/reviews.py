@@ -24,7 +24,7 @@ class AnswerPanel(VerticalScroll):
         answer = review.answers[index]
         self.border_title = f"[{index + 1}] {answer.model}"
         self.border_subtitle = f"{ms(answer.latency_ms)} · {usd(answer.cost_usd)}" + (
-            f" · group {answer.group}" if answer.group is not None else "")
+            f" · g{answer.group}" if answer.group is not None else "")
         self._body = Text(answer.answer or f"(failed: {answer.error})", "" if answer.answer else "red")
 
     def compose(self) -> ComposeResult:

@@ -73,6 +73,8 @@ def decision(t: TraceDetail) -> list[RenderableType]:
             text.append(" → ".join(info.fallbacks))
         if info.stepped_down:
             text.append("\nstepped down to a cheaper tier (budget)", "yellow")
+        if t.decision and t.decision.get("explored"):
+            text.append("\nexploration: a less-tried model was picked on purpose to learn about it", "cyan")
         if info.escalation_model:
             text.append(f"\nescalates to {info.escalation_model} below confidence {info.confidence_threshold}")
         if info.consensus_models:

@@ -91,7 +91,7 @@ async def serve_daemon(sim: SimServer, config_dir: Path, extra: dict[str, Any] |
         task = asyncio.create_task(server.serve(sockets=[sock]))
         try:
             async with asyncio.timeout(10):
-                while not server.started:
+                while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for this
                     await asyncio.sleep(0.01)
             yield Served(services, f"http://127.0.0.1:{port}", key, sim)
         finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+
 from daemon.sim import Fault, answer_text
 from tests.daemon.gateway.conftest import FAST_GATEWAY
 from tests.daemon.gateway.served import Served
@@ -216,3 +217,42 @@ async def test_local_rpm_limit_redirects_to_the_fallback(serve):
     models = [(await _chat(served))[1]["model"] for _ in range(3)]
     assert models == ["sim-nano", "sim-nano", "sim-mini"]
     assert len(served.sim.requests_for("sim-nano")) == 2
+
+
+async def test_anthropic_stream_cut_midway_is_completed_by_an_openai_format_fallback(serve):
+    served: Served = await serve({"models": {"sim-claude": {"fallbacks": ["sim-pro"]}}})
+    served.sim.script("sim-claude", Fault(kind="cut", after_chunks=3, times=None))
+    events = []
+    async with served.client() as http:
+        async with http.stream("POST", "/v1/messages", json={
+            "model": "sim-claude", "max_tokens": 256, "stream": True,
+            "messages": [{"role": "user", "content": PROMPT}],
+        }) as response:
+            async for line in response.aiter_lines():
+                if line.startswith("data: "):
+                    events.append(json.loads(line[6:]))
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "message_start" and kinds[-1] == "message_stop"
+    assert kinds.count("content_block_start") == kinds.count("content_block_stop") == 1
+    text = "".join(e["delta"]["text"] for e in events if e["type"] == "content_block_delta")
+    assert text == ANSWER
+    [pro] = served.sim.requests_for("sim-pro")
+    assert pro.path == "/v1/chat/completions" and pro.body["messages"][-1]["role"] == "assistant"
+    assert events[-2]["usage"]["model"] == "sim-pro"
+
+
+async def test_incoming_traceparent_is_reused_and_forwarded(served: Served):
+    parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    async with served.client() as http:
+        response = await http.post("/v1/chat/completions", json=CHAT, headers={"traceparent": parent})
+    assert response.headers["x-switchboard-trace-id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    forwarded = served.sim.requests_for("sim-nano")[0].traceparent
+    assert forwarded.startswith("00-4bf92f3577b34da6a3ce929d0e0e4736-") and forwarded.endswith("-01")
+    assert forwarded.split("-")[2] != "00f067aa0ba902b7"  # our own span under the caller's
+
+
+async def test_local_tpm_limit_is_never_exceeded(serve):
+    served = await serve({"models": {"sim-nano": {"tpm": 30}}})
+    models = [(await _chat(served))[1]["model"] for _ in range(3)]
+    assert models[0] == "sim-nano" and "sim-mini" in models
+    assert len(served.sim.requests_for("sim-nano")) < 3

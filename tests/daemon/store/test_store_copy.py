@@ -100,3 +100,8 @@ async def test_store_verbs_migrate_then_copy_from_the_command_line(blank_postgre
 
     code, _, err = await _switchboard("store", "copy", "--from", f"sqlite:///{tmp_path}/missing.db", "--to", postgres_url)
     assert code == 1 and "no SQLite store" in err
+
+    code, out, err = await _switchboard("store", "team", "platform", "ada", "bot", "--url", postgres_url)
+    assert code == 0 and out.strip() == "team platform: ada, bot", err
+    code, _, err = await _switchboard("store", "team", "platform", "nobody", "--url", postgres_url)
+    assert code == 1 and "no developer named 'nobody'" in err

@@ -1,0 +1,22 @@
+"""The bridge's daemon-facing half: the link, the completion engine and the evidence they share.
+
+Kept apart from ``lsp.server`` so that it (and with it the HTTP client and the wire models) loads
+after ``initialize`` is answered: the editor sees a ready server sooner, and the import finishes
+while it opens its first file.
+"""
+
+from __future__ import annotations
+
+from lsp.completion import CompletionEngine
+from lsp.evidence import Evidence
+from lsp.link import DaemonLink
+from lsp.status import StatusReporter
+
+
+class Bridge:
+    """What the language server talks to the daemon through."""
+
+    def __init__(self, status: StatusReporter, socket: str | None, data_dir: str | None, *, autostart: bool) -> None:
+        self.link = DaemonLink(status, socket, data_dir=data_dir, autostart=autostart)
+        self.evidence = Evidence(self.link.feedback)
+        self.engine = CompletionEngine(self.link, status, self.evidence)
