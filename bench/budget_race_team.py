@@ -1,10 +1,11 @@
 """Team mode of the budget race (``bench/budget_race.py --team``): throughput of daemons sharing
-one PostgreSQL store, 1 daemon versus 3, every request charged to the same developer and team
+one PostgreSQL store, 1 daemon versus 3 (and 1 on SQLite for reference), every request charged to the same developer and team
 budget — so every reservation of every daemon locks the same two budget rows.
 
 Real daemons (subprocesses) on the simulated providers (instant), a fresh schema in the PostgreSQL
 at $SWITCHBOARD_TEST_PG (default postgresql://postgres@127.0.0.1:5432/postgres), dropped after.
-Rounds alternate between the two set-ups; medians are compared side by side. Afterwards the
+A single daemon on the default SQLite store runs the same load as the reference. Rounds alternate
+between the set-ups; medians are compared side by side. Afterwards the
 ledger is checked: settled spend within the limit, no reservation left open.
 
     .venv/bin/python bench/budget_race.py --team [--requests 300] [--concurrency 16] [--rounds 3]
@@ -27,7 +28,8 @@ import asyncpg
 from daemon.api.wire import AskRequest
 from daemon.client import DaemonClient
 from daemon.sim import SimServer
-from daemon.store import open_store
+from daemon.store import Store, open_store
+from daemon.store.records import Budget
 from tests.support import DaemonProcess, sim_config, start_daemon, stop_daemon, write_config
 
 ADMIN_URL = os.environ.get("SWITCHBOARD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -50,6 +52,15 @@ async def _burst(daemons: list[DaemonProcess], requests: int, concurrency: int, 
         return requests / (time.perf_counter() - started)
 
 
+async def _budgeted(store: Store) -> Budget:
+    """The local user in team "bench", with a developer and a team budget that never refuse."""
+    me = await store.developer_for_os_user(getpass.getuser())
+    team = await store.create_team("bench")
+    await store.set_team(me.id, team.id)
+    await store.set_budget("developer", me.id, "month", 10**12)
+    return await store.set_budget("team", team.id, "month", 10**12)
+
+
 async def team_main(requests: int, concurrency: int, rounds: int) -> int:
     """Run the team bench; prints the figures and returns the exit status."""
     try:
@@ -62,24 +73,28 @@ async def team_main(requests: int, concurrency: int, rounds: int) -> int:
     url = f"{ADMIN_URL}{'&' if '?' in ADMIN_URL else '?'}search_path={schema}"
     work = Path(tempfile.mkdtemp(prefix="sb-bench-team-"))
     store = open_store(url, work)
+    local = open_store("", work / "sqlite")
+    results: dict[str, list[float]] = {"sqlite": [], "one": [], "three": []}
     try:
         async with SimServer() as sim:
-            config = write_config(work / "config.toml", sim_config(sim.url, extra={"store": {"url": url}}))
+            team_config = write_config(work / "team.toml", sim_config(sim.url, extra={"store": {"url": url}}))
+            solo_config = write_config(work / "solo.toml", sim_config(sim.url))
             await store.open()
-            me = await store.developer_for_os_user(getpass.getuser())
-            team = await store.create_team("bench")
-            await store.set_team(me.id, team.id)
-            await store.set_budget("developer", me.id, "month", 10**12)
-            budget = await store.set_budget("team", team.id, "month", 10**12)
-            daemons = list(await asyncio.gather(*(start_daemon(config) for _ in range(3))))
+            budget = await _budgeted(store)
+            await local.open()
+            await _budgeted(local)
+            await local.close()
+            daemons = list(await asyncio.gather(
+                *(start_daemon(team_config) for _ in range(3)), start_daemon(solo_config, data_dir=work / "sqlite")
+            ))
+            setups = {"sqlite": daemons[3:], "one": daemons[:1], "three": daemons[:3]}
             try:
-                await _burst(daemons, 3 * concurrency, concurrency, "warm")
-                one: list[float] = []
-                three: list[float] = []
+                for name, subset in setups.items():
+                    await _burst(subset, 3 * concurrency, concurrency, f"warm-{name}")
                 for r in range(rounds):
-                    pair = [(one, daemons[:1], "one"), (three, daemons, "three")]
-                    for results, subset, tag in pair if r % 2 == 0 else reversed(pair):
-                        results.append(await _burst(subset, requests, concurrency, f"{tag}{r}"))
+                    order = list(setups) if r % 2 == 0 else list(reversed(setups))
+                    for name in order:
+                        results[name].append(await _burst(setups[name], requests, concurrency, f"{name}{r}"))
             finally:
                 await asyncio.gather(*(stop_daemon(d) for d in daemons))
             totals = await store.ledger_totals(budget.id)
@@ -87,12 +102,15 @@ async def team_main(requests: int, concurrency: int, rounds: int) -> int:
         await store.close()
         await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         await admin.close()
-    one_rps, three_rps = statistics.median(one), statistics.median(three)
-    print(f"budget_race --team: {requests} requests x {rounds} rounds per side, {concurrency} in flight per daemon, "
-          f"daemons on one PostgreSQL store, one developer + one team budget (every reservation locks both rows)")
-    print(f"{'':<14}{'1 daemon':>14}{'3 daemons':>14}")
-    print(f"{'median req/s':<14}{one_rps:>14.1f}{three_rps:>14.1f}")
-    print(f"{'rounds req/s':<14}{' '.join(f'{x:.0f}' for x in one):>14}  {' '.join(f'{x:.0f}' for x in three)}")
-    print(f"3 daemons / 1 daemon: x{three_rps / one_rps:.2f} (cores on this machine: {os.cpu_count()})")
+    medians = {name: statistics.median(xs) for name, xs in results.items()}
+    print(f"budget_race --team: {requests} requests x {rounds} rounds per set-up, {concurrency} in flight per "
+          f"daemon; every request reserves and settles against one developer and one team budget")
+    print(f"{'':<14}{'1 daemon':>14}{'1 daemon':>14}{'3 daemons':>14}")
+    print(f"{'store':<14}{'SQLite':>14}{'PostgreSQL':>14}{'PostgreSQL':>14}")
+    print(f"{'median req/s':<14}{medians['sqlite']:>14.1f}{medians['one']:>14.1f}{medians['three']:>14.1f}")
+    for name in results:
+        print(f"  rounds {name:<7} {' '.join(f'{x:.0f}' for x in results[name])}")
+    print(f"3 daemons / 1 daemon on PostgreSQL: x{medians['three'] / medians['one']:.2f} "
+          f"(cores on this machine: {os.cpu_count()}; the daemons and PostgreSQL share them)")
     print(f"team ledger: ${totals['settled'] / 1e6:.6f} settled, {totals['open']} micro-dollars still reserved")
     return 0 if totals["open"] == 0 else 1

@@ -187,7 +187,7 @@ def row(name: str, values: list[float], target: float | None, *, p50_target: boo
     judged = p50 if p50_target else pct(values, 0.95)
     verdict = "" if target is None else ("PASS" if judged < target else "MISS")
     target_text = "" if target is None else f"{'p50' if p50_target else 'p95'} < {target:.0f} ms"
-    return f"{name:<44} {p50:>8.2f} {p95:>8.2f} {len(values):>5}   {target_text:<14} {verdict}"
+    return f"{name:<52} {p50:>8.2f} {p95:>8.2f} {len(values):>5}   {target_text:<14} {verdict}"
 
 
 async def main() -> None:
@@ -208,14 +208,14 @@ async def main() -> None:
         started = await startup(daemon.socket, args.starts)
     import_cpu = await import_cpu_ms(args.starts)
     print(f"LSP latency — simulated provider TTFT {args.ttft_ms:.0f} ms, no pacing after it\n")
-    print(f"{'measure (ms)':<44} {'p50':>8} {'p95':>8} {'n':>5}   {'target':<14} verdict")
+    print(f"{'measure (ms)':<52} {'p50':>8} {'p95':>8} {'n':>5}   {'target':<14} verdict")
     print(row("added above the provider: bridge + daemon", through_bridge, ADDED_P50_TARGET_MS))
     print(row("added above the provider: daemon alone", daemon_only, None))
     print(row("  outside the daemon's traced time (paired)", outside_daemon, None))
     print(row("superseding keystroke -> provider stream closed", superseded, CANCEL_TARGET_MS))
     print(row("$/cancelRequest -> provider stream closed", cancelled, CANCEL_TARGET_MS))
     print(row("`switchboard lsp` spawned -> initialize answered", started, STARTUP_TARGET_MS))
-    print(row("  CPU time to import the bridge (load-independent)", import_cpu, None))
+    print(row("  CPU to import the server (load-independent)", import_cpu, None))
     print(f"\nload average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 

@@ -256,6 +256,7 @@ def record(services: Services, ctx: RequestContext, plan: RoutePlan | None, comp
     to the transport, so redacting the kept text never delays the caller.
     """
     latency_ms = ctx.elapsed_ms()
+    services.traces.expect(ctx.trace_id)
     asyncio.get_running_loop().call_soon(
         _submit, services, ctx, plan, completion, error, outcome, escalated, answer_text, latency_ms)
 

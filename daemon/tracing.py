@@ -31,9 +31,13 @@ class TraceWriter:
         """Call ``callback`` with every trace once it is committed."""
         self._subscribers.append(callback)
 
+    def expect(self, trace_id: str) -> None:
+        """Announce a trace that will be submitted shortly (``written`` then waits for it)."""
+        self._pending.setdefault(trace_id, asyncio.Event())
+
     def submit(self, trace: TraceRecord) -> None:
         """Queue a finished trace; never blocks the request."""
-        self._pending[trace.id] = asyncio.Event()
+        self.expect(trace.id)
         self._queue.put_nowait(trace)
 
     async def written(self, trace_id: str, timeout: float = 5.0) -> None:  # noqa: ASYNC109

@@ -136,7 +136,11 @@ class CompletionEngine:
         self.status.busy()
         started = time.perf_counter()
         try:
-            response = await self._stream(request)
+            async with asyncio.timeout(options.timeout_ms / 1000):
+                response = await self._stream(request)
+            latency_ms = (time.perf_counter() - started) * 1000
+            self.status.answered(response.model, latency_ms, options.slow_ms, stepped_down=response.stepped_down)
+            return response
         except DaemonUnavailableError as exc:
             self.link.went_offline(exc.message)
             return None
@@ -146,14 +150,14 @@ class CompletionEngine:
         except SwitchboardError as exc:
             self.status.failed(exc.code, exc.message)
             return None
+        except TimeoutError:
+            self.status.failed("timeout", f"a completion took over {options.timeout_ms / 1000:.0f} s and was "
+                                          "abandoned; the models may be overloaded (see `switchboard status`)")
+            return None
         finally:
             self.status.idle()
-        if response is not None:
-            latency_ms = (time.perf_counter() - started) * 1000
-            self.status.answered(response.model, latency_ms, options.slow_ms, stepped_down=response.stepped_down)
-        return response
 
-    async def _stream(self, request: CompleteRequest) -> CompleteResponse | None:
+    async def _stream(self, request: CompleteRequest) -> CompleteResponse:
         deltas: list[str] = []
         response: CompleteResponse | None = None
         # Read to the end of the stream (it ends right after ``done``) so that the connection goes

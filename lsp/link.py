@@ -1,7 +1,7 @@
 """The bridge's link to the daemon, with explicit states: online, offline (reconnecting).
 
-Two clients of the same socket: completions stream through one that never starts the daemon
-(a keystroke must not wait for a daemon to boot), everything else goes through one with
+Two clients of the same socket: completions and quality signals go through one that never starts
+the daemon (a keystroke must not wait for a daemon to boot), everything else through one with
 ``autostart=True``. When the daemon stops answering, the link goes offline, says so once, and a
 single background task brings it back (starting the daemon when the options allow it, else
 waiting for it), while keystrokes get empty answers at once instead of waiting.
@@ -14,6 +14,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
+
+import httpx
 
 from daemon.api.wire import AskRequest, AskResponse, CompleteRequest, FeedbackRequest, FeedbackResponse
 from daemon.client import DaemonClient
@@ -88,19 +90,23 @@ class DaemonLink:
         cancels the provider stream at the daemon.
         """
         stream = self.streams.complete_stream(request)
-        async with contextlib.aclosing(stream):  # type: ignore[type-var]
-            async for kind, data in stream:
-                if kind == "error":
-                    raise error_from_payload(data)
-                yield kind, data
+        try:
+            async with contextlib.aclosing(stream):  # type: ignore[type-var]
+                async for kind, data in stream:
+                    if kind == "error":
+                        raise error_from_payload(data)
+                    yield kind, data
+        except httpx.TransportError as exc:  # the client maps the usual ones; this catches the rest
+            raise DaemonUnavailableError(f"the connection to the daemon failed ({type(exc).__name__})") from None
 
     async def ask(self, request: AskRequest) -> AskResponse:
         """Route and run one prompt (code actions)."""
         return await self.control.ask(request)
 
     async def feedback(self, trace_id: str, score: float, comment: str) -> FeedbackResponse:
-        """Record a quality signal from the editor."""
-        return await self.control.feedback(FeedbackRequest(trace_id=trace_id, score=score, source="editor",
+        """Record a quality signal from the editor (never starts the daemon: a signal sent while the
+        editor closes must not leave a daemon behind)."""
+        return await self.streams.feedback(FeedbackRequest(trace_id=trace_id, score=score, source="editor",
                                                            comment=comment))
 
     async def aclose(self) -> None:

@@ -45,6 +45,8 @@ class LspOptions(BaseModel):
     """``auto`` (the daemon's latency policy for editors), ``auto:<policy>`` or a model name."""
     refactor_model: str = Field("auto", min_length=1)
     """Model for code actions; ``auto`` routes by complexity."""
+    timeout_ms: float = Field(10_000.0, gt=0)
+    """A completion still unanswered after this is abandoned (its stream closed) and answered empty."""
     slow_ms: float = Field(1500.0, gt=0)
     """A completion slower than this is reported as slow in the status."""
     autostart: bool = True

@@ -193,7 +193,7 @@ async def text_document_inline_completion(
         return types.InlineCompletionList(items=[])
     item = types.InlineCompletionItem(
         insert_text=completion.text, range=types.Range(params.position, params.position),
-        filter_text=completion.line_prefix + completion.text, command=_accept(completion),
+        command=_accept(completion),
     )
     return types.InlineCompletionList(items=[item])
 

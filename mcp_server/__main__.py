@@ -33,16 +33,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="serve the tools in this process instead of relaying to the daemon's /mcp (slower start)")
 
 
+def autostart(args: argparse.Namespace) -> bool:
+    """Whether a daemon may be started on demand."""
+    import os
+
+    return not (args.no_autostart or os.environ.get("SWITCHBOARD_NO_AUTOSTART"))
+
+
 async def serve(args: argparse.Namespace) -> int:
     """Serve until the agent closes stdin (``args`` as parsed by ``build_parser``)."""
     if args.in_process:
         from mcp_server.server import run_stdio
 
-        await run_stdio(args.socket, args.data_dir)
+        await run_stdio(args.socket, args.data_dir, autostart=autostart(args))
     else:
         from mcp_server.relay import run_relay
 
-        await run_relay(args.socket, args.data_dir, autostart=not args.no_autostart)
+        await run_relay(args.socket, args.data_dir, autostart=autostart(args))
     return 0
 
 

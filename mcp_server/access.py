@@ -46,7 +46,9 @@ class LocalAccess:
 
 
 @contextlib.asynccontextmanager
-async def local_access(socket: str | None = None, data_dir: str | None = None) -> AsyncIterator[LocalAccess]:
-    """Socket access for ``switchboard mcp``; starts the daemon on first use when it is not running."""
-    async with DaemonClient(socket, autostart=True, data_dir=data_dir) as client, DaemonClient(socket) as watcher:
+async def local_access(
+    socket: str | None = None, data_dir: str | None = None, *, autostart: bool = True
+) -> AsyncIterator[LocalAccess]:
+    """Socket access for ``switchboard mcp --in-process``; starts the daemon on first use unless told not to."""
+    async with DaemonClient(socket, autostart=autostart, data_dir=data_dir) as client, DaemonClient(socket) as watcher:
         yield LocalAccess(client, watcher)

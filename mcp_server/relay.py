@@ -26,7 +26,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import sys
 from typing import Any
 
@@ -262,6 +261,5 @@ async def run_relay(socket: str | None, data_dir: str | None, *, autostart: bool
     """Relay stdin/stdout to the daemon's ``/mcp`` until the agent closes stdin."""
     from daemon.paths import socket_path
 
-    relay = Relay(str(socket_path(socket)), autostart=autostart and not os.environ.get("SWITCHBOARD_NO_AUTOSTART"),
-                  data_dir=data_dir)
+    relay = Relay(str(socket_path(socket)), autostart=autostart, data_dir=data_dir)
     await relay.run(await _stdin_reader())

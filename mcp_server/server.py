@@ -63,9 +63,9 @@ def build_server(open_access: AccessFactory, *, follow_events: bool = True) -> M
     return server
 
 
-async def run_stdio(socket: str | None = None, data_dir: str | None = None) -> None:
-    """Serve the agent on stdin/stdout as the socket's owner, starting the daemon on first use."""
-    server = build_server(lambda: local_access(socket, data_dir))
+async def run_stdio(socket: str | None = None, data_dir: str | None = None, *, autostart: bool = True) -> None:
+    """Serve the agent on stdin/stdout in this process, as the socket's owner (``--in-process``)."""
+    server = build_server(lambda: local_access(socket, data_dir, autostart=autostart))
     await serve_stdio(server._lowlevel_server)
 
 

@@ -105,10 +105,13 @@ class SwitchboardApp(App[None]):
         delay = 0.25
         while True:
             try:
-                self._connected(await self.client.status())
-                delay = 0.25
+                status = await self.client.status()
                 async for event in self.client.events():
-                    self.handle_event(event)
+                    if event.type == "hello":  # sent once the daemon's subscription is in place
+                        delay = 0.25
+                        self._connected(status)
+                    else:
+                        self.handle_event(event)
                 reason = "the daemon closed the event stream"
             except DaemonUnavailableError:
                 reason = "the daemon is not answering"
@@ -121,12 +124,14 @@ class SwitchboardApp(App[None]):
             delay = min(delay * 2, RECONNECT_MAX_S)
 
     def _connected(self, status: Status) -> None:
+        """The stream is live: nothing is missed from here, so fill the gaps and fetch the figures."""
         first = self.status is None
         self.status = status
         if first:
             self.everyone = status.is_admin
         self.models = [m.name for m in status.models]
         self.connection = "live"
+        self.overview.remove_class("-disconnected")
         self.overview.connection.set(state="live", detail="", developer=status.developer, everyone=self.everyone,
                                      simulated=status.simulated)
         if status.simulated:
@@ -136,6 +141,7 @@ class SwitchboardApp(App[None]):
 
     def _disconnected(self, reason: str, retry_in: float) -> None:
         self.connection = "disconnected"
+        self.overview.add_class("-disconnected")  # the figures on screen are now stale: dim them
         self.overview.connection.set(state="disconnected", detail=f"{reason}; retrying in {retry_in:.1f}s")
 
     def handle_event(self, event: Event) -> None:
@@ -145,9 +151,6 @@ class SwitchboardApp(App[None]):
             if trace is not None and self._wanted(trace):
                 self._pending.append(trace)
             self._dirty = True
-        elif event.type == "hello":
-            self.reload_tail()
-            self.refresh_figures()
         elif event.type == "budget":
             self._dirty = True
             d = event.data

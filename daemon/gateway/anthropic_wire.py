@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from daemon.gateway import openai_wire
 from daemon.gateway.types import (
     ChatRequest,
     Event,
@@ -121,7 +122,7 @@ def messages_body(request: ChatRequest, model_id: str, *, stream: bool) -> dict[
             stop = params["stop"]
             body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
     if request.prefill:
-        messages.append({"role": "assistant", "content": request.prefill})
+        messages = openai_wire.with_prefill(messages, request.prefill)
     body["messages"] = messages
     body["model"] = model_id
     body["stream"] = stream

@@ -41,7 +41,7 @@ def chat_body(request: ChatRequest, model_id: str, *, stream: bool) -> dict[str,
             if request.top_logprobs:
                 body["top_logprobs"] = request.top_logprobs
     if request.prefill:
-        messages.append({"role": "assistant", "content": request.prefill})
+        messages = with_prefill(messages, request.prefill)
     body["messages"] = messages
     body["model"] = model_id
     body["stream"] = stream
@@ -51,6 +51,16 @@ def chat_body(request: ChatRequest, model_id: str, *, stream: bool) -> dict[str,
     else:
         body.pop("stream_options", None)
     return body
+
+
+def with_prefill(messages: list[dict[str, Any]], prefill: str) -> list[dict[str, Any]]:
+    """``messages`` ending with an assistant turn holding ``prefill`` (joined to the caller's own prefill,
+    when the last message already is one), which the model continues."""
+    last = messages[-1] if messages else None
+    if last is not None and last.get("role") == "assistant" and isinstance(last.get("content"), str) \
+            and not last.get("tool_calls"):
+        return [*messages[:-1], {**last, "content": last["content"] + prefill}]
+    return [*messages, {"role": "assistant", "content": prefill}]
 
 
 def text_body(request: ChatRequest, model_id: str, *, stream: bool) -> dict[str, Any]:

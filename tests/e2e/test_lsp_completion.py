@@ -217,3 +217,18 @@ async def test_invalid_options_fall_back_to_defaults_and_the_user_is_told(
     assert "using 8" in message
     assert result is not None and not result.items
     assert sim.requests == []
+
+
+async def test_a_completion_past_its_deadline_is_answered_empty_and_its_stream_closed(
+    daemon: DaemonProcess, sim: SimServer, tmp_path: Path
+) -> None:
+    slow_streams(sim)
+    async with lsp_session(daemon.socket, options={"timeout_ms": 500}) as (client, status):
+        uri = open_document(client, tmp_path / "geometry.py", SOURCE)
+        async with asyncio.timeout(10):
+            result = await inline_completion(client, uri, end_of(SOURCE))
+        closed = await sim.wait_disconnected(timeout=10)
+        message = await status.wait_message(lambda m: "abandoned" in m)
+    assert result is not None and not result.items
+    assert not closed.completed
+    assert "0 s" in message or "1 s" in message

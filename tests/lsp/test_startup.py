@@ -19,3 +19,10 @@ def test_loading_the_language_server_loads_no_daemon_internals() -> None:
     result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60,
                             check=True)
     assert result.stdout.strip() == ""
+
+
+def test_the_server_answers_initialize_before_loading_the_http_client() -> None:
+    probe = "import sys, lsp.server\nprint('httpx' in sys.modules, 'daemon.client' in sys.modules)\n"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60,
+                            check=True)
+    assert result.stdout.split() == ["False", "False"]

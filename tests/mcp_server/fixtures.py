@@ -13,8 +13,9 @@ from mcp import Client
 from tests.mcp_server.support import http_client, stdio_client
 from tests.support import DaemonProcess, running_daemon
 
-TRANSPORTS = ["stdio", "http", "http-2026"]
-"""stdio (handshake era), streamable HTTP in the handshake era, and streamable HTTP at 2026-07-28."""
+TRANSPORTS = ["stdio", "stdio-in-process", "http", "http-2026"]
+"""``switchboard mcp`` (relaying to /mcp), ``switchboard mcp --in-process``, and /mcp over streamable HTTP
+in the handshake era and at 2026-07-28."""
 
 Connect = Callable[..., contextlib.AbstractAsyncContextManager[Client]]
 
@@ -39,6 +40,8 @@ def connector(transport: str, daemon: DaemonProcess, key: str) -> Connect:
     def connect(**kwargs: Any) -> contextlib.AbstractAsyncContextManager[Client]:
         if transport == "stdio":
             return stdio_client(daemon, **kwargs)
+        if transport == "stdio-in-process":
+            return stdio_client(daemon, "--in-process", **kwargs)
         # "auto" discovers the server and settles on 2026-07-28 (a bare version pin would skip discovery).
         return http_client(daemon, key, mode="auto" if transport == "http-2026" else "legacy", **kwargs)
 

@@ -32,15 +32,17 @@ def server_env(daemon: DaemonProcess, **extra: str) -> dict[str, str]:
     }
 
 
-def stdio_params(daemon: DaemonProcess) -> StdioServerParameters:
-    """``python -m mcp_server`` as an agent would launch it."""
-    return StdioServerParameters(command=sys.executable, args=["-m", "mcp_server"], env=server_env(daemon), cwd=str(REPO))
+def stdio_params(daemon: DaemonProcess, *args: str, env: dict[str, str] | None = None) -> StdioServerParameters:
+    """``python -m mcp_server ARGS`` as an agent would launch it."""
+    return StdioServerParameters(command=sys.executable, args=["-m", "mcp_server", *args],
+                                 env=server_env(daemon, **(env or {})), cwd=str(REPO))
 
 
 @contextlib.asynccontextmanager
-async def stdio_client(daemon: DaemonProcess, *, mode: str = "legacy", **kwargs: Any) -> AsyncIterator[Client]:
-    """The official client driving ``switchboard mcp`` over stdio."""
-    async with Client(stdio_params(daemon), mode=mode, **kwargs) as client:
+async def stdio_client(daemon: DaemonProcess, *args: str, mode: str = "legacy", env: dict[str, str] | None = None,
+                       **kwargs: Any) -> AsyncIterator[Client]:
+    """The official client driving ``switchboard mcp ARGS`` over stdio."""
+    async with Client(stdio_params(daemon, *args, env=env), mode=mode, **kwargs) as client:
         yield client
 
 

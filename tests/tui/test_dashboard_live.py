@@ -108,8 +108,10 @@ async def test_daemon_going_away_shows_disconnected_and_coming_back_recovers(dae
             await daemon.wait_exit()
             await until(lambda: app.connection == "disconnected", pilot, "the disconnected state")
             assert "disconnected" in text_of(app.overview.connection)
+            assert app.overview.has_class("-disconnected"), "stale figures are dimmed"
             replacement = await start_daemon(daemon.config, socket=daemon.socket, data_dir=daemon.data_dir)
             await until(lambda: app.connection == "live", pilot, "the live state again")
+            assert not app.overview.has_class("-disconnected")
             trace_id = await _ask(replacement, "are we back?")
             await until(lambda: trace_id in app.overview.tail.trace_ids, pilot, "a trace from the new daemon")
     finally:

@@ -109,9 +109,11 @@ async def test_latency_policy_moves_away_from_a_model_that_slows_down(sim, daemo
     services, client = daemon
     prompt = "complete: def add(a, b):"
     fast = (await _route(client, prompt, "auto:fast"))["model"]
-    await _ask(client, prompt, fast)  # a real, instant call: its live latency is now known
+    first = await _ask(client, prompt, fast)  # a real, instant call: its live latency is now known
+    await services.traces.written(first["trace_id"])
     sim.script(fast, Fault(kind="slow", latency_ms=2500, times=None))
-    await _ask(client, prompt, fast)
+    slow = await _ask(client, prompt, fast)
+    await services.traces.written(slow["trace_id"])  # live latency comes from recorded attempts
     after = await _route(client, prompt, "auto:fast")
     assert services.latency.percentiles(fast)[1] >= 2500
     assert after["model"] != fast
