@@ -27,10 +27,12 @@ def _logprob_values(completion: Completion) -> list[float] | None:
 
 
 def _worst_case(services: Services, request: ChatRequest, models: list[str]) -> int:
+    """Each call may fail over along its model's fallbacks: reserve the dearest of each chain."""
     tokens = estimate_input_tokens(request)
+    known = services.settings.models
     return sum(
-        worst_case_micros(services.settings.models[m], tokens, request.max_tokens)
-        for m in models if m in services.settings.models
+        max(worst_case_micros(known[x], tokens, request.max_tokens) for x in services.gateway.expand((m,)) if x in known)
+        for m in models if m in known
     )
 
 

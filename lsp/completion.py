@@ -151,7 +151,7 @@ class CompletionEngine:
             self.status.failed(exc.code, exc.message)
             return None
         except TimeoutError:
-            self.status.failed("timeout", f"a completion took over {options.timeout_ms / 1000:.0f} s and was "
+            self.status.failed("timeout", f"a completion took over {options.timeout_ms / 1000:g} s and was "
                                           "abandoned; the models may be overloaded (see `switchboard status`)")
             return None
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from starlette.requests import Request
@@ -76,7 +77,8 @@ async def consensus(request: Request) -> Response:
     ]
     completion.text = outcome.answer or ""
     completion.model = outcome.tiebreaker or next((a.model for a in answers if a.group == 0), None)
-    completion.attempts = outcome.attempts
+    # Each member's attempts were numbered from 0; the trace numbers them in one sequence.
+    completion.attempts = [dataclasses.replace(a, seq=i) for i, a in enumerate(outcome.attempts)]
     completion.cost_micros = outcome.cost_micros
     for _, c, _ in outcome.answers:
         if c is not None:

@@ -105,8 +105,8 @@ def provider_error(name: str, status: int, body: bytes, headers: Any) -> Provide
     if status >= 500:
         return ProviderUnavailableError(where, details=details)
     if status in (401, 403):
-        return ProviderError(f"{name} refused its API key (HTTP {status}); check the key in the environment "
-                             f"variable {name!r}'s config names", details=details)
+        return ProviderError(f"{name} refused its API key (HTTP {status}): {message}; check the environment "
+                             f"variable named by models.{name}.api_key_env", details=details)
     return ProviderError(where, details=details)
 
 

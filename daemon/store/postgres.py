@@ -504,8 +504,7 @@ class PostgresStore(HistoryQueries, MetricsQueries):
             "WHERE l.status = 'settled' AND b.scope = 'developer' "
             "AND (l.owner_session IS NULL OR l.owner_session = ANY($1::bigint[])) "
             "AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.id = l.trace_id) "
-            "AND l.closed_at >= COALESCE((SELECT MAX(created_at) FROM traces), 0) - 3600 "
-            "AND l.created_at >= COALESCE((SELECT MIN(created_at) FROM traces), 0) "
+            "AND l.closed_at >= (SELECT MAX(closed_at) FROM ledger WHERE status = 'settled') - 3600 "
             "GROUP BY l.trace_id, b.scope_id ON CONFLICT (id) DO NOTHING",
             gone,
         )
