@@ -14,7 +14,8 @@ $(STAMP): requirements/lock.txt pyproject.toml
 
 install: $(STAMP)
 
-## Start Switchboard: the daemon on its embedded defaults (simulated providers when no key is set).
+## Start Switchboard on its embedded defaults and open the dashboard (simulated providers and a demo
+## workload when no provider key is set; quitting the dashboard stops what it started).
 run: $(STAMP)
 	@$(VENV)/bin/python -m daemon.run_local
 

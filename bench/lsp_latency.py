@@ -8,9 +8,10 @@ Real parts end to end: pytest-lsp's client as the editor (VS Code capabilities +
 to first token (and no pacing after it). Both sides of every subtraction are measured on the same
 monotonic clock: the sim runs in this process and logs when each request arrived and finished.
 
-- added latency = (editor sent -> editor got the answer) - (provider received -> provider finished);
-  shown for the whole path and for the daemon alone (its HTTP API called directly), the bridge's
-  share being the difference. Target: p50 < 5 ms.
+- added latency = (editor sent -> editor got the answer) - (provider received -> provider finished).
+  Target: p50 < 5 ms. Split per request with the bridge's own timing of its daemon call (in its
+  ``switchboard/status`` notification) and the latency the daemon traced; and, for comparison, the
+  daemon's API called directly.
 - cancellation = superseding keystroke (or ``$/cancelRequest``) sent -> the provider sees the
   stream's client go away. Target: p50 < 20 ms.
 - start-up = ``switchboard lsp`` spawned -> its ``initialize`` answered. Target: well under a second.
@@ -28,6 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -66,15 +68,28 @@ def provider_ms(sim: SimServer) -> float:
     return (record.finished_at - record.received_at) * 1000
 
 
-async def added_through_the_bridge(sim: SimServer, socket: Path, tmp: Path, n: int) -> tuple[list[float], list[float]]:
-    """Editor-observed latency minus the provider's own time, for ``n`` cache-missing completions;
-    and, paired per request, the part outside the daemon's own handling (the bridge, the editor's
-    JSON-RPC and the socket): editor-observed latency minus the latency the daemon traced."""
-    added: list[float] = []
-    outside: list[float] = []
-    traced: list[tuple[str, float]] = []
+@dataclass
+class Breakdown:
+    """Per completion, where the time above the provider went (ms)."""
+
+    added: list[float] = field(default_factory=list)
+    """Editor-observed latency minus the provider's own time: the whole overhead."""
+    editor_bridge: list[float] = field(default_factory=list)
+    """Editor-observed latency minus the daemon call as the bridge timed it: JSON-RPC both ways
+    (the test editor's side included) and the bridge's own work."""
+    transport: list[float] = field(default_factory=list)
+    """The daemon call as the bridge timed it minus the latency the daemon traced: httpx over the
+    Unix socket and the daemon's HTTP/SSE framing."""
+    daemon: list[float] = field(default_factory=list)
+    """The latency the daemon traced minus the provider's own time: routing, guard, gateway."""
+
+
+async def added_through_the_bridge(sim: SimServer, socket: Path, tmp: Path, n: int) -> Breakdown:
+    """The overhead of ``n`` cache-missing completions and where it went, paired per request."""
+    out = Breakdown()
+    samples: list[tuple[str, float, float, float]] = []
     api = DaemonClient(socket)
-    async with lsp_session(socket) as (client, _), api:
+    async with lsp_session(socket) as (client, status), api:
         for i in range(n + 5):
             text = f"# request {i}\n{SOURCE}"
             uri = open_document(client, tmp / f"bench_{i}.py", text)
@@ -84,13 +99,18 @@ async def added_through_the_bridge(sim: SimServer, socket: Path, tmp: Path, n: i
             elapsed = (time.monotonic() - t0) * 1000
             assert result is not None and result.items, "the bridge returned no completion"
             if i >= 5:  # warm-up: connection pools, first-call imports
-                added.append(elapsed - provider_ms(sim))
                 command = result.items[0].command
                 assert command is not None and command.arguments
-                traced.append((str(command.arguments[0]), elapsed))
-        for trace_id, elapsed in traced:  # traces are written in batches, off the request path
-            outside.append(elapsed - (await traced_latency(api, trace_id)))
-    return added, outside
+                # The status notification of this answer precedes the answer on the same pipe.
+                bridge_ms = float(status.statuses[-1]["latency_ms"])
+                samples.append((str(command.arguments[0]), elapsed, bridge_ms, provider_ms(sim)))
+        for trace_id, elapsed, bridge_ms, provider in samples:  # traces are written in batches
+            traced = await traced_latency(api, trace_id)
+            out.added.append(elapsed - provider)
+            out.editor_bridge.append(elapsed - bridge_ms)
+            out.transport.append(bridge_ms - traced)
+            out.daemon.append(traced - provider)
+    return out
 
 
 async def traced_latency(api: DaemonClient, trace_id: str) -> float:
@@ -200,7 +220,7 @@ async def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="sb-bench-", dir="/tmp"))
     async with sim_daemon(tmp) as (sim, daemon):
         set_latency(sim, args.ttft_ms)
-        through_bridge, outside_daemon = await added_through_the_bridge(sim, daemon.socket, tmp, args.requests)
+        breakdown = await added_through_the_bridge(sim, daemon.socket, tmp, args.requests)
         set_latency(sim, args.ttft_ms)
         daemon_only = await added_by_the_daemon(sim, daemon.socket, args.requests)
         superseded = await cancellation(sim, daemon.socket, tmp, args.cancels, supersede=True)
@@ -209,9 +229,11 @@ async def main() -> None:
     import_cpu = await import_cpu_ms(args.starts)
     print(f"LSP latency — simulated provider TTFT {args.ttft_ms:.0f} ms, no pacing after it\n")
     print(f"{'measure (ms)':<52} {'p50':>8} {'p95':>8} {'n':>5}   {'target':<14} verdict")
-    print(row("added above the provider: bridge + daemon", through_bridge, ADDED_P50_TARGET_MS))
-    print(row("added above the provider: daemon alone", daemon_only, None))
-    print(row("  outside the daemon's traced time (paired)", outside_daemon, None))
+    print(row("added above the provider: bridge + daemon", breakdown.added, ADDED_P50_TARGET_MS))
+    print(row("  of which editor <-> bridge (JSON-RPC + bridge)", breakdown.editor_bridge, None))
+    print(row("  of which bridge <-> daemon (httpx, HTTP/SSE)", breakdown.transport, None))
+    print(row("  of which inside the daemon (traced - provider)", breakdown.daemon, None))
+    print(row("added above the provider: daemon alone (its API)", daemon_only, None))
     print(row("superseding keystroke -> provider stream closed", superseded, CANCEL_TARGET_MS))
     print(row("$/cancelRequest -> provider stream closed", cancelled, CANCEL_TARGET_MS))
     print(row("`switchboard lsp` spawned -> initialize answered", started, STARTUP_TARGET_MS))

@@ -118,35 +118,44 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-async def run_with_dashboard(daemon_args: list[str]) -> int:
-    """Daemon in the background (unless one runs), demo workload when simulated, dashboard in front."""
-    from daemon.client import DaemonClient
-    from tui.app import run as run_tui
+async def _start_workload(app, client, process: subprocess.Popen[bytes] | None, log_path: Path | None) -> None:  # type: ignore[no-untyped-def]
+    """Wait for the daemon (the dashboard shows "connecting" meanwhile), then run the demo workload
+    if, and only if, the daemon is on the simulated providers."""
+    if process is not None and log_path is not None:
+        try:
+            await _wait_ready(client, process, log_path)
+        except RuntimeError as exc:
+            app.exit(return_code=1, message=f"switchboard: {exc}")
+            return
+    if not (await client.status()).simulated:
+        return
+    app.set_demo_workload(True)
+    await demo_workload(client)
 
-    process = None
-    workload = None
+
+async def run_with_dashboard(daemon_args: list[str]) -> int:
+    """Daemon in the background (unless one runs), the dashboard in front at once, and the demo
+    workload as soon as the daemon answers (only when it is simulated)."""
+    from daemon.client import DaemonClient
+    from tui.app import SwitchboardApp
+
+    process = log_path = None
     try:
         async with DaemonClient() as client:
             if await client.is_running():
                 print(f"Using the Switchboard daemon already running on {client.socket}.", file=sys.stderr)
             else:
                 process, log_path = _spawn_daemon(daemon_args)
-                try:
-                    await _wait_ready(client, process, log_path)
-                except RuntimeError as exc:
-                    print(f"switchboard: {exc}", file=sys.stderr)
-                    return 1
+            app = SwitchboardApp(client)
+            workload = asyncio.create_task(_start_workload(app, client, process, log_path))
             try:
-                if (await client.status()).simulated:
-                    print("Demo mode: a demo workload of varied requests runs through the simulated providers "
-                          "while the dashboard is open.", file=sys.stderr)
-                    workload = asyncio.create_task(demo_workload(client))
-                await run_tui(client, demo_workload=workload is not None)
+                await app.run_async()
             finally:
-                if workload is not None:
-                    workload.cancel()
-                    await asyncio.gather(workload, return_exceptions=True)
-                    print("Stopped the demo workload.", file=sys.stderr)
+                workload.cancel()
+                await asyncio.gather(workload, return_exceptions=True)
+            if app.demo_workload:
+                print("Stopped the demo workload.", file=sys.stderr)
+            return app.return_code or 0
     finally:
         if process is not None:
             _stop(process)
@@ -155,7 +164,6 @@ async def run_with_dashboard(daemon_args: list[str]) -> int:
                   file=sys.stderr)
         else:
             print("The daemon that was already running is still running.", file=sys.stderr)
-    return 0
 
 
 def main() -> int:

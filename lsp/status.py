@@ -1,7 +1,8 @@
 """A status the developer can see: busy, slow, budget stepped down, budget exhausted, daemon offline.
 
-Every change goes out as the custom notification ``switchboard/status`` (``{"state", "message",
-"model"}``) for a status-line integration. Conditions that need the developer's attention are also
+Every change, and every answer, goes out as the custom notification ``switchboard/status``
+(``{"state", "message", "model", "latency_ms"}``, the last two from the latest answer) for a
+status-line integration. Conditions that need the developer's attention are also
 shown with ``window/showMessage`` — once per episode, never on every keystroke: the daemon going
 offline (and coming back), the budget stepping down to cheaper models, the budget refusing.
 """
@@ -33,17 +34,19 @@ class StatusReporter:
         self.state: State = "ready"
         self.message = "Switchboard ready"
         self.model: str | None = None
+        self.latency_ms: float | None = None
         self._in_flight = 0
         self._offline = False
         self._stepped_down = False
         self._budget_shown = False
         self._errors_shown: set[str] = set()
 
-    def _set(self, state: State, message: str) -> None:
-        if (state, message) == (self.state, self.message):
+    def _set(self, state: State, message: str, *, always: bool = False) -> None:
+        if (state, message) == (self.state, self.message) and not always:
             return
         self.state, self.message = state, message
-        self._notify(STATUS_NOTIFICATION, {"state": state, "message": message, "model": self.model})
+        self._notify(STATUS_NOTIFICATION, {"state": state, "message": message, "model": self.model,
+                                           "latency_ms": self.latency_ms})
 
     def busy(self) -> None:
         """A request went out."""
@@ -59,7 +62,7 @@ class StatusReporter:
 
     def answered(self, model: str, latency_ms: float, slow_ms: float, *, stepped_down: bool) -> None:
         """A model answered: clears offline and budget episodes, reports slow or stepped down."""
-        self.model = model
+        self.model, self.latency_ms = model, round(latency_ms, 2)
         if self._offline:
             self._offline = False
             self._show("info", "Switchboard: the daemon is back; completions resume.")
@@ -69,11 +72,11 @@ class StatusReporter:
             self._show("warning", "Switchboard: your budget is past its soft limit; completions use cheaper models.")
         self._stepped_down = stepped_down
         if stepped_down:
-            self._set("stepped_down", f"Switchboard: budget stepped down ({model})")
+            self._set("stepped_down", f"Switchboard: budget stepped down ({model})", always=True)
         elif latency_ms > slow_ms:
-            self._set("slow", f"Switchboard: slow ({model}, {latency_ms:.0f} ms)")
+            self._set("slow", f"Switchboard: slow ({model}, {latency_ms:.0f} ms)", always=True)
         else:
-            self._set("ready", f"Switchboard: {model}")
+            self._set("ready", f"Switchboard: {model} · {latency_ms:.0f} ms", always=True)
 
     def offline(self, reason: str) -> None:
         """The daemon does not answer; shown once per outage."""

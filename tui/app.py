@@ -244,6 +244,12 @@ class SwitchboardApp(App[None]):
 
     # -- navigation and actions ------------------------------------------------------------------
 
+    def set_demo_workload(self, running: bool) -> None:
+        """Say on the status line that a demo workload is (not) feeding the daemon."""
+        self.demo_workload = running
+        if self.overview.is_mounted:
+            self.overview.connection.set(demo_workload=running)
+
     async def action_show(self, mode: str) -> None:
         """Switch to a screen; the review queue and the matrix are built (and imported) on first use,
         so that the overview paints sooner."""

@@ -16,7 +16,8 @@ Priority = Literal["normal", "critical"]
 class Wire(BaseModel):
     """Base of every wire model: unknown fields are refused so typos fail loudly."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Built on first use: the thin clients import every wire model but use a few, and must start fast.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ErrorBody(Wire):

@@ -156,6 +156,16 @@ class Store(Protocol):
     async def save_matrix_cells(self, rows: Sequence[MatrixRow], *, source: str, note: str | None = None) -> int:
         """Upsert cells as one new matrix version; returns that version."""
 
+    async def update_matrix(
+        self,
+        change: Callable[[int, list[MatrixRow]], Sequence[MatrixRow]],
+        *,
+        source: str,
+        note: str | None = None,
+    ) -> tuple[int, list[MatrixRow]]:
+        """Save ``change(version, cells)`` as one new version with no other write in between (no lost
+        evidence when daemons learn at once); returns the new version and every cell."""
+
     # -- metrics and budgets (issue 4)
     async def trace_facts(self, since: float, *, developer_id: int | None = None) -> list[dict[str, Any]]:
         """The columns metrics are computed from, for traces since a time (one developer's, or all)."""

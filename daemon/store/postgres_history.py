@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -209,32 +209,63 @@ class HistoryQueries:
         """The current version and every cell, read from one snapshot so they belong together."""
         async with self._tx(isolation="repeatable_read", readonly=True) as conn:
             version = int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM matrix_versions"))
-            rows = await conn.fetch(
-                f"SELECT {', '.join(_MATRIX_COLUMNS)} FROM matrix_cells ORDER BY task_type, band, model"
-            )
-        return version, [MatrixRow(**dict(r)) for r in rows]
+            cells = await self._cells(conn)
+        return version, cells
 
     async def save_matrix_cells(self, rows: Sequence[MatrixRow], *, source: str, note: str | None = None) -> int:
         """Upsert cells as one new matrix version; returns that version. Every daemon listening is
         notified when the transaction commits."""
         async with self._tx() as conn:
-            # Versions must be strictly increasing across daemons: one writer at a time allocates them.
-            await conn.execute("LOCK TABLE matrix_versions IN SHARE ROW EXCLUSIVE MODE")
-            version = int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) + 1 FROM matrix_versions"))
-            await conn.execute(
-                "INSERT INTO matrix_versions (version, created_at, source, note) VALUES ($1, $2, $3, $4)",
-                version, time.time(), source, note,
+            version = await self._lock_matrix(conn)
+            return await self._write_version(conn, version + 1, rows, source, note)
+
+    async def update_matrix(
+        self,
+        change: Callable[[int, list[MatrixRow]], Sequence[MatrixRow]],
+        *,
+        source: str,
+        note: str | None = None,
+    ) -> tuple[int, list[MatrixRow]]:
+        """Read the matrix, save ``change(version, cells)`` (the changed cells) as one new version, and
+        return the new version with every cell, with no other daemon's write in between: evidence
+        folded in by two daemons at once is never lost. No changed cells: nothing is written."""
+        async with self._tx() as conn:
+            version = await self._lock_matrix(conn)
+            cells = await self._cells(conn)
+            changed = list(change(version, cells))
+            if not changed:
+                return version, cells
+            version = await self._write_version(conn, version + 1, changed, source, note)
+            return version, await self._cells(conn)
+
+    @staticmethod
+    async def _lock_matrix(conn: asyncpg.Connection) -> int:
+        # Versions must be strictly increasing across daemons: one writer at a time allocates them.
+        await conn.execute("LOCK TABLE matrix_versions IN SHARE ROW EXCLUSIVE MODE")
+        return int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM matrix_versions"))
+
+    @staticmethod
+    async def _cells(conn: asyncpg.Connection) -> list[MatrixRow]:
+        rows = await conn.fetch(f"SELECT {', '.join(_MATRIX_COLUMNS)} FROM matrix_cells ORDER BY task_type, band, model")
+        return [MatrixRow(**dict(r)) for r in rows]
+
+    @staticmethod
+    async def _write_version(
+        conn: asyncpg.Connection, version: int, rows: Sequence[MatrixRow], source: str, note: str | None
+    ) -> int:
+        await conn.execute(
+            "INSERT INTO matrix_versions (version, created_at, source, note) VALUES ($1, $2, $3, $4)",
+            version, time.time(), source, note,
+        )
+        if rows:
+            await conn.executemany(
+                f"INSERT INTO matrix_cells ({', '.join(_MATRIX_COLUMNS)}, version) "
+                f"VALUES ({_placeholders(len(_MATRIX_COLUMNS) + 1)}) "
+                "ON CONFLICT (task_type, band, model) DO UPDATE SET "
+                + ", ".join(f"{c} = excluded.{c}" for c in (*_MATRIX_COLUMNS[3:], "version")),
+                [(*(getattr(r, c) for c in _MATRIX_COLUMNS), version) for r in rows],
             )
-            if rows:
-                await conn.executemany(
-                    f"INSERT INTO matrix_cells ({', '.join(_MATRIX_COLUMNS)}, version) "
-                    f"VALUES ({_placeholders(len(_MATRIX_COLUMNS) + 1)}) "
-                    "ON CONFLICT (task_type, band, model) DO UPDATE SET "
-                    + ", ".join(f"{c} = excluded.{c}" for c in (*_MATRIX_COLUMNS[3:], "version")),
-                    [(*(getattr(r, c) for c in _MATRIX_COLUMNS), version) for r in rows],
-                )
-            await conn.execute("SELECT pg_notify($1, current_schema() || ':' || $2::bigint)",
-                               MATRIX_CHANNEL, version)
+        await conn.execute("SELECT pg_notify($1, current_schema() || ':' || $2::bigint)", MATRIX_CHANNEL, version)
         return version
 
 

@@ -12,7 +12,7 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -629,3 +629,45 @@ class SqliteStore:
             "AND l.closed_at >= (SELECT MAX(closed_at) FROM ledger WHERE status = 'settled') - 3600 "
             "GROUP BY l.trace_id, b.scope_id"
         )
+
+    # -- team store support (issue 9) -----------------------------------------------------------------
+
+    async def update_matrix(
+        self,
+        change: Callable[[int, list[MatrixRow]], Sequence[MatrixRow]],
+        *,
+        source: str,
+        note: str | None = None,
+    ) -> tuple[int, list[MatrixRow]]:
+        """Read the matrix, save ``change(version, cells)`` (the changed cells) as one new version, and
+        return the new version with every cell, with no other write in between: evidence folded in
+        by two writers at once is never lost. No changed cells: nothing is written."""
+        async with self._write() as db:
+            async with db.execute("SELECT COALESCE(MAX(version), 0) FROM matrix_versions") as cur:
+                version = int((await cur.fetchone())[0])
+            async with db.execute("SELECT * FROM matrix_cells ORDER BY task_type, band, model") as cur:
+                cells = [MatrixRow(**{k: r[k] for k in r.keys() if k != "version"}) for r in await cur.fetchall()]
+            changed = list(change(version, cells))
+            if not changed:
+                return version, cells
+            version += 1
+            await db.execute(
+                "INSERT INTO matrix_versions (version, created_at, source, note) VALUES (?, ?, ?, ?)",
+                (version, time.time(), source, note),
+            )
+            await db.executemany(
+                "INSERT INTO matrix_cells (task_type, band, model, quality, evidence, latency_p50_ms, "
+                "latency_p95_ms, mean_cost_usd, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (task_type, band, model) DO UPDATE SET quality = excluded.quality, "
+                "evidence = excluded.evidence, latency_p50_ms = excluded.latency_p50_ms, "
+                "latency_p95_ms = excluded.latency_p95_ms, mean_cost_usd = excluded.mean_cost_usd, "
+                "updated_at = excluded.updated_at, version = excluded.version",
+                [
+                    (r.task_type, r.band, r.model, r.quality, r.evidence, r.latency_p50_ms, r.latency_p95_ms,
+                     r.mean_cost_usd, r.updated_at, version)
+                    for r in changed
+                ],
+            )
+            async with db.execute("SELECT * FROM matrix_cells ORDER BY task_type, band, model") as cur:
+                cells = [MatrixRow(**{k: r[k] for k in r.keys() if k != "version"}) for r in await cur.fetchall()]
+        return version, cells

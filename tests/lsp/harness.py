@@ -115,7 +115,7 @@ class StatusLog:
 def _plain(params: Any) -> dict[str, Any]:
     if isinstance(params, dict):
         return params
-    return {k: getattr(params, k) for k in ("state", "message", "model") if hasattr(params, k)}
+    return {k: getattr(params, k) for k in ("state", "message", "model", "latency_ms") if hasattr(params, k)}
 
 
 @contextlib.asynccontextmanager

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import pytest
+
 from daemon.store import Store, watch_matrix_version
 from daemon.store.records import MatrixRow
 from tests.daemon.store.conftest import StoreFactory
@@ -77,3 +79,36 @@ async def test_team_store_pushes_new_versions_without_waiting_for_a_poll(tmp_pat
     finally:
         await theirs.close()
         await mine.close()
+
+
+def _one_more_vote(score: float):
+    """A ``change`` folding one quality signal into the fast/chat cell (running mean, evidence + 1)."""
+
+    def change(_version: int, cells: list[MatrixRow]) -> list[MatrixRow]:
+        old = next((c for c in cells if (c.task_type, c.band, c.model) == ("chat", 0, "fast")), None)
+        n = old.evidence if old else 0.0
+        quality = ((old.quality * n) if old else 0.0) + score
+        return [MatrixRow("chat", 0, "fast", quality / (n + 1), n + 1, None, None, None, 1.0)]
+
+    return change
+
+
+async def test_evidence_folded_in_by_many_connections_at_once_is_never_lost(open_stores: StoreFactory) -> None:
+    stores = [await open_stores() for _ in range(4)]
+    votes_each = 5
+    async with asyncio.timeout(30):
+        results = await asyncio.gather(*(
+            s.update_matrix(_one_more_vote(1.0 if i % 2 else 0.0), source="feedback")
+            for i, s in enumerate(stores) for _ in range(votes_each)
+        ))
+    versions = sorted(v for v, _ in results)
+    assert versions == list(range(1, len(stores) * votes_each + 1))
+    version, cells = await stores[0].load_matrix()
+    assert version == len(stores) * votes_each
+    assert cells[0].evidence == len(stores) * votes_each and cells[0].quality == pytest.approx(0.5)
+
+
+async def test_update_with_nothing_changed_writes_no_version(store: Store) -> None:
+    await store.save_matrix_cells([_cell("fast", 0.6)], source="config")
+    version, cells = await store.update_matrix(lambda _v, _cells: [], source="feedback")
+    assert (version, cells) == (1, [_cell("fast", 0.6)]) and await store.matrix_version() == 1
