@@ -178,14 +178,21 @@ async def cancellation(sim: SimServer, socket: Path, tmp: Path, n: int, *, super
     return times
 
 
-async def startup(socket: Path, n: int) -> list[float]:
-    """``switchboard lsp`` spawned -> its ``initialize`` answered, ``n`` times."""
-    times: list[float] = []
-    for _ in range(n):
+async def startup(socket: Path, tmp: Path, n: int) -> tuple[list[float], list[float]]:
+    """``switchboard lsp`` spawned -> its ``initialize`` answered, and -> its first completion
+    answered (the server fully loaded, one daemon call), ``n`` times."""
+    initialized: list[float] = []
+    first: list[float] = []
+    for i in range(n):
         t0 = time.monotonic()
-        async with lsp_session(socket, command=[sys.executable, "-m", "daemon", "lsp"]):
-            times.append((time.monotonic() - t0) * 1000)
-    return times
+        async with lsp_session(socket, command=[sys.executable, "-m", "daemon", "lsp"]) as (client, _):
+            initialized.append((time.monotonic() - t0) * 1000)
+            text = f"# start {i}\n{SOURCE}"
+            uri = open_document(client, tmp / f"start_{i}.py", text)
+            result = await inline_completion(client, uri, end_of(text))
+            assert result is not None and result.items
+            first.append((time.monotonic() - t0) * 1000)
+    return initialized, first
 
 
 async def import_cpu_ms(n: int) -> list[float]:
@@ -225,7 +232,7 @@ async def main() -> None:
         daemon_only = await added_by_the_daemon(sim, daemon.socket, args.requests)
         superseded = await cancellation(sim, daemon.socket, tmp, args.cancels, supersede=True)
         cancelled = await cancellation(sim, daemon.socket, tmp, args.cancels, supersede=False)
-        started = await startup(daemon.socket, args.starts)
+        started, first_completion = await startup(daemon.socket, tmp, args.starts)
     import_cpu = await import_cpu_ms(args.starts)
     print(f"LSP latency — simulated provider TTFT {args.ttft_ms:.0f} ms, no pacing after it\n")
     print(f"{'measure (ms)':<52} {'p50':>8} {'p95':>8} {'n':>5}   {'target':<14} verdict")
@@ -237,6 +244,7 @@ async def main() -> None:
     print(row("superseding keystroke -> provider stream closed", superseded, CANCEL_TARGET_MS))
     print(row("$/cancelRequest -> provider stream closed", cancelled, CANCEL_TARGET_MS))
     print(row("`switchboard lsp` spawned -> initialize answered", started, STARTUP_TARGET_MS))
+    print(row("`switchboard lsp` spawned -> first completion answered", first_completion, None))
     print(row("  CPU to import the server (load-independent)", import_cpu, None))
     print(f"\nload average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 

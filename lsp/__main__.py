@@ -20,9 +20,18 @@ def main(socket: str | None = None, data_dir: str | None = None) -> int:
     # of every editor start.
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
-    from lsp.server import build_server
+    from lsp.handshake import answer_initialize
 
-    build_server(socket, data_dir).start_io()
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    first = answer_initialize(stdin, stdout)  # before pygls loads: the editor sees a ready server at once
+    if first is None:
+        return 0
+
+    from lsp.server import build_server, replay_initialize
+
+    server = build_server(socket, data_dir)
+    replay_initialize(server, first)
+    server.start_io(stdin, stdout)
     return 0
 
 

@@ -8,7 +8,9 @@ Secret files are never sent whatever the options say: ``ALWAYS_IGNORED`` cannot 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import posixpath
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -87,17 +89,24 @@ def parse_options(raw: Any, base: LspOptions = DEFAULTS) -> tuple[LspOptions, li
         return LspOptions.model_validate(kept), problems
 
 
+@functools.lru_cache(maxsize=16)
+def _ignore_pattern(extra: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for every ignore glob (checked on each keystroke, so compiled once per option set)."""
+    parts = []
+    for pattern in (*ALWAYS_IGNORED, *extra):
+        parts.append(fnmatch.translate(pattern))
+        if "/" in pattern:
+            parts.append(fnmatch.translate(f"*/{pattern.lstrip('/')}"))
+    return re.compile("|".join(f"(?:{p})" for p in parts))
+
+
 def is_ignored(path: str | None, options: LspOptions) -> bool:
-    """Whether a file must never be sent: a secret file, or a match of the user's ignore globs."""
+    """Whether a file must never be sent: a secret file, or a match of the user's ignore globs
+    (each glob is tried against the file name and against the whole path)."""
     if not path:
         return False
-    name = posixpath.basename(path)
-    for pattern in (*ALWAYS_IGNORED, *options.ignore):
-        if fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(path, pattern):
-            return True
-        if "/" in pattern and fnmatch.fnmatch(path, f"*/{pattern.lstrip('/')}"):
-            return True
-    return False
+    pattern = _ignore_pattern(tuple(options.ignore))
+    return bool(pattern.match(posixpath.basename(path)) or pattern.match(path))
 
 
 def language_enabled(language: str | None, options: LspOptions) -> bool:

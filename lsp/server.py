@@ -22,6 +22,7 @@ from daemon import __version__
 from daemon.errors import BudgetExceededError, DaemonUnavailableError, SwitchboardError
 from lsp import refactor
 from lsp.context import Doc
+from lsp.handshake import ACCEPT_COMMAND, RUN_ACTION_COMMAND, TRIGGER_CHARACTERS
 from lsp.options import DEFAULTS, LspOptions, is_ignored, parse_options
 from lsp.status import StatusReporter
 
@@ -32,9 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ACCEPT_COMMAND = "switchboard.acceptCompletion"
-RUN_ACTION_COMMAND = "switchboard.runCodeAction"
-TRIGGER_CHARACTERS = [".", "(", "[", "{", ",", ":", "=", " "]
 _MESSAGE_TYPES = {"error": types.MessageType.Error, "warning": types.MessageType.Warning,
                   "info": types.MessageType.Info}
 
@@ -337,6 +335,24 @@ async def _ask_with_progress(ls: SwitchboardServer, title: str, request: AskRequ
 
 
 # -- assembly --------------------------------------------------------------------------------------
+
+
+class _Discard:
+    """A writer that drops what it is given (pygls' answer to an ``initialize`` already answered)."""
+
+    def write(self, data: bytes) -> None:
+        """Drop ``data``."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def replay_initialize(server: SwitchboardServer, message: dict[str, Any]) -> None:
+    """Let pygls handle the ``initialize`` that ``lsp.handshake`` answered before pygls was loaded:
+    it sets up the workspace and the client's capabilities; its own answer is dropped."""
+    protocol = server.protocol
+    protocol.set_writer(_Discard(), include_headers=False)  # type: ignore[arg-type]
+    protocol.handle_message(protocol.structure_message(message))
 
 
 def build_server(socket: str | None = None, data_dir: str | None = None) -> SwitchboardServer:

@@ -7,6 +7,8 @@ rather than treating the server as broken.
 
 from __future__ import annotations
 
+from typing import Any
+
 from mcp.types import CallToolResult, TextContent
 
 from daemon.errors import (
@@ -63,3 +65,19 @@ def refusal(message: str, advice: str) -> CallToolResult:
     """An ``is_error`` result for a problem found before calling the daemon."""
     return CallToolResult(content=[TextContent(type="text", text=f"invalid_request: {message}\nNext: {advice}")],
                           is_error=True)
+
+
+ARGUMENT_ADVICE = "Next: fix the argument(s) named above to match the tool's input schema, then call the tool again."
+
+
+async def advise_on_bad_arguments(ctx: Any, call_next: Any) -> Any:
+    """Server middleware: the SDK reports invalid tool arguments as a tool error; add what to do next."""
+    result = await call_next(ctx)
+    if ctx.method != "tools/call" or not isinstance(result, dict) or not result.get("isError"):
+        return result
+    content = result.get("content") or []
+    if content and isinstance(content[0], dict) and isinstance(content[0].get("text"), str):
+        text = content[0]["text"]
+        if "validation error" in text and "Next:" not in text:
+            content[0] = {**content[0], "text": f"invalid_request: {text}\n{ARGUMENT_ADVICE}"}
+    return result

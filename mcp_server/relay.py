@@ -13,7 +13,7 @@ What the relay does, and nothing more:
   a cancel, a ping or another call); each answer (JSON, or server-sent events carrying progress
   and then the result) is written to stdout as lines;
 - ``initialize`` gives it the session id and protocol version it sends with every later message;
-  after ``notifications/initialized`` it follows the session's GET stream (resource updates);
+  once the agent subscribes to a resource it follows the session's GET stream (resource updates);
 - a line that is not JSON gets a parse error; an HTTP failure becomes a JSON-RPC error, and a
   ``tools/call`` that loses the daemon becomes a tool error saying what to do next;
 - it starts the daemon when none answers (unless ``--no-autostart``), and if the daemon restarted
@@ -34,6 +34,8 @@ import httpx
 log = logging.getLogger("switchboard.mcp.relay")
 
 ACCEPT = "application/json, text/event-stream"
+LISTEN_CYCLE = 3.0
+"""Seconds a GET stream for resource updates stays open before it is reopened."""
 PARSE_ERROR, INVALID_REQUEST, INTERNAL_ERROR = -32700, -32600, -32603
 UNREACHABLE_NEXT = ("The Switchboard daemon is not reachable. Ask the user to run `switchboard status` "
                     "(or `switchboard daemon`), then call the tool again.")
@@ -162,7 +164,7 @@ class Relay:
                 await self.forward(message, retry=False, reply=reply)
                 return
             raise DaemonGoneError(f"lost the connection to the daemon ({type(exc).__name__})") from None
-        if method == "notifications/initialized" and self._listening is None:
+        if method == "resources/subscribe" and self._listening is None:
             self._listening = asyncio.get_running_loop().create_task(self._listen())
 
     async def _relay_answer(self, message: dict[str, Any], response: httpx.Response, *, reply: bool) -> None:
@@ -208,18 +210,25 @@ class Relay:
         await self.forward({"jsonrpc": "2.0", "method": "notifications/initialized"}, retry=False, reply=False)
 
     async def _listen(self) -> None:
-        """Relay the session's GET stream (notifications not tied to a request), reconnecting with backoff."""
+        """Relay the session's GET stream (resource updates) once the agent subscribes to a resource.
+
+        Each stream is closed after ``LISTEN_CYCLE`` seconds and reopened at once: an open response
+        holds a stopping daemon for its whole drain time, a short one lets it stop promptly.
+        """
         delay = 0.5
         while True:
             try:
                 headers = {k: v for k, v in self._headers().items() if k != "content-type"}
-                async with self._http.stream("GET", "/mcp", headers={**headers, "accept": "text/event-stream"}) as r:
+                async with asyncio.timeout(LISTEN_CYCLE), self._http.stream(
+                        "GET", "/mcp", headers={**headers, "accept": "text/event-stream"}) as r:
                     if r.status_code in (404, 405):
                         return
                     if r.status_code < 400:
                         delay = 0.5
                         async for data in _sse_data(r):
                             await self.write(data)
+            except TimeoutError:
+                continue
             except _LOST:
                 pass
             await asyncio.sleep(delay)

@@ -18,6 +18,7 @@ from mcp.types import SubscribeRequestParams, UnsubscribeRequestParams
 from daemon import __version__
 from mcp_server import SERVER_NAME
 from mcp_server.access import DaemonAccess, local_access
+from mcp_server.errors import advise_on_bad_arguments
 from mcp_server.instructions import INSTRUCTIONS
 from mcp_server.resources import ResourceWatch, register_resources, remember_call
 from mcp_server.state import SwitchboardState
@@ -50,7 +51,7 @@ def build_server(open_access: AccessFactory, *, follow_events: bool = True) -> M
         version=__version__,
         lifespan=lifespan,
         subscriptions=bus,
-        middleware=[remember_call],
+        middleware=[remember_call, advise_on_bad_arguments],
         log_level="WARNING",
     )
     register_tools(server)

@@ -58,7 +58,7 @@ def to_toml(data: dict[str, Any], prefix: str = "") -> str:
 def sim_config(sim_url: str, *, profiles: Iterable[ModelProfile] | None = None, extra: dict[str, Any] | None = None,
                only_sim: bool = True) -> dict[str, Any]:
     """Config data routing to the sim's models; the shipped real models are disabled."""
-    from daemon.config import read_toml, DEFAULT_CONFIG_PATH, merge
+    from daemon.config import DEFAULT_CONFIG_PATH, merge, read_toml
 
     models: dict[str, Any] = {}
     if only_sim:

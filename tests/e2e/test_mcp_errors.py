@@ -15,7 +15,17 @@ import pytest
 from daemon.sim import Fault
 from tests.mcp_server.fixtures import daemon_fixture  # noqa: F401
 from tests.mcp_server.support import error_text, server_env, stdio_client
-from tests.support import REPO, DaemonProcess, SimServer, running_daemon, short_dir, sim_config, write_config
+from tests.support import (
+    REPO,
+    DaemonProcess,
+    SimServer,
+    running_daemon,
+    short_dir,
+    sim_config,
+    start_daemon,
+    stop_daemon,
+    write_config,
+)
 
 
 class RawStdio:
@@ -109,3 +119,19 @@ async def test_an_exhausted_budget_is_a_tool_error_that_says_not_to_retry(tmp_pa
     text = error_text(refused[-1])
     assert "budget_exceeded" in text and "Do not retry" in text
     assert not still_up.is_error
+
+
+async def test_the_relay_reopens_its_session_when_the_daemon_restarts(sim_config_file: Path) -> None:
+    run_dir = short_dir()
+    socket, data = run_dir / "d.sock", run_dir / "data"
+    first = await start_daemon(sim_config_file, socket=socket, data_dir=data)
+    try:
+        async with stdio_client(first, "--no-autostart") as client:
+            before = await client.call_tool("recent_traces", {})
+            await stop_daemon(first)
+            async with running_daemon(sim_config_file, socket=socket, data_dir=data):
+                after = await client.call_tool("recent_traces", {})
+    finally:
+        await stop_daemon(first)
+    assert not before.is_error
+    assert not after.is_error, error_text(after)

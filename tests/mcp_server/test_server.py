@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 
+from mcp import Client
+
 from mcp_server.access import local_access
+from mcp_server.errors import ARGUMENT_ADVICE
 from mcp_server.instructions import INSTRUCTIONS
 from mcp_server.models import MAX_PROMPT_CHARS
 from mcp_server.server import build_server
@@ -30,3 +33,13 @@ async def test_resources_and_the_trace_template_are_listed() -> None:
     templates = {t.uri_template for t in await server.list_resource_templates()}
     assert uris == {"switchboard://matrix", "switchboard://budget", "switchboard://traces"}
     assert templates == {"switchboard://traces/{trace_id}"}
+
+
+async def test_invalid_arguments_are_a_tool_error_that_says_what_to_do_next() -> None:
+    server = build_server(contextlib.nullcontext, follow_events=False)  # type: ignore[arg-type]
+    async with Client(server, mode="legacy") as client:
+        result = await client.call_tool("rate_result", {"trace_id": "t-1", "score": 5})
+    text = result.content[0].text
+    assert result.is_error
+    assert text.startswith("invalid_request:") and "score" in text
+    assert text.endswith(ARGUMENT_ADVICE)
