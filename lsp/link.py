@@ -19,7 +19,7 @@ import httpx
 
 from daemon.api.wire import AskRequest, AskResponse, CompleteRequest, FeedbackRequest, FeedbackResponse
 from daemon.client import DaemonClient
-from daemon.errors import DaemonUnavailableError, SwitchboardError, error_from_payload
+from daemon.errors import DaemonUnavailableError, error_from_payload
 from lsp.status import StatusReporter
 
 log = logging.getLogger(__name__)
@@ -119,4 +119,4 @@ class DaemonLink:
         await self.control.aclose()
 
 
-__all__ = ["DaemonLink", "SwitchboardError"]
+__all__ = ["DaemonLink"]

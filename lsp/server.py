@@ -43,7 +43,7 @@ class SwitchboardServer(LanguageServer):
     def __init__(self, socket: str | None = None, data_dir: str | None = None) -> None:
         super().__init__("switchboard", __version__)
         self.lsp_options: LspOptions = DEFAULTS
-        self.status = StatusReporter(self._notify, self._show)
+        self.status = StatusReporter(self._notify, self.show)
         self.pending_problems: list[str] = []
         self._socket, self._data_dir = socket, data_dir
         self._bridge: Bridge | None = None
@@ -61,7 +61,8 @@ class SwitchboardServer(LanguageServer):
     def _notify(self, method: str, params: dict[str, object]) -> None:
         self.protocol.notify(method, params)
 
-    def _show(self, kind: str, message: str) -> None:
+    def show(self, kind: str, message: str) -> None:
+        """Show a message to the developer (``window/showMessage``)."""
         self.window_show_message(types.ShowMessageParams(type=_MESSAGE_TYPES[kind], message=message))
 
     def apply_options(self, raw: Any, base: LspOptions) -> None:
@@ -69,7 +70,7 @@ class SwitchboardServer(LanguageServer):
         self.lsp_options, problems = parse_options(raw, base)
         self.bridge.link.autostart = self.lsp_options.autostart
         for problem in problems:
-            self._show("warning", f"Switchboard option problem: {problem}")
+            self.show("warning", f"Switchboard option problem: {problem}")
 
     @property
     def inline_client(self) -> bool:
@@ -116,7 +117,7 @@ def initialize(ls: SwitchboardServer, params: types.InitializeParams) -> None:
 async def initialized(ls: SwitchboardServer, params: types.InitializedParams) -> None:
     """Tell the user about bad options; connect to (or start) the daemon in the background."""
     for problem in ls.pending_problems:
-        ls._show("warning", f"Switchboard option problem: {problem}")
+        ls.show("warning", f"Switchboard option problem: {problem}")
     ls.pending_problems = []
     await ls.bridge.link.connect()
 

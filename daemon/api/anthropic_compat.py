@@ -18,7 +18,7 @@ from starlette.routing import Route
 from daemon import pipeline
 from daemon.api.http import TRACE_HEADER, services_of
 from daemon.api.openai_compat import MODEL_HEADER, admit, guarded, read_json
-from daemon.api.streaming import EventStream
+from daemon.api.streaming import EventStream, unless_disconnected
 from daemon.errors import InvalidRequestError, SwitchboardError
 from daemon.gateway import (
     ChatRequest,
@@ -204,7 +204,8 @@ async def messages(request: Request) -> Response:
             _, completion = await pipeline.execute(services, ctx, chat, routing, extra_headers=extra)
             headers = {TRACE_HEADER: ctx.trace_id, MODEL_HEADER: completion.model or ""}
             return Response(_dumps(message_body(ctx, completion)), media_type="application/json", headers=headers)
-        _, completion, first, rest = await pipeline.execute_stream(services, ctx, chat, routing, extra_headers=extra)
+        _, completion, first, rest = await unless_disconnected(request, pipeline.execute_stream(
+            services, ctx, chat, routing, extra_headers=extra))
     except SwitchboardError as exc:
         return anthropic_error(exc, ctx.trace_id if ctx else None)
     headers = {TRACE_HEADER: ctx.trace_id, MODEL_HEADER: completion.model or ""}

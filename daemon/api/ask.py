@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from daemon import pipeline
 from daemon.api.http import TRACE_HEADER, developer_of, json_response, parse_body, services_of
-from daemon.api.streaming import EventStream, sse
+from daemon.api.streaming import EventStream, sse, unless_disconnected
 from daemon.api.wire import AskRequest, AskResponse
 from daemon.errors import SwitchboardError
 from daemon.gateway import ChatRequest, Completion, Event, TextDelta
@@ -57,8 +57,8 @@ async def ask(request: Request) -> Response:
         plan, completion = await pipeline.execute(services, ctx, chat, routing, max_cost_usd=body.max_cost_usd)
         return json_response(ask_response(ctx, plan, completion, services.simulated),
                              headers={TRACE_HEADER: ctx.trace_id})
-    plan, completion, first, rest = await pipeline.execute_stream(services, ctx, chat, routing,
-                                                                  max_cost_usd=body.max_cost_usd)
+    plan, completion, first, rest = await unless_disconnected(request, pipeline.execute_stream(
+        services, ctx, chat, routing, max_cost_usd=body.max_cost_usd))
 
     async def chunks() -> AsyncIterator[bytes]:
         try:

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from daemon import pipeline
 from daemon.api.http import TRACE_HEADER, developer_of, json_response, parse_body, services_of
-from daemon.api.streaming import EventStream, sse
+from daemon.api.streaming import EventStream, sse, unless_disconnected
 from daemon.api.wire import CompleteRequest, CompleteResponse
 from daemon.errors import SwitchboardError
 from daemon.gateway import ChatRequest, Completion, Event, FimPrompt, TextDelta
@@ -89,7 +89,8 @@ async def complete(request: Request) -> Response:
         plan, completion = await pipeline.execute(services, ctx, chat, routing)
         return json_response(_response(ctx, plan, completion, clean(completion.text, body)),
                              headers={TRACE_HEADER: ctx.trace_id})
-    plan, completion, first, rest = await pipeline.execute_stream(services, ctx, chat, routing)
+    plan, completion, first, rest = await unless_disconnected(request, pipeline.execute_stream(
+        services, ctx, chat, routing))
 
     async def chunks() -> AsyncIterator[bytes]:
         sent, line_done = "", False

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from daemon import pipeline
 from daemon.api.http import TRACE_HEADER, developer_of, services_of
-from daemon.api.streaming import EventStream
+from daemon.api.streaming import EventStream, unless_disconnected
 from daemon.errors import InvalidRequestError, SwitchboardError
 from daemon.gateway import (
     ChatRequest,
@@ -191,7 +191,8 @@ async def chat_completions(request: Request) -> Response:
             _, completion = await pipeline.execute(services, ctx, chat, routing)
             return Response(_dumps(chat_body(ctx, completion)), media_type="application/json",
                             headers=_headers(ctx, completion))
-        _, completion, first, rest = await pipeline.execute_stream(services, ctx, chat, routing)
+        _, completion, first, rest = await unless_disconnected(
+            request, pipeline.execute_stream(services, ctx, chat, routing))
     except SwitchboardError as exc:
         return openai_error(exc, ctx.trace_id if ctx else None)
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -296,7 +297,8 @@ async def completions(request: Request) -> Response:
             _, completion = await pipeline.execute(services, ctx, chat, routing)
             return Response(_dumps(text_body(ctx, completion)), media_type="application/json",
                             headers=_headers(ctx, completion))
-        _, completion, first, rest = await pipeline.execute_stream(services, ctx, chat, routing)
+        _, completion, first, rest = await unless_disconnected(
+            request, pipeline.execute_stream(services, ctx, chat, routing))
     except SwitchboardError as exc:
         return openai_error(exc, ctx.trace_id if ctx else None)
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))

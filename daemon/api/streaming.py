@@ -10,10 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, TypeVar
 
+from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
+
+from daemon.errors import SwitchboardError
+
+T = TypeVar("T")
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
@@ -23,6 +28,26 @@ def sse(data: Any, event: str | None = None) -> bytes:
     payload = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
     head = f"event: {event}\n" if event else ""
     return f"{head}data: {payload}\n\n".encode()
+
+
+async def unless_disconnected(request: Request, work: Awaitable[T]) -> T:
+    """Await ``work`` (e.g. a stream's first token), cancelling it if the client leaves meanwhile (the
+    answer to a caller who is gone is never delivered, so the error raised then only ends the handler).
+    The body must already have been read."""
+    task = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(EventStream._watch(request.receive))
+    try:
+        await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise SwitchboardError("the client went away before the first token; the request was cancelled")
+    finally:
+        watcher.cancel()
+        if not task.done():
+            task.cancel()
 
 
 class EventStream:

@@ -7,10 +7,12 @@ import asyncio
 import json
 import signal
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
+from mcp import MCPDeprecationWarning
 
 from daemon.sim import Fault
 from tests.mcp_server.fixtures import daemon_fixture  # noqa: F401
@@ -135,3 +137,14 @@ async def test_the_relay_reopens_its_session_when_the_daemon_restarts(sim_config
         await stop_daemon(first)
     assert not before.is_error
     assert not after.is_error, error_text(after)
+
+
+async def test_a_connected_agent_does_not_hold_a_stopping_daemon_for_its_drain_time(daemon: DaemonProcess) -> None:
+    async with stdio_client(daemon, "--no-autostart") as client:
+        with warnings.catch_warnings():  # resources/subscribe: the handshake era's way, the one that opens a stream
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            await client.session.subscribe_resource("switchboard://budget")
+        await client.call_tool("recent_traces", {})
+        daemon.signal(signal.SIGTERM)
+        code = await daemon.wait_exit(timeout=15)  # drain_seconds is 30: an open stream would hold it that long
+    assert code == 0

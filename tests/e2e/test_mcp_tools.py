@@ -180,9 +180,6 @@ async def test_the_switchboard_mcp_verb_serves_the_same_server(daemon: DaemonPro
     assert not recent.is_error
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "daemon/api/ask.py awaits pipeline.execute_stream (the first token) before it returns the event stream, "
-    "so a client that leaves before the first token is not noticed and the provider call runs on"))
 async def test_cancelling_run_task_before_the_first_token_stops_the_provider_call(
     daemon: DaemonProcess, sim: SimServer
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 
 from daemon.sim import Fault, answer_text
@@ -66,3 +68,20 @@ async def test_a_stream_that_cannot_be_completed_ends_with_an_error_event(served
     text = "".join(data["text"] for kind, data in events if kind == "delta")
     assert answer_text(PROMPT).startswith(text) and text != answer_text(PROMPT)
     assert len(served.sim.requests_for("sim-pro")) == 3  # the first try and two continuations
+
+
+async def test_leaving_before_the_first_token_stops_the_provider(serve):
+    served: Served = await serve({"gateway": {"first_token_timeout": 30.0, "total_timeout": 60.0}})
+    served.sim.script("sim-pro", Fault(kind="hang"))
+    async with served.client() as http:
+        async def ask() -> None:
+            async with http.stream("POST", "/api/ask", json={"prompt": PROMPT, "stream": True, "model": "sim-pro"}):
+                pass
+
+        call = asyncio.create_task(ask())
+        await served.sim.wait_for_request(model="sim-pro", timeout=5)
+        call.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await call
+    record = await served.sim.wait_disconnected("sim-pro", timeout=5)  # well before the 30 s timeout
+    assert record.client_disconnected and len(served.sim.requests_for("sim-pro")) == 1
