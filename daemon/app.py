@@ -142,6 +142,7 @@ async def serve(options: DaemonOptions) -> None:
 
         def stop() -> None:
             log.info("stopping: finishing in-flight requests")
+            services.events.close()
             for server, _ in servers:
                 server.should_exit = True
 

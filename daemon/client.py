@@ -106,7 +106,8 @@ class DaemonClient:
                 headers = {"authorization": f"Bearer {self.api_key}"} if self.api_key else {}
                 self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, headers=headers)
             else:
-                transport = httpx.AsyncHTTPTransport(uds=str(self.socket))
+                # No TLS on a Unix socket: skip loading the CA bundle (0.1 s at every client start).
+                transport = httpx.AsyncHTTPTransport(uds=str(self.socket), verify=False)
                 self._http = httpx.AsyncClient(transport=transport, base_url="http://switchboard", timeout=timeout)
         return self._http
 

@@ -19,8 +19,9 @@ class EventBus:
     """Fan-out of ``Event`` values to any number of subscribers."""
 
     def __init__(self, queue_size: int = 1000) -> None:
-        self._subscribers: set[asyncio.Queue[Event]] = set()
+        self._subscribers: set[asyncio.Queue[Event | None]] = set()
         self._queue_size = queue_size
+        self._closed = False
 
     def publish(self, type_: str, data: dict[str, Any]) -> None:
         """Send an event to every subscriber now."""
@@ -32,13 +33,24 @@ class EventBus:
 
     async def subscribe(self) -> AsyncIterator[Event]:
         """Events from now on, until the caller stops iterating."""
-        queue: asyncio.Queue[Event] = asyncio.Queue(self._queue_size)
+        queue: asyncio.Queue[Event | None] = asyncio.Queue(self._queue_size)
         self._subscribers.add(queue)
         try:
-            while True:
-                yield await queue.get()
+            while not self._closed:
+                event = await queue.get()
+                if event is None:
+                    return
+                yield event
         finally:
             self._subscribers.discard(queue)
+
+    def close(self) -> None:
+        """End every subscription (the daemon is stopping: long-lived streams must not hold up the drain)."""
+        self._closed = True
+        for queue in self._subscribers:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(None)
 
     @property
     def subscriber_count(self) -> int:

@@ -60,7 +60,10 @@ async def _stream(request: Request, me: Developer, my_team: str | None) -> Async
             if not done:
                 yield ": keepalive\n\n"
                 continue
-            event = pending.result()
+            try:
+                event = pending.result()
+            except StopAsyncIteration:
+                return  # the daemon is stopping: end the stream so the drain need not wait for it
             pending = asyncio.ensure_future(anext(events))
             if visible_to(event, me, my_team):
                 yield sse_frame(event)

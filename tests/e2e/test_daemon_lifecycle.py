@@ -188,3 +188,16 @@ async def test_sigterm_during_a_slow_request_lets_it_finish_and_records_its_trac
     finally:
         await store.close()
     assert trace.outcome == "ok" and trace.answered_model == "sim-nano"
+
+
+async def test_sigterm_ends_open_event_streams_instead_of_waiting_out_the_drain(sim_config_file: Path) -> None:
+    async with running_daemon(sim_config_file) as daemon:
+        async with daemon.client() as client:
+            events = client.events()
+            hello = await asyncio.wait_for(anext(events), 10)
+            daemon.signal(signal.SIGTERM)
+            with pytest.raises(StopAsyncIteration):
+                await asyncio.wait_for(anext(events), 10)  # the drain is 30 s: the stream must end well before
+            code = await daemon.wait_exit(10)
+    assert hello.type == "hello"
+    assert code == 0
