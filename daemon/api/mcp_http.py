@@ -12,7 +12,11 @@ optional GET stream) and 2026-07-28 per-request envelopes. Requests from a brows
 ``Origin`` is not a loopback origin are refused (DNS-rebinding and cross-site protection).
 
 The SDK's session manager needs a running task group; the daemon's listeners run without an ASGI
-lifespan, so it is started on the first ``/mcp`` request and lives as long as the daemon.
+lifespan, so it is started on the first ``/mcp`` request (which also pays the SDK import, once).
+When the daemon starts to stop (its event bus closes), tool calls under way finish and then every
+session ends, so an idle client's open stream does not hold the daemon for its drain time.
+
+``switchboard mcp`` (``mcp_server.relay``) reaches this endpoint over the Unix socket.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from daemon.api.auth import DEVELOPER_KEY, LISTENER_KEY
 from daemon.api.http import error_response
 from daemon.api.wire import Event
 from daemon.client import DaemonClient
-from daemon.errors import PermissionDeniedError
+from daemon.errors import DaemonUnavailableError, PermissionDeniedError
 from daemon.keys import hash_key
 from daemon.services import Services
 
@@ -129,6 +133,27 @@ def _close_later(client: DaemonClient) -> None:
     task.add_done_callback(_closing.discard)
 
 
+class InFlight:
+    """Server middleware counting the requests being served (a listen stream is not work to wait for)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    async def __call__(self, ctx: Any, call_next: Any) -> Any:
+        if ctx.request_id is None or ctx.method == "subscriptions/listen":
+            return await call_next(ctx)
+        self.count += 1
+        self.idle.clear()
+        try:
+            return await call_next(ctx)
+        finally:
+            self.count -= 1
+            if self.count == 0:
+                self.idle.set()
+
+
 class _Runtime:
     """One daemon's MCP server and its running session manager."""
 
@@ -161,6 +186,10 @@ class _Runtime:
         self.user_for = lambda developer_id: AuthenticatedUser(
             AccessToken(token="", client_id=f"developer:{developer_id}", scopes=[]))
         self._started = asyncio.Event()
+        self.services = services
+        self.in_flight = InFlight()
+        self.server.middleware.append(self.in_flight)
+        self.stopped = False
         self._task: asyncio.Task[None] | None = None
 
     async def ready(self) -> None:
@@ -172,7 +201,13 @@ class _Runtime:
     async def _run(self) -> None:
         async with self.manager.run():
             self._started.set()
-            await asyncio.Event().wait()  # until the daemon's loop ends
+            # The event bus ends every subscription when the daemon starts to stop. Tool calls under
+            # way then finish (within the daemon's drain time); leaving run() ends the sessions, so
+            # an idle client's open stream does not hold the daemon for its whole drain time.
+            async for _ in self.services.events.subscribe():
+                pass
+            await self.in_flight.idle.wait()
+            self.stopped = True
 
 
 class McpEndpoint:
@@ -197,6 +232,10 @@ class McpEndpoint:
         if runtime is None:
             runtime = state.mcp_runtime = _Runtime(state.services)
         await runtime.ready()
+        if runtime.stopped:
+            await error_response(DaemonUnavailableError("the daemon is stopping; reconnect once it is back"))(
+                scope, receive, send)
+            return
         developer = scope.get(DEVELOPER_KEY)
         if developer is not None:
             # Binds each MCP session to the developer who opened it.

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import warnings
+
 import httpx
+from mcp import MCPDeprecationWarning
 
 from daemon.api.mcp_http import caller_key, origin_allowed
 from tests.mcp_server.fixtures import daemon_fixture  # noqa: F401
@@ -78,3 +82,16 @@ def test_the_callers_key_is_read_from_either_header() -> None:
     assert caller_key({"headers": [(b"authorization", b"Bearer sb-abc")]}) == "sb-abc"
     assert caller_key({"headers": [(b"x-api-key", b"sb-xyz")]}) == "sb-xyz"
     assert caller_key({"headers": []}) is None
+
+
+async def test_an_idle_http_session_does_not_hold_a_stopping_daemon_for_its_drain_time(daemon: DaemonProcess) -> None:
+    async with daemon.client() as admin:
+        key = (await admin.add_developer("alice")).key
+    async with http_client(daemon, key) as client:
+        with warnings.catch_warnings():  # resources/subscribe: the handshake era's standing GET stream
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            await client.session.subscribe_resource("switchboard://budget")
+        await client.call_tool("recent_traces", {})
+        daemon.signal(signal.SIGTERM)
+        code = await daemon.wait_exit(timeout=15)  # drain_seconds is 30: the open GET stream must not hold it
+    assert code == 0
