@@ -1,16 +1,17 @@
 """A request's path through the daemon: admit, decide, execute, account, record (DESIGN.md §3).
 
-Every surface (``/api/ask``, ``/api/complete``, ``/v1/*``) goes through the same steps:
+Every surface (``/api/ask``, ``/api/complete``, ``/v1/*``) goes through the same steps (``execute`` and
+``execute_stream`` do the last three for one request):
 
     ctx = admit(services, developer, surface=..., requested_model=..., traceparent=...)
     request = guard(services, ctx, request, retrieved=...)          # injection scan (flag or block)
-    plan = await decide(services, ctx, request, RoutingInput(...))   # budget state + plan_route
-    completion = await run_completion(services, ctx, request, plan)  # or: async for e in run_stream(...)
+    plan = await decide(services, ctx, routing_input(ctx, request))  # budget state + plan_route
+    completion = await run_completion(services, ctx, request, plan)  # or: async for batch in run_stream(...)
     record(services, ctx, plan, completion, error)                   # one trace, off the critical path
 
-``run_completion`` and ``run_stream`` reserve the worst case before calling, settle the real cost
-after, release on failure or cancel, redact for external models (``redact_for``) — and do not record a trace, so a strategy (cascade, consensus)
-can combine several calls into one trace.
+``run_completion`` and ``run_stream`` redact for the external models on the route (``redact_for``),
+reserve the worst case before calling, settle the real cost after, release on failure or cancel —
+and do not record a trace, so a strategy (cascade, consensus) can combine several calls into one.
 """
 
 from __future__ import annotations
