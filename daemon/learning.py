@@ -74,12 +74,20 @@ class LatencyTracker:
 
     def __init__(self) -> None:
         self._samples: dict[str, deque[float]] = {}
+        self._percentiles: dict[str, tuple[float | None, float | None]] = {}
         self.updated_at: dict[str, float] = {}
+        self.version = 0
+        """Bumped when a model's p50 or p95 moves by more than a tenth, so callers can cache what they
+        derive from the percentiles (in steady state they hardly move)."""
 
     def observe(self, model: str, latency_ms: float) -> None:
         """Record one observation."""
         self._samples.setdefault(model, deque(maxlen=_LATENCY_WINDOW)).append(latency_ms)
+        before = self._percentiles.pop(model, (None, None))
+        after = self.percentiles(model)
         self.updated_at[model] = time.time()
+        if any(_moved(b, a) for b, a in zip(before, after, strict=True)):
+            self.version += 1
 
     def observe_trace(self, trace: TraceRecord) -> None:
         """Feed every successful attempt of a finished trace."""
@@ -89,8 +97,19 @@ class LatencyTracker:
 
     def percentiles(self, model: str) -> tuple[float | None, float | None]:
         """(p50, p95) in ms, or (None, None) before any observation."""
+        cached = self._percentiles.get(model)
+        if cached is not None:
+            return cached
         samples = self._samples.get(model)
         if not samples:
             return None, None
         ordered = sorted(samples)
-        return ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+        cached = ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+        self._percentiles[model] = cached
+        return cached
+
+
+def _moved(before: float | None, after: float | None) -> bool:
+    if before is None or after is None:
+        return before is not after
+    return abs(after - before) > 0.1 * max(before, 1.0)

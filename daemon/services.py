@@ -57,6 +57,8 @@ class Services:
     simulated: bool = False
     _developers_by_key: dict[str, Developer] = field(default_factory=dict)
     _local_developer: Developer | None = None
+    candidate_cache: Any = None
+    """The router's candidates for the current config, health and latencies (``daemon.routing``)."""
 
     @property
     def settings(self) -> Settings:
