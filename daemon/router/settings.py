@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from daemon.router.types import TaskType, Tier
 
@@ -81,7 +81,15 @@ class RoutingSettings(_Frozen):
     """How the router chooses: policies per surface, priors for the matrix, exploration and decay."""
 
     policies: dict[str, PolicySettings] = Field(default_factory=_default_policies)
-    """Named policies, usable by clients as ``auto:<name>``."""
+    """Named policies, usable by clients as ``auto:<name>``. A config's policies are added to the shipped
+    ones (a shipped name is replaced), so adding one policy does not remove the others."""
+
+    @field_validator("policies", mode="before")
+    @classmethod
+    def _keep_shipped_policies(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {**_default_policies(), **value}
+        return value
     surfaces: dict[str, str] = Field(
         default_factory=lambda: {"api": "balanced", "mcp": "balanced", "lsp": "fast", "cli": "balanced"}
     )

@@ -413,19 +413,24 @@ class PostgresStore(HistoryQueries, MetricsQueries):
                     "SELECT id, limit_micros FROM budgets WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", ids
                 )
                 limits = {r["id"]: r["limit_micros"] for r in locked}
-                for budget, period_start in claims:
+                # Every claim's use in one round trip: the budget rows are locked until commit.
+                spent = await conn.fetch(
+                    "SELECT c.i, COALESCE(SUM(CASE WHEN l.status = 'settled' THEN l.settled_micros "
+                    "WHEN l.status = 'open' THEN l.reserved_micros END), 0) AS used "
+                    "FROM unnest($1::bigint[], $2::float8[]) WITH ORDINALITY AS c(budget_id, period_start, i) "
+                    "LEFT JOIN ledger l ON l.budget_id = c.budget_id AND l.period_start = c.period_start "
+                    "GROUP BY c.i",
+                    [b.id for b, _ in claims], [start for _, start in claims],
+                )
+                use = {r["i"]: int(r["used"]) for r in spent}
+                for i, (budget, _) in enumerate(claims, 1):
                     if budget.id not in limits:
                         raise NotFoundError(f"the {budget.scope} budget {budget.id} was deleted; retry the request")
-                    used = await conn.fetchval(
-                        "SELECT COALESCE(SUM(CASE WHEN status = 'settled' THEN settled_micros "
-                        "WHEN status = 'open' THEN reserved_micros END), 0) FROM ledger "
-                        "WHERE budget_id = $1 AND period_start = $2",
-                        budget.id, period_start,
-                    )
+                    used = use[i]
                     if used + amount_micros > limits[budget.id]:
                         raise BudgetExceededError(
                             f"the {budget.scope} budget would be exceeded",
-                            details={"budget_id": budget.id, "used_micros": int(used),
+                            details={"budget_id": budget.id, "used_micros": used,
                                      "limit_micros": limits[budget.id]},
                         )
                 await conn.executemany(

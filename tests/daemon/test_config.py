@@ -75,3 +75,17 @@ def test_live_config_keeps_the_last_good_settings_on_a_bad_reload(tmp_path: Path
     assert [s.gateway.max_retries for s in seen] == [1]
 
 
+
+
+@pytest.mark.parametrize("example", sorted((DEFAULT_CONFIG_PATH.parent / "examples").glob("*.toml")), ids=lambda p: p.name)
+def test_every_shipped_example_config_is_valid(example: Path) -> None:
+    settings = load_settings(example)
+    assert settings.models  # the examples merge onto the shipped models
+
+
+def test_a_user_policy_is_added_to_the_shipped_ones(tmp_path: Path) -> None:
+    user = tmp_path / "c.toml"
+    user.write_text('[routing.policies.thrifty]\nkind = "cheapest"\n')
+    policies = load_settings(user).routing.policies
+    assert policies["thrifty"].kind == "cheapest"
+    assert {"balanced", "cascade", "fast", "consensus"} <= set(policies)
