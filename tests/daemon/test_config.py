@@ -19,7 +19,7 @@ def test_shipped_defaults_load_and_document_every_top_level_table() -> None:
     for table in raw:
         assert f"[{table}" in text
     # Every scalar key of the shipped tables has a comment line right above it or a model-level doc block.
-    for table in ("daemon", "store", "gateway", "guard", "budgets", "traces"):
+    for table in ("daemon", "store", "gateway", "guard", "budgets", "traces", "routing", "evaluation"):
         for key in raw[table]:
             before = text.split(f"\n{key} =", 1)[0].rstrip().splitlines()[-1]
             assert before.startswith("#"), f"[{table}] {key} has no comment"
