@@ -20,7 +20,7 @@ def test_shipped_defaults_load_and_document_every_top_level_table() -> None:
         assert f"[{table}" in text
     # Every scalar key of the shipped tables has a comment line right above it or a model-level doc block.
     for table in ("daemon", "store", "gateway", "guard", "budgets", "traces", "routing", "evaluation"):
-        for key in raw[table]:
+        for key in (k for k, v in raw[table].items() if not isinstance(v, dict)):
             before = text.split(f"\n{key} =", 1)[0].rstrip().splitlines()[-1]
             assert before.startswith("#"), f"[{table}] {key} has no comment"
 
