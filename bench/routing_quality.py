@@ -144,9 +144,13 @@ def oracle(rows: Sequence[Row], candidates: Sequence[Candidate]) -> Point:
 
 
 def choose_operating_point(
-    kind: str, train: Sequence[Row], candidates: Sequence[Candidate], models: Sequence[str]
+    kind: str, train: Sequence[Row], candidates: Sequence[Candidate], models: Sequence[str], *, rule: str = "floor"
 ) -> tuple[float, float, float]:
-    """Knob picked on a held-out fifth of train: the cheapest setting at or above the best single model there.
+    """Knob picked on a held-out fifth of train, by one of two rules:
+
+    - ``floor``: the cheapest setting at or above the best single model's quality there;
+    - ``cap``: the best quality among settings that cost at most 20% of the best single model there
+      (the target's own cost budget, so the choice is made the way a user with that budget would).
 
     Returns (knob, validation quality, validation cost share of the best single model)."""
     fit = [r for i, r in enumerate(train) if i % 5 != 4]
@@ -156,6 +160,11 @@ def choose_operating_point(
     singles = single_models(val, candidates)
     best = max(singles, key=lambda p: (p.quality, -p.cost))
     results = [(k, *run_router(val, classes, candidates, matrix, routed_settings(kind, k))) for k in KNOBS[kind][1]]
+    if rule == "cap":
+        capped = [(-q, cost, k) for k, q, cost in results if cost <= 0.2 * best.cost]
+        if capped:
+            neg_q, cost, knob = min(capped)
+            return knob, -neg_q, cost / best.cost
     ok = [(cost, k, q) for k, q, cost in results if q >= best.quality]
     cost, knob, q = min(ok) if ok else (results[0][2], results[0][0], results[0][1])
     return knob, q, cost / best.cost
@@ -185,14 +194,19 @@ def offline() -> None:
 
     curves: dict[str, list[Point]] = {}
     for kind, (name, knobs) in KNOBS.items():
-        knob, vq, vshare = choose_operating_point(kind, train, candidates, models)
-        q, cost = run_router(test, classes, candidates, matrix, routed_settings(kind, knob))
-        line(f"Switchboard {kind}, {name}={knob} (chosen on train)", q, cost)
+        for rule in ("floor", "cap"):
+            knob, vq, vshare = choose_operating_point(kind, train, candidates, models, rule=rule)
+            q, cost = run_router(test, classes, candidates, matrix, routed_settings(kind, knob))
+            line(f"Switchboard {kind}, {name}={knob} (train, rule {rule})", q, cost)
         curves[kind] = [
             Point(f"{kind} {name}={k}", *run_router(test, classes, candidates, matrix, routed_settings(kind, k))) for k in knobs
         ]
     shipped_q, shipped_cost = run_router(test, classes, candidates, matrix, RoutingSettings(exploration_rate=0.0))
     line("Switchboard auto:balanced, shipped defaults", shipped_q, shipped_cost)
+    value_q, value_cost = run_router(
+        test, classes, candidates, matrix, RoutingSettings(surfaces={}, default_policy="value", exploration_rate=0.0)
+    )
+    line("Switchboard auto:value, shipped defaults", value_q, value_cost)
 
     zero = [(p.cost, p.quality) for p in singles]
     print(f"\nAUC = mean quality over cost {lo:.3e}..{hi:.3e} $/req (upper hull; {COST_NOTE})")

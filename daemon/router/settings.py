@@ -57,6 +57,9 @@ def _default_policies() -> dict[str, PolicySettings]:
         "balanced": PolicySettings(kind="complexity"),
         "cascade": PolicySettings(kind="cascade"),
         "specialist": PolicySettings(kind="specialist", cost_weight=0.02),
+        # Best quality per dollar: the specialist with a strong cost weight, the operating point chosen on
+        # routing-tune's train split under a 20%-of-the-best-model cost cap (bench/routing_quality.py).
+        "value": PolicySettings(kind="specialist", cost_weight=0.8),
         "fast": PolicySettings(kind="latency", floor_min=0.45, floor_max=0.7, tolerance_max=0.1),
         "consensus": PolicySettings(kind="consensus", explore=False),
         "cheapest": PolicySettings(kind="cheapest", explore=False),
