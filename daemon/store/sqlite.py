@@ -92,6 +92,23 @@ def _trace(row: sqlite3.Row, attempts: Sequence[sqlite3.Row] = ()) -> TraceRecor
     return TraceRecord(**data)
 
 
+
+async def _upsert_cells(db: aiosqlite.Connection, rows: Sequence[MatrixRow], version: int) -> None:
+    """Write matrix cells as of ``version`` (inside the caller's write transaction)."""
+    await db.executemany(
+        "INSERT INTO matrix_cells (task_type, band, model, quality, evidence, latency_p50_ms, "
+        "latency_p95_ms, mean_cost_usd, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (task_type, band, model) DO UPDATE SET quality = excluded.quality, "
+        "evidence = excluded.evidence, latency_p50_ms = excluded.latency_p50_ms, "
+        "latency_p95_ms = excluded.latency_p95_ms, mean_cost_usd = excluded.mean_cost_usd, "
+        "updated_at = excluded.updated_at, version = excluded.version",
+        [
+            (r.task_type, r.band, r.model, r.quality, r.evidence, r.latency_p50_ms, r.latency_p95_ms,
+             r.mean_cost_usd, r.updated_at, version)
+            for r in rows
+        ],
+    )
+
 class SqliteStore:
     """The store interface over one SQLite file."""
 
@@ -526,19 +543,7 @@ class SqliteStore:
                 "INSERT INTO matrix_versions (version, created_at, source, note) VALUES (?, ?, ?, ?)",
                 (version, time.time(), source, note),
             )
-            await db.executemany(
-                "INSERT INTO matrix_cells (task_type, band, model, quality, evidence, latency_p50_ms, "
-                "latency_p95_ms, mean_cost_usd, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (task_type, band, model) DO UPDATE SET quality = excluded.quality, "
-                "evidence = excluded.evidence, latency_p50_ms = excluded.latency_p50_ms, "
-                "latency_p95_ms = excluded.latency_p95_ms, mean_cost_usd = excluded.mean_cost_usd, "
-                "updated_at = excluded.updated_at, version = excluded.version",
-                [
-                    (r.task_type, r.band, r.model, r.quality, r.evidence, r.latency_p50_ms, r.latency_p95_ms,
-                     r.mean_cost_usd, r.updated_at, version)
-                    for r in rows
-                ],
-            )
+            await _upsert_cells(db, rows, version)
         return version
 
     # -- metrics and budgets (issue 4) ---------------------------------------------------------------
@@ -655,19 +660,7 @@ class SqliteStore:
                 "INSERT INTO matrix_versions (version, created_at, source, note) VALUES (?, ?, ?, ?)",
                 (version, time.time(), source, note),
             )
-            await db.executemany(
-                "INSERT INTO matrix_cells (task_type, band, model, quality, evidence, latency_p50_ms, "
-                "latency_p95_ms, mean_cost_usd, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (task_type, band, model) DO UPDATE SET quality = excluded.quality, "
-                "evidence = excluded.evidence, latency_p50_ms = excluded.latency_p50_ms, "
-                "latency_p95_ms = excluded.latency_p95_ms, mean_cost_usd = excluded.mean_cost_usd, "
-                "updated_at = excluded.updated_at, version = excluded.version",
-                [
-                    (r.task_type, r.band, r.model, r.quality, r.evidence, r.latency_p50_ms, r.latency_p95_ms,
-                     r.mean_cost_usd, r.updated_at, version)
-                    for r in changed
-                ],
-            )
+            await _upsert_cells(db, changed, version)
             async with db.execute("SELECT * FROM matrix_cells ORDER BY task_type, band, model") as cur:
                 cells = [MatrixRow(**{k: r[k] for k in r.keys() if k != "version"}) for r in await cur.fetchall()]
         return version, cells
