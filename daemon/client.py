@@ -130,7 +130,13 @@ class DaemonClient:
         if kwargs.get("params"):
             kwargs["params"] = {k: v for k, v in kwargs["params"].items() if v is not None}
         try:
-            return await self._client().request(method, path, **kwargs)
+            try:
+                return await self._client().request(method, path, **kwargs)
+            except (httpx.RemoteProtocolError, httpx.ReadError):
+                if method != "GET":
+                    raise
+                # A pooled keep-alive connection the server closed while idle: a GET is safe to resend.
+                return await self._client().request(method, path, **kwargs)
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, FileNotFoundError) as exc:
             raise DaemonUnavailableError(
                 f"the Switchboard daemon is not answering on {self.socket} ({type(exc).__name__}); "

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from daemon.router.matrix import QualitySignal, RoutingMatrix, apply_signals
 from daemon.router.settings import RoutingSettings
+from daemon.router.types import TaskType
 from daemon.store import Store
 from daemon.store.records import MatrixRow, TraceRecord
 
@@ -41,13 +42,19 @@ class MatrixState:
         signals = list(signals)
         if not signals:
             return self.matrix.version
-        async with self._lock:
+
+        def fold(version: int, cells: list[MatrixRow]) -> list[MatrixRow]:
+            # Runs inside the store's write transaction on the stored cells, so evidence folded in by
+            # another daemon sharing a team store at the same moment is never lost.
+            current = RoutingMatrix.from_rows([c.__dict__ for c in cells], version=version)
             updated = apply_signals(
-                self.matrix, signals, half_life_days=settings.decay_half_life_days, max_evidence=settings.max_evidence
+                current, signals, half_life_days=settings.decay_half_life_days, max_evidence=settings.max_evidence
             )
-            changed = [row for row in updated.to_rows() if self._changed(row)]
-            version = await self._store.save_matrix_cells([MatrixRow(**row) for row in changed], source=source)
-            self.matrix = RoutingMatrix(version=version, cells=updated.cells)
+            return [MatrixRow(**row) for row in updated.to_rows() if _changed(current, row)]
+
+        async with self._lock:
+            version, cells = await self._store.update_matrix(fold, source=source)
+            self.matrix = RoutingMatrix.from_rows([c.__dict__ for c in cells], version=version)
         for callback in self.on_version:
             callback(version)
         return version
@@ -62,11 +69,6 @@ class MatrixState:
             callback(version)
         return version
 
-    def _changed(self, row: dict) -> bool:
-        from daemon.router.types import TaskType
-
-        old = self.matrix.cells.get((TaskType(row["task_type"]), row["band"], row["model"]))
-        return old is None or old.quality != row["quality"] or old.evidence != row["evidence"]
 
 
 class LatencyTracker:
@@ -107,6 +109,11 @@ class LatencyTracker:
         cached = ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
         self._percentiles[model] = cached
         return cached
+
+
+def _changed(matrix: RoutingMatrix, row: dict) -> bool:
+    old = matrix.cells.get((TaskType(row["task_type"]), row["band"], row["model"]))
+    return old is None or old.quality != row["quality"] or old.evidence != row["evidence"]
 
 
 def _moved(before: float | None, after: float | None) -> bool:
