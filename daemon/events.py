@@ -51,8 +51,3 @@ class EventBus:
             if queue.full():
                 queue.get_nowait()
             queue.put_nowait(None)
-
-    @property
-    def subscriber_count(self) -> int:
-        """How many listeners are attached (for tests and status)."""
-        return len(self._subscribers)

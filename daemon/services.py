@@ -82,10 +82,6 @@ class Services:
             self._local_developer = await self.store.developer_for_os_user(getpass.getuser())
         return self._local_developer
 
-    def forget_cached_developers(self) -> None:
-        """Drop cached identities after a change to developers or keys."""
-        self._developers_by_key.clear()
-        self._local_developer = None
 
 
 def _demo_overlay(settings: Settings, sim_base_url: str) -> dict[str, Any]:
