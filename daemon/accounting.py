@@ -71,9 +71,16 @@ _books: weakref.WeakKeyDictionary[Any, _Book] = weakref.WeakKeyDictionary()
 
 
 def _book(services: Services) -> _Book:
-    book = _books.get(services.store)
+    # Looked up several times per request: remembered on the services (a WeakKeyDictionary lookup
+    # showed up in profiles), keyed by the store so every Services over one store shares one book.
+    store = services.store
+    cached = services.__dict__.get("_budget_book")
+    if cached is not None and cached[0] is store:
+        return cached[1]
+    book = _books.get(store)
     if book is None:
-        book = _books[services.store] = _Book()
+        book = _books[store] = _Book()
+    services.__dict__["_budget_book"] = (store, book)
     return book
 
 

@@ -33,6 +33,7 @@ from daemon.api import (
     strategies,
 )
 from daemon.api.auth import IdentifyDeveloper
+from daemon.api.hot import HotPaths
 from daemon.api.http import handle_switchboard_error, handle_unexpected_error
 from daemon.errors import ConfigError, SwitchboardError
 from daemon.paths import ensure_private_dir
@@ -41,8 +42,9 @@ from daemon.services import DaemonOptions, Services, open_services
 log = logging.getLogger("switchboard.daemon")
 
 
-def build_app(services: Services) -> Starlette:
-    """The ASGI app: every route of the daemon, errors mapped to ``{"error": {...}}``."""
+def build_app(services: Services) -> HotPaths:
+    """The ASGI app: every route of the daemon, errors mapped to ``{"error": {...}}``; the endpoints
+    every completion goes through skip Starlette's routing (``HotPaths``)."""
     app = Starlette(
         routes=[
             *local.routes, *ask.routes, *routing.routes, *strategies.routes, *budget.routes, *metrics.routes, *events.routes,
@@ -52,7 +54,13 @@ def build_app(services: Services) -> Starlette:
         exception_handlers={SwitchboardError: handle_switchboard_error, Exception: handle_unexpected_error},
     )
     app.state.services = services
-    return app
+    return HotPaths(app, {
+        "/v1/chat/completions": openai_compat.chat_completions,
+        "/v1/completions": openai_compat.completions,
+        "/v1/messages": anthropic_compat.messages,
+        "/api/complete": complete.complete,
+        "/api/ask": ask.ask,
+    })
 
 
 class _Server(uvicorn.Server):

@@ -23,6 +23,11 @@ class EventBus:
         self._queue_size = queue_size
         self._closed = False
 
+    @property
+    def has_subscribers(self) -> bool:
+        """Whether anyone is listening (publishers may skip building an event nobody will read)."""
+        return bool(self._subscribers)
+
     def publish(self, type_: str, data: dict[str, Any]) -> None:
         """Send an event to every subscriber now."""
         event = Event(type=type_, at=time.time(), data=data)  # type: ignore[arg-type]

@@ -217,9 +217,14 @@ class Telemetry:
                 log.exception("could not publish or export trace %s", trace.id)
 
     async def _observe(self, trace: TraceRecord) -> None:
+        listening = self._services.events.has_subscribers
+        exporting = bool(self._services.settings.traces.otlp_endpoint)
+        if not (listening or exporting):
+            return  # nobody watches and nothing exports: the summary would be built for no one
         developer = await self._developer_name(trace.developer_id)
-        self._services.events.publish("trace", trace_event_data(trace, developer))
-        if not self._services.settings.traces.otlp_endpoint:
+        if listening:
+            self._services.events.publish("trace", trace_event_data(trace, developer))
+        if not exporting:
             return
         if self._spans.qsize() >= EXPORT_QUEUE:
             self._export_failed(len(trace.attempts) + 1, "the export queue is full")

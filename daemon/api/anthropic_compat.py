@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from daemon import pipeline
+from daemon import jsonwire, pipeline
 from daemon.api.http import TRACE_HEADER, services_of
 from daemon.api.openai_compat import MODEL_HEADER, admit, guarded, read_json
 from daemon.api.streaming import EventStream, unless_disconnected
@@ -42,7 +42,7 @@ _PASS_HEADERS = ("anthropic-beta",)
 
 
 def _dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":")).encode()
+    return jsonwire.dumps(obj)
 
 
 def _event(name: str, data: dict[str, Any]) -> bytes:

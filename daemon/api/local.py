@@ -130,6 +130,7 @@ async def list_traces(request: Request) -> Response:
         developer_id=developer_id, model=params.get("model"), surface=params.get("surface"),
         outcome=params.get("outcome"), since=_float_param(request, "since"), limit=limit,
     )
+    await services.traces.caught_up()  # requests answered a moment ago belong in the list
     traces = await services.store.list_traces(query)
     names = await _developer_names(request)
     return json_response(TraceList(traces=[TraceSummary(**_summary_fields(t, names)) for t in traces]))
@@ -139,6 +140,7 @@ async def get_trace(request: Request) -> Response:
     """One trace in full; another developer's trace is not found unless you are an admin."""
     services = services_of(request)
     me = developer_of(request)
+    await services.traces.written(request.path_params["trace_id"])  # answered a moment ago: may still be queued
     trace = await services.store.get_trace(request.path_params["trace_id"])
     if trace.developer_id != me.id and not me.is_admin:
         raise NotFoundError(f"no trace {trace.id!r}")

@@ -167,6 +167,7 @@ async def get_metrics(request: Request) -> Response:
     now = time.time()
     since = now - WINDOWS[window][0]
     store = services.store
+    await services.traces.caught_up()  # requests answered a moment ago count
     facts = await store.trace_facts(since, developer_id=developer_id)
     attempts = await store.attempt_facts(since, developer_id=developer_id)
     quality = await store.trace_quality(since, developer_id=developer_id)

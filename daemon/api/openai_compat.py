@@ -7,7 +7,6 @@ as sent (unknown fields kept); others get it translated. Replies name the model 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from daemon import pipeline
+from daemon import jsonwire, pipeline
 from daemon.api.http import TRACE_HEADER, developer_of, services_of
 from daemon.api.streaming import EventStream, unless_disconnected
 from daemon.errors import InvalidRequestError, SwitchboardError
@@ -41,7 +40,7 @@ _DONE = b"data: [DONE]\n\n"
 
 
 def _dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":")).encode()
+    return jsonwire.dumps(obj)
 
 
 def openai_error(exc: SwitchboardError, trace_id: str | None) -> Response:
@@ -54,7 +53,7 @@ def openai_error(exc: SwitchboardError, trace_id: str | None) -> Response:
 async def read_json(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, or ``InvalidRequestError``."""
     try:
-        body = json.loads(await request.body() or b"{}")
+        body = jsonwire.loads(await request.body() or b"{}")
     except ValueError:
         raise InvalidRequestError("the request body is not valid JSON") from None
     if not isinstance(body, dict):

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from daemon import jsonwire
 from daemon.config import ModelSettings
 from daemon.errors import (
     ContentFilterError,
@@ -115,6 +116,7 @@ class DirectTransport:
 
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     @staticmethod
     async def warm() -> None:
@@ -130,6 +132,13 @@ class DirectTransport:
                 json_serialize=json.dumps,
             )
         return self._session
+
+    def _timeout(self, connect: float) -> aiohttp.ClientTimeout:
+        # One immutable ClientTimeout per connect setting, not one per request.
+        timeout = self._timeouts.get(connect)
+        if timeout is None:
+            timeout = self._timeouts[connect] = _aiohttp().ClientTimeout(total=None, sock_connect=connect)
+        return timeout
 
     async def aclose(self) -> None:
         """Close every pooled connection."""
@@ -203,14 +212,14 @@ class DirectTransport:
         """
         url, headers, body, kind = self._request(name, model, request, stream, extra_headers)
         loop = asyncio.get_running_loop()
-        timeout = _aiohttp().ClientTimeout(total=None, sock_connect=deadlines.connect)
+        timeout = self._timeout(deadlines.connect)
         first_token_at = loop.time() + deadlines.first_token
         response: aiohttp.ClientResponse | None = None
         finished = False
         try:
             try:
                 async with asyncio.timeout_at(min(first_token_at, deadlines.end)):
-                    response = await self._client().post(url, data=json.dumps(body), headers=headers, timeout=timeout)
+                    response = await self._client().post(url, data=jsonwire.dumps(body), headers=headers, timeout=timeout)
                     if response.status >= 400:
                         raw = await response.content.read(_MAX_ERROR_BODY)
                         raise provider_error(name, response.status, raw, response.headers)
@@ -223,7 +232,7 @@ class DirectTransport:
                 ) from None
             if not stream:
                 try:
-                    payload = json.loads(raw)
+                    payload = jsonwire.loads(raw)
                     events = (anthropic_wire.events_of_body(payload) if kind == "anthropic"
                               else openai_wire.events_of_body(payload, text=kind == "openai-text"))
                 except (ValueError, KeyError, TypeError, IndexError, AttributeError):
@@ -239,7 +248,7 @@ class DirectTransport:
                 events = []
                 for data in batch:
                     try:
-                        events.extend(parser.feed(json.loads(data)))
+                        events.extend(parser.feed(jsonwire.loads(data)))
                     except (ValueError, KeyError, TypeError, IndexError, AttributeError):
                         if events:
                             yield events  # what came before the garbage is good
@@ -265,7 +274,7 @@ class DirectTransport:
                     response.close()
 
     async def _sse(self, name: str, response: aiohttp.ClientResponse, first_token_at: float,
-                   deadlines: Deadlines) -> AsyncIterator[list[str]]:
+                   deadlines: Deadlines) -> AsyncIterator[list[bytes]]:
         """The ``data:`` payloads of an SSE body, a list per network read; each read is bounded by the
         stall timeout (the first by the first-token timeout)."""
         loop = asyncio.get_running_loop()
@@ -286,7 +295,7 @@ class DirectTransport:
             buffer = buffer + chunk if buffer else chunk
             if b"\r" in buffer:
                 buffer = buffer.replace(b"\r\n", b"\n")
-            found: list[str] = []
+            found: list[bytes] = []
             done = False
             while True:
                 cut = buffer.find(b"\n\n")
@@ -303,7 +312,7 @@ class DirectTransport:
                 if data == b"[DONE]":
                     done = True
                     break
-                found.append(data.decode())
+                found.append(data)
             if found:
                 yield found
             if done:

@@ -115,6 +115,12 @@ class Gateway:
             self._litellm = LiteLLMTransport()
         return self._litellm
 
+    def _window(self, name: str) -> RateWindow:
+        window = self._windows.get(name)
+        if window is None:
+            window = self._windows[name] = RateWindow()
+        return window
+
     def expand(self, route: Sequence[str]) -> list[str]:
         """The decision's route followed by the deployments' own configured ``fallbacks`` not already on it
         (a pinned model keeps its failover even when the router lists no alternatives)."""
@@ -198,8 +204,9 @@ class Gateway:
                                                     details={"model": name})
                     self._record(result, name, "skipped", time.time(), 0.0, error=last)
                     break
-                window = self._windows.setdefault(name, RateWindow())
-                wait = window.wait_for(model.rpm, model.tpm, tokens)
+                limited = model.rpm is not None or model.tpm is not None
+                window = self._window(name) if limited else None
+                wait = window.wait_for(model.rpm, model.tpm, tokens) if window is not None else 0.0
                 if wait > 0:
                     if position < len(route) - 1 or loop.time() + wait >= end:
                         self.circuits.released(name)
@@ -209,7 +216,8 @@ class Gateway:
                         self._record(result, name, "skipped", time.time(), 0.0, error=last)
                         break
                     await asyncio.sleep(wait)  # the only deployment left: queue for it
-                window.send(tokens)
+                if window is not None:
+                    window.send(tokens)
                 attempt = request.for_model(model.is_external)
                 if delivered:
                     if request.fim is not None:
@@ -284,7 +292,8 @@ class Gateway:
                             result.usage = event.usage
                             result.cost_micros = cost_micros(model, event.usage)
                             # TPM counts what was generated too, not just the estimate taken at send time.
-                            self._windows.setdefault(name, RateWindow()).take(event.usage.output_tokens)
+                            if model.rpm is not None or model.tpm is not None:
+                                self._window(name).take(event.usage.output_tokens)
                             self._record(result, name, "ok", started, (time.perf_counter() - t0) * 1000, ttft=ttft,
                                          input_tokens=event.usage.input_tokens,
                                          output_tokens=event.usage.output_tokens, cost=result.cost_micros)

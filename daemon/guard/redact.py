@@ -29,8 +29,13 @@ def _marker(kind: str) -> str:
     return f"[REDACTED:{kind}]"
 
 
-# A cheap pre-check: text without any of these cannot hold a secret or PII the patterns match.
-_MAYBE = re.compile(r"[@\d]|sk-|sk_|rk_|pk_|AKIA|ASIA|gh[pousr]_|github_pat|glpat|xox|AIza|hf_|eyJ|BEGIN|=|:")
+# A cheap pre-check: text without any of these cannot hold a secret or PII the patterns match. The
+# patterns that need a ``=`` or ``:`` (``.env`` assignments, aws_secret_access_key, authorization:
+# bearer) all have a key-ish word right before it; a bare ":" (every "user: ..." line) is not enough.
+_MAYBE = re.compile(
+    r"[@\d]|sk-|sk_|rk_|pk_|AKIA|ASIA|gh[pousr]_|github_pat|glpat|xox|AIza|hf_|eyJ|BEGIN"
+    r"|(?i:key|secret|token|passw|pwd|credential|auth|dsn)[a-z0-9_]*\s*[=:]"
+)
 
 
 class Redactor:

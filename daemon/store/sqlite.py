@@ -18,6 +18,7 @@ from typing import Any
 
 import aiosqlite
 
+from daemon import jsonwire
 from daemon.errors import BudgetExceededError, InvalidRequestError, NotFoundError
 from daemon.store.records import (
     AttemptRecord,
@@ -50,10 +51,10 @@ def _trace_params(t: TraceRecord) -> tuple[Any, ...]:
     return (
         t.id, t.developer_id, t.surface, t.created_at, t.outcome, t.latency_ms, t.requested_model,
         t.chosen_model, t.answered_model, t.task_type, t.complexity, t.policy, t.matrix_version, t.reason,
-        json.dumps(t.decision) if t.decision is not None else None, t.ttft_ms, t.input_tokens,
+        jsonwire.dumps_text(t.decision) if t.decision is not None else None, t.ttft_ms, t.input_tokens,
         t.output_tokens, t.cached_tokens, t.reasoning_tokens, t.cost_micros, t.error_code,
         t.error_message, t.prompt, t.prompt_hash, t.prompt_chars, t.answer, t.answer_hash,
-        t.answer_chars, json.dumps(t.guard) if t.guard is not None else None, int(t.fallback_used),
+        t.answer_chars, jsonwire.dumps_text(t.guard) if t.guard is not None else None, int(t.fallback_used),
         int(t.escalated), t.host,
     )
 
