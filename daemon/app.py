@@ -130,6 +130,7 @@ def _uvicorn_config(app, services: Services) -> uvicorn.Config:
         access_log=False,
         http="httptools",
         loop="none",
+        proxy_headers=False,  # loopback and a Unix socket: no proxy in front, no X-Forwarded-* to trust
         timeout_graceful_shutdown=services.settings.daemon.drain_seconds,
     )
 

@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from starlette.routing import BaseRoute, Route
@@ -34,10 +34,12 @@ from starlette.types import Receive, Scope, Send
 from daemon.api.auth import DEVELOPER_KEY, LISTENER_KEY
 from daemon.api.http import error_response
 from daemon.api.wire import Event
-from daemon.client import DaemonClient
 from daemon.errors import DaemonUnavailableError, PermissionDeniedError
 from daemon.keys import hash_key
 from daemon.services import Services
+
+if TYPE_CHECKING:
+    from daemon.client import DaemonClient
 
 log = logging.getLogger("switchboard.mcp")
 
@@ -83,6 +85,9 @@ class CallerAccess:
     """``DaemonAccess`` for ``/mcp``: the daemon as the developer whose key came with each request."""
 
     def __init__(self, services: Services) -> None:
+        # Imported here, on the first /mcp request: httpx costs the daemon ~0.15 s at start otherwise.
+        from daemon.client import DaemonClient
+
         self._services = services
         self._socket_client = DaemonClient(services.options.socket)
         self._clients: dict[str, DaemonClient] = {}
@@ -105,6 +110,8 @@ class CallerAccess:
         digest = hash_key(key)
         client = self._clients.pop(digest, None)
         if client is None:
+            from daemon.client import DaemonClient
+
             client = DaemonClient(base_url=self._base_url(), api_key=key)
             if len(self._clients) >= MAX_CACHED_CLIENTS:
                 oldest = next(iter(self._clients))
