@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from daemon.guard.patterns import CARD, EMAIL, ENV_ASSIGNMENT, PHONE, SECRET_PATTERNS
+from daemon.guard.patterns import CARD, EMAIL, ENV_ASSIGNMENT, PHONE, SECRET_ANCHORS, SECRET_PATTERNS
 
 
 def _luhn(digits: str) -> bool:
@@ -32,10 +32,19 @@ def _marker(kind: str) -> str:
 # A cheap pre-check: text without any of these cannot hold a secret or PII the patterns match. The
 # patterns that need a ``=`` or ``:`` (``.env`` assignments, aws_secret_access_key, authorization:
 # bearer) all have a key-ish word right before it; a bare ":" (every "user: ..." line) is not enough.
-_MAYBE = re.compile(
-    r"[@\d]|sk-|sk_|rk_|pk_|AKIA|ASIA|gh[pousr]_|github_pat|glpat|xox|AIza|hf_|eyJ|BEGIN"
-    r"|(?i:key|secret|token|passw|pwd|credential|auth|dsn)[a-z0-9_]*\s*[=:]"
+_MAYBE = re.compile(r"[@\d]|sk-|sk_|rk_|pk_|AKIA|ASIA|gh[pousr]_|github_pat|glpat|xox|AIza|hf_|eyJ|BEGIN")
+_ENV_WORDS = ("key", "secret", "token", "passw", "pwd", "credential", "auth", "dsn")
+_PHONE_MIN_DIGITS = 9
+_CARD_MIN_DIGITS = 13
+_SECRET_CHECKS = tuple(
+    (kind, pattern, *SECRET_ANCHORS.get(kind, (False, ("",))))  # no anchors: always scan
+    for kind, pattern in SECRET_PATTERNS
 )
+
+
+def _may_assign_secret(lower: str) -> bool:
+    """Whether ``lower`` could hold a ``.env``-style secret (or aws_secret_access_key, authorization: bearer)."""
+    return ("=" in lower or ":" in lower) and any(word in lower for word in _ENV_WORDS)
 
 
 class Redactor:
@@ -48,16 +57,31 @@ class Redactor:
 
     def text(self, text: str) -> str:
         """``text`` with every secret and PII value replaced."""
-        if not text or not _MAYBE.search(text):
+        if not text:
+            return text
+        lower = text.lower()
+        assigns = _may_assign_secret(lower)
+        if not assigns and not _MAYBE.search(text):
             return text
         if self.secrets:
-            for kind, pattern in SECRET_PATTERNS:
-                text = pattern.sub(lambda m, k=kind: self._hit(k, m), text)
-            text = ENV_ASSIGNMENT.sub(self._env, text)
+            # ``lower`` may go stale as matches are replaced: the markers hold no anchor, so it only
+            # ever causes a scan that finds nothing.
+            for kind, pattern, ignore_case, literals in _SECRET_CHECKS:
+                haystack = lower if ignore_case else text
+                for literal in literals:
+                    if literal in haystack:
+                        text = pattern.sub(lambda m, k=kind: self._hit(k, m), text)
+                        break
+            if assigns:
+                text = ENV_ASSIGNMENT.sub(self._env, text)
         if self.pii:
-            text = EMAIL.sub(lambda m: self._hit("email", m), text)
-            text = CARD.sub(self._card, text)
-            text = PHONE.sub(self._phone, text)
+            if "@" in text:
+                text = EMAIL.sub(lambda m: self._hit("email", m), text)
+            digits = sum(map(text.count, "0123456789"))
+            if digits >= _CARD_MIN_DIGITS:
+                text = CARD.sub(self._card, text)
+            if digits >= _PHONE_MIN_DIGITS:
+                text = PHONE.sub(self._phone, text)
         return text
 
     def json(self, value: Any) -> Any:
