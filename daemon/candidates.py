@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 from daemon.config import ModelSettings, Settings
 
@@ -18,4 +19,37 @@ def excluded_reason(model: ModelSettings) -> str | None:
 
 def availability(settings: Settings) -> dict[str, str | None]:
     """Every configured model with its exclusion reason (None when usable)."""
+    # Runs on every request. The reasons only change with the settings object (frozen; a config reload
+    # makes a new one) and with which API key variables are set, so the last answer is kept and
+    # recomputed when either changes. The variables themselves are read on every call: the
+    # environment can change between requests (tests set and unset keys).
+    global _last
+    last = _last
+    same_settings = last is not None and last.settings is settings
+    key_env_names = last.key_env_names if last is not None and same_settings else _key_env_names(settings)
+    keys_set = tuple(bool(os.environ.get(name)) for name in key_env_names)
+    if last is None or not same_settings or last.keys_set != keys_set:
+        last = _last = _Availability(settings, key_env_names, keys_set, _reasons(settings))
+    return dict(last.reasons)
+
+
+@dataclass(frozen=True, slots=True)
+class _Availability:
+    """``availability``'s last answer and what it depended on."""
+
+    settings: Settings
+    key_env_names: tuple[str, ...]
+    """The distinct API key variables of the enabled models: all of the environment the reasons read."""
+    keys_set: tuple[bool, ...]
+    reasons: dict[str, str | None]
+
+
+_last: _Availability | None = None
+
+
+def _key_env_names(settings: Settings) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(m.api_key_env for m in settings.models.values() if m.enabled and m.api_key_env))
+
+
+def _reasons(settings: Settings) -> dict[str, str | None]:
     return {name: excluded_reason(model) for name, model in settings.models.items()}

@@ -16,7 +16,7 @@ Order of work, each step visible in the decision:
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from daemon.errors import BudgetExceededError, InvalidRequestError, NoRouteError
@@ -110,7 +110,11 @@ def decide(
             outcome = replace(outcome, ranking=(pick.name, *outcome.ranking))
             model = pick.name
 
-    scores = tuple(_candidate_score(row, outcome.scores.get(row[0], 0.0) if row[5] else 0.0) for row in rows)
+    policy_scores = outcome.scores
+    scores = tuple(
+        CandidateScore(name, tier, quality, latency, cost, eligible, why, policy_scores.get(name, 0.0) if eligible else 0.0, evidence)
+        for name, tier, quality, latency, cost, eligible, why, evidence in rows
+    )
     return Decision(
         model=model,
         fallbacks=_fallbacks(model, outcome, allowed, candidates, settings.max_fallbacks),
@@ -148,30 +152,41 @@ def _score(
 ) -> tuple[list[Option], list[_Row]]:
     """Predictions and eligibility of every candidate; rows become ``CandidateScore`` once scores are known."""
     out_tokens = expected_output_tokens(request, cls, settings)
-    needed = request.prompt_tokens + (request.max_output_tokens or 0)
-    frontier_reserved = (
-        request.priority != "critical"
-        and budget.critical_only_threshold is not None
-        and budget.fraction_used >= budget.critical_only_threshold
+    prompt_tokens = request.prompt_tokens
+    estimates = matrix.qualities(
+        cls.task_type, cls.complexity, _priors(candidates, cls.complexity, settings), prior_strength=settings.prior_strength
     )
+    eligibility = _Eligibility(request, budget)
+    tier_latency = settings.tier_latency_ms
     options: list[Option] = []
     rows: list[_Row] = []
-    prompt_tokens = request.prompt_tokens
-    required = frozenset(request.required_capabilities | ({"tools"} if request.has_tools else set()))
-    estimates = matrix.qualities(
-        cls.task_type,
-        cls.complexity,
-        [(cand.name, prior_quality(cand, cls.complexity, settings)) for cand in candidates],
-        prior_strength=settings.prior_strength,
-    )
+    # This loop runs for every candidate of every request, so the small helpers are inlined:
+    # latency is _latency's first case (live p95), cost is estimate_cost, and a daemon exclusion
+    # (disabled, no key, circuit open) is _Eligibility.exclusion's first case.
     for cand, (quality, evidence, cell) in zip(candidates, estimates, strict=True):
-        latency = _latency(cand, cell, settings)
-        cost = estimate_cost(cand, prompt_tokens, out_tokens)
-        reason = _exclusion(request, cand, needed, required, frontier_reserved, budget)
-        rows.append((cand.name, cand.tier, quality, latency, cost, reason is None, reason, evidence))
+        name, tier = cand.name, cand.tier
+        latency = cand.latency_p95_ms
+        if latency is None:
+            latency = _latency(cand, cell, tier_latency)
+        cost = (prompt_tokens * cand.input_usd_per_mtok + out_tokens * cand.output_usd_per_mtok) / 1_000_000
+        reason = cand.excluded_reason or eligibility.exclusion(cand)
         if reason is None:
-            options.append(Option(cand, cand.name, cand.tier, quality, cost, latency, evidence))
+            rows.append((name, tier, quality, latency, cost, True, None, evidence))
+            options.append(Option(cand, name, tier, quality, cost, latency, evidence))
+        else:
+            rows.append((name, tier, quality, latency, cost, False, reason, evidence))
     return options, rows
+
+
+def _priors(candidates: Sequence[Candidate], complexity: float, settings: RoutingSettings) -> list[tuple[str, float]]:
+    """``(name, prior_quality(cand, complexity, settings))`` per candidate, with the settings read once."""
+    tier_priors = settings.tier_priors
+    penalty = settings.complexity_penalty * complexity  # prior_quality's left-to-right product, same floats
+    out = []
+    for cand in candidates:
+        base = cand.quality_prior if cand.quality_prior is not None else tier_priors[cand.tier]
+        out.append((cand.name, base - penalty * (1.0 - base)))
+    return out
 
 
 _Row = tuple[str, Tier, float, float, float, bool, str | None, float]
@@ -179,37 +194,51 @@ _Row = tuple[str, Tier, float, float, float, bool, str | None, float]
 
 
 def _candidate_score(row: _Row, score: float) -> CandidateScore:
-    # Built once per candidate after the policy ran: frozen dataclasses are cheap to make, costly to copy.
     model, tier, quality, latency, cost, eligible, reason, evidence = row
     return CandidateScore(model, tier, quality, latency, cost, eligible, reason, score, evidence)
 
 
-def _exclusion(
-    request: RouteRequest,
-    cand: Candidate,
-    needed: int,
-    required: frozenset[str],
-    frontier_reserved: bool,
-    budget: BudgetState,
-) -> str | None:
-    if cand.excluded_reason:
-        return cand.excluded_reason
-    if request.pinned_model is not None and cand.name != request.pinned_model:
-        return f"request is pinned to {request.pinned_model}"
-    if needed > cand.context_window:
-        return f"context window {cand.context_window} < {needed} tokens"
-    missing = sorted(required - cand.capabilities)
-    if missing:
-        return f"lacks capability {', '.join(missing)}"
-    if frontier_reserved and cand.tier is Tier.FRONTIER:
-        return (
+class _Eligibility:
+    """The request's eligibility checks, with everything that is the same for every candidate worked
+    out once (the reason strings, the capabilities required) rather than per candidate."""
+
+    __slots__ = ("frontier_reason", "needed", "pinned", "pinned_reason", "required")
+
+    def __init__(self, request: RouteRequest, budget: BudgetState) -> None:
+        self.pinned = request.pinned_model
+        self.pinned_reason = f"request is pinned to {self.pinned}" if self.pinned is not None else ""
+        self.needed = request.prompt_tokens + (request.max_output_tokens or 0)
+        required = request.required_capabilities
+        self.required = required | {"tools"} if request.has_tools else required
+        frontier_reserved = (
+            request.priority != "critical"
+            and budget.critical_only_threshold is not None
+            and budget.fraction_used >= budget.critical_only_threshold
+        )
+        self.frontier_reason = (
             f"budget {_budget_label(budget)} {budget.fraction_used:.0%} used: frontier tier is reserved "
             "for critical requests"
+            if frontier_reserved
+            else None
         )
-    return None
+
+    def exclusion(self, cand: Candidate) -> str | None:
+        """Why ``cand`` cannot serve this request, or None."""
+        if cand.excluded_reason:
+            return cand.excluded_reason
+        if self.pinned is not None and cand.name != self.pinned:
+            return self.pinned_reason
+        if self.needed > cand.context_window:
+            return f"context window {cand.context_window} < {self.needed} tokens"
+        required = self.required
+        if required and not required <= cand.capabilities:
+            return f"lacks capability {', '.join(sorted(required - cand.capabilities))}"
+        if self.frontier_reason is not None and cand.tier is Tier.FRONTIER:
+            return self.frontier_reason
+        return None
 
 
-def _latency(cand: Candidate, cell: object, settings: RoutingSettings) -> float:
+def _latency(cand: Candidate, cell: object, tier_latency: Mapping[Tier, float]) -> float:
     # Live p95 (real calls and health pings) beats the matrix's per-cell history, which beats the tier guess.
     if cand.latency_p95_ms is not None:
         return cand.latency_p95_ms
@@ -218,7 +247,7 @@ def _latency(cand: Candidate, cell: object, settings: RoutingSettings) -> float:
         return float(cell_p95)
     if cand.latency_p50_ms is not None:
         return cand.latency_p50_ms * 2.0
-    return settings.tier_latency_ms.get(cand.tier, 2000.0)
+    return tier_latency.get(cand.tier, 2000.0)
 
 
 def _no_route_message(rows: Sequence[CandidateScore]) -> str:
@@ -280,6 +309,8 @@ def _fallbacks(
     configured = next((c.fallbacks for c in candidates if c.name == model), ())
     ordered: list[str] = []
     for name in (*configured, *outcome.ranking):
+        if len(ordered) >= limit:
+            break
         if name != model and name in allowed_names and name not in ordered:
             ordered.append(name)
-    return tuple(ordered[:limit])
+    return tuple(ordered)

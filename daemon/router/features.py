@@ -30,8 +30,13 @@ CODE_LINE = re.compile(
     r"function |const |let |var |fn |func |package |@\w+|[}\])];?$|.*[;{]$|>>> |\"\"\"|\'\'\')"
 )
 _MATH_MARKS = ("$", "^", "\\frac", "\\sqrt", "\\cdot", "\\le", "\\ge", "=", "+", "*", "<", ">")
+_ONE_CHAR_MARK_BYTES = "".join(m for m in _MATH_MARKS if len(m) == 1).encode("ascii")
+_BACKSLASH_MARKS = tuple(m for m in _MATH_MARKS if len(m) > 1)
+_DIGIT_BYTES = b"0123456789"
 _CHOICE = re.compile(r"\n[ \t]*\(?[A-Ea-e][).:][ \t]+\S")
 _CHOICE_PHRASES = ("which of the following", "choices:", "choice:", "options:", "option:")
+_WHICH_OF_THE_FOLLOWING = _CHOICE_PHRASES[0]
+assert all(":" in p for p in _CHOICE_PHRASES[1:]), "_choice_count skips the phrases when the prompt has no colon"
 
 # Cue vocabularies. Kept small and generic on purpose: they should fire on any developer's prompt,
 # not only on one benchmark's phrasing.
@@ -71,6 +76,7 @@ for _cue, _vocab in CUES.items():
     for _word in _vocab:
         _CUE_OF[_word] = (*_CUE_OF.get(_word, ()), _cue)
 """Word -> the cue groups it belongs to, so counting cues is one pass over the prompt's words."""
+_QUESTION_WORDS = CUES["question"]
 
 FEATURE_NAMES: tuple[str, ...] = (
     "bias",
@@ -114,6 +120,8 @@ def scan(text: str) -> str:
 
 def _count_files(text: str) -> int:
     """Distinct file names (``src/app.py``) mentioned in ``text``."""
+    if "." not in text:  # every match starts with the extension's dot
+        return 0
     names = set()
     for m in _FILE_EXT.finditer(text):
         head = _PATH_START.search(text, max(0, m.start() - 80), m.start())
@@ -131,28 +139,22 @@ def extract(request: RouteRequest) -> tuple[dict[str, float], list[str]]:
     lower = body.lower()
     words = WORD.findall(lower)
     n_words = max(1, len(words))
-    wordset = set(words)
     lines = body.splitlines() or [""]
-    code_lines = sum(1 for line in lines if CODE_LINE.match(line))
-    all_text_fences = sum(m.text.count("```") for m in msgs) // 2
+    code_lines = len(list(filter(CODE_LINE.match, lines)))
+    # One message is the common case: count it directly rather than through a generator.
+    fence_marks = last.count("```") if len(msgs) == 1 else sum(m.text.count("```") for m in msgs)
+    all_text_fences = fence_marks // 2
     # Files and symbols count over the whole context (capped scan) because "how much code is in play"
     # is what makes an edit hard, wherever it was pasted.
     context = scan("\n".join(m.text for m in msgs)) if len(msgs) > 1 else body
     files = _count_files(context)
-    symbols = len(_SNAKE.findall(context)) + min(context.count("("), 30) // 2
+    symbols = (len(_SNAKE.findall(context)) if "_" in context else 0) + min(context.count("("), 30) // 2
     commas = body.count(",")
     stripped = lower.strip()
-    last_line = next((line for line in reversed(lines) if line.strip()), "")
-    cues = dict.fromkeys(CUES, 0.0)
-    for w in wordset:
-        for group in _CUE_OF.get(w, ()):
-            cues[group] += 1.0
-    choices = len(_CHOICE.findall(body)) + sum(1 for p in _CHOICE_PHRASES if p in lower)
-    math_marks = sum(body.count(mark) for mark in _MATH_MARKS)
-    digits = sum(body.count(d) for d in "0123456789")
-
-    def cue(name: str) -> float:
-        return cues[name]
+    last_line = _last_nonblank(lines)
+    cues = _cue_counts(words)
+    choices = _choice_count(body, lower)
+    math_marks, digits = _mark_and_digit_counts(body)
 
     feats = {
         "bias": 1.0,
@@ -163,16 +165,16 @@ def extract(request: RouteRequest) -> tuple[dict[str, float], list[str]]:
         "code_lines": code_lines / len(lines),
         "files": min(files, 20) / 10.0,
         "symbols": min(symbols, 60) / 30.0,
-        "reasoning": min(cue("reasoning"), 6.0) / 3.0,
-        "math": min(cue("math"), 6.0) / 3.0,
+        "reasoning": min(cues["reasoning"], 6.0) / 3.0,
+        "math": min(cues["math"], 6.0) / 3.0,
         "math_symbols": min(math_marks, 20) / 10.0,
         "digits": digits / max(1, len(body)) * 10.0,
-        "edit": min(cue("edit"), 4.0) / 2.0,
-        "explain": min(cue("explain"), 4.0) / 2.0,
-        "prose": min(cue("prose"), 4.0) / 2.0,
-        "data": min(cue("data"), 4.0) / 2.0,
-        "extract": min(cue("extract"), 4.0) / 2.0,
-        "question": 1.0 if words and words[0] in CUES["question"] else 0.0,
+        "edit": min(cues["edit"], 4.0) / 2.0,
+        "explain": min(cues["explain"], 4.0) / 2.0,
+        "prose": min(cues["prose"], 4.0) / 2.0,
+        "data": min(cues["data"], 4.0) / 2.0,
+        "extract": min(cues["extract"], 4.0) / 2.0,
+        "question": 1.0 if words and words[0] in _QUESTION_WORDS else 0.0,
         "question_mark": 1.0 if stripped.endswith("?") else 0.0,
         "choices": min(choices, 5) / 5.0,
         "comma_list": min(commas / n_words, 1.0),
@@ -186,3 +188,45 @@ def extract(request: RouteRequest) -> tuple[dict[str, float], list[str]]:
         "surface_mcp": 1.0 if request.surface == "mcp" else 0.0,
     }
     return feats, words
+
+
+def _last_nonblank(lines: list[str]) -> str:
+    for line in reversed(lines):
+        if line.strip():
+            return line
+    return ""
+
+
+def _cue_counts(words: list[str]) -> dict[str, float]:
+    """How many distinct words of each cue group the prompt uses."""
+    cues = dict.fromkeys(CUES, 0.0)
+    for groups in filter(None, map(_CUE_OF.get, set(words))):
+        for group in groups:
+            cues[group] += 1.0
+    return cues
+
+
+def _choice_count(body: str, lower: str) -> int:
+    """Lettered options (a line starting ``(A)``, ``b.``, ...) plus the choice phrases present.
+
+    Each test is skipped when a character it needs is missing: option lines start after a newline,
+    and every phrase but "which of the following" has a colon.
+    """
+    count = len(_CHOICE.findall(body)) if "\n" in body else 0
+    if ":" in lower or _WHICH_OF_THE_FOLLOWING in lower:
+        count += sum(1 for p in _CHOICE_PHRASES if p in lower)
+    return count
+
+
+def _mark_and_digit_counts(body: str) -> tuple[int, int]:
+    """(math marks, digits) in ``body``: the sums of ``body.count`` over ``_MATH_MARKS`` and the ten digits.
+
+    Counted by deleting the one-character marks and digits from the UTF-8 bytes (non-ASCII characters
+    never encode to ASCII bytes), which is a single C pass each instead of 22 ``count`` calls.
+    """
+    data = body.encode("utf-8", "surrogatepass")
+    digits = len(data) - len(data.translate(None, _DIGIT_BYTES))
+    marks = len(data) - len(data.translate(None, _ONE_CHAR_MARK_BYTES))
+    if "\\" in body:
+        marks += sum(body.count(mark) for mark in _BACKSLASH_MARKS)
+    return marks, digits

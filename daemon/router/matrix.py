@@ -131,8 +131,12 @@ class RoutingMatrix:
         # Hierarchical back-off: prior -> model overall -> model on this task type -> this cell.
         # Each level is blended with the one above it, weighted by its own evidence vs prior_strength;
         # another task's record may at most match the prior's weight, however much of it there is.
+        cells = self.cells
+        if not cells:
+            # An empty matrix (a fresh install) has no evidence anywhere: every model keeps its prior.
+            return [(prior, 0.0, None) for _, prior in priors]
         band = band_of(complexity)
-        by_model, by_task_model, cells = self._by_model, self._by_task_model, self.cells
+        by_model, by_task_model = self._by_model, self._by_task_model
         out = []
         for model, prior in priors:
             estimate = prior

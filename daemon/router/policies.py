@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from daemon.router.settings import PolicySettings
 from daemon.router.types import Candidate, Classification, Escalation, TaskType, Tier
@@ -30,9 +31,13 @@ TASK_LABELS: dict[TaskType, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Option:
-    """An eligible candidate with the engine's predictions for this request."""
+    """An eligible candidate with the engine's predictions for this request.
+
+    Read-only by convention, not frozen: the engine builds one per eligible candidate on every request,
+    and a frozen dataclass costs ~5x more to construct (a guarded ``object.__setattr__`` per field).
+    """
 
     candidate: Candidate
     # name and tier are copied out of the candidate: policies read them in every sort key.
@@ -44,9 +49,12 @@ class Option:
     evidence: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PolicyOutcome:
-    """A policy's ranking (best first), per-model scores, the reason, and strategy data."""
+    """A policy's ranking (best first), per-model scores, the reason, and strategy data.
+
+    Read-only by convention, not frozen, for the same reason as ``Option`` (one or two per request).
+    """
 
     ranking: tuple[str, ...]
     scores: dict[str, float]
@@ -73,8 +81,12 @@ def floor_for(complexity: float, options: Sequence[Option], policy: PolicySettin
     """
     absolute = policy.floor_min + (policy.floor_max - policy.floor_min) * complexity - relax
     tolerance = policy.tolerance_max - (policy.tolerance_max - policy.tolerance_min) * complexity + relax
-    best = max(o.quality for o in options)
+    best = max(map(_quality, options))
     return max(0.0, min(absolute, best - tolerance))
+
+
+# C-level field readers for max() and name lists, which run on every request.
+_quality, _cost, _name = attrgetter("quality"), attrgetter("cost_usd"), attrgetter("name")
 
 
 def _cheapest_first(o: Option) -> tuple[float, float, str]:
@@ -93,12 +105,25 @@ def _rel(value: float, top: float) -> float:
     return value / top if top > 0 else 0.0
 
 
+def _split_at(options: Sequence[Option], cut: float) -> tuple[list[Option], list[Option]]:
+    """(quality >= cut, quality < cut), each in ``options`` order, in one pass."""
+    above: list[Option] = []
+    below: list[Option] = []
+    for o in options:
+        if o.quality >= cut:
+            above.append(o)
+        elif o.quality < cut:  # not a bare else: a NaN quality is in neither list, as it always was
+            below.append(o)
+    return above, below
+
+
 def complexity_gated(options: Sequence[Option], c: Classification, policy: PolicySettings) -> PolicyOutcome:
     """Cheapest model whose predicted quality clears a floor that rises with complexity."""
     floor = floor_for(c.complexity, options, policy)
-    above = sorted((o for o in options if o.quality >= floor - _EPS), key=_cheapest_first)
-    below = sorted((o for o in options if o.quality < floor - _EPS), key=_best_first)
-    top_cost = max(o.cost_usd for o in options)
+    above, below = _split_at(options, floor - _EPS)
+    above.sort(key=_cheapest_first)
+    below.sort(key=_best_first)
+    top_cost = max(map(_cost, options))
     scores = {o.name: 1.0 + (1.0 - _rel(o.cost_usd, top_cost)) for o in above}
     scores.update({o.name: o.quality for o in below})
     chosen = above[0]
@@ -106,7 +131,7 @@ def complexity_gated(options: Sequence[Option], c: Classification, policy: Polic
         f"{_head(c)} → {chosen.tier} tier; {chosen.name} cheapest above floor {floor:.2f} "
         f"(quality {chosen.quality:.2f})"
     )
-    return PolicyOutcome(tuple(o.name for o in above + below), scores, reason, extra={"floor": floor})
+    return PolicyOutcome(tuple(map(_name, above + below)), scores, reason, extra={"floor": floor})
 
 
 def specialist(options: Sequence[Option], c: Classification, policy: PolicySettings) -> PolicyOutcome:
@@ -126,8 +151,9 @@ def specialist(options: Sequence[Option], c: Classification, policy: PolicySetti
 def latency_optimized(options: Sequence[Option], c: Classification, policy: PolicySettings) -> PolicyOutcome:
     """Lowest p95 latency among models that meet the quality floor (interactive surfaces)."""
     floor = floor_for(c.complexity, options, policy)
-    above = sorted((o for o in options if o.quality >= floor - _EPS), key=lambda o: (o.latency_ms, o.cost_usd, o.name))
-    below = sorted((o for o in options if o.quality < floor - _EPS), key=_best_first)
+    above, below = _split_at(options, floor - _EPS)
+    above.sort(key=lambda o: (o.latency_ms, o.cost_usd, o.name))
+    below.sort(key=_best_first)
     top_lat = max(o.latency_ms for o in options)
     scores = {o.name: 1.0 + (1.0 - _rel(o.latency_ms, top_lat)) for o in above}
     scores.update({o.name: o.quality for o in below})
