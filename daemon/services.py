@@ -56,6 +56,8 @@ class Services:
     http_address: str | None = None
     simulated: bool = False
     _developers_by_key: dict[str, Developer] = field(default_factory=dict)
+    _key_digests: dict[str, str] = field(default_factory=dict, repr=False)
+    """Key → its hash, so a request does not hash its key again (bounded; cleared when full)."""
     _local_developer: Developer | None = None
     candidate_cache: Any = None
     """The router's candidates for the current config, health and latencies (``daemon.routing``)."""
@@ -67,7 +69,11 @@ class Services:
 
     async def developer_for_key(self, key: str) -> Developer | None:
         """The developer owning a key (cached: the TCP hot path must not hit the store each time)."""
-        digest = hash_key(key)
+        digest = self._key_digests.get(key)
+        if digest is None:
+            if len(self._key_digests) >= 1024:
+                self._key_digests.clear()
+            digest = self._key_digests[key] = hash_key(key)
         cached = self._developers_by_key.get(digest)
         if cached is not None:
             return cached
