@@ -26,6 +26,29 @@ def test_provider_and_cloud_keys_are_replaced_and_counted_by_kind():
     assert sum(redactor.counts.values()) == len(SECRETS)
 
 
+ALONE = {
+    **SECRETS,
+    "gitlab_token": "glpat-Xk2mQ9vTzLpRwNbYcDeF",
+    "huggingface_token": "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",
+    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2IifQ.SflKxwRJSMeKKFQT",
+    "private_key": PRIVATE_KEY,
+}
+
+
+def test_each_secret_is_found_alone_in_prose_without_digits_or_other_hints():
+    # The redactor skips patterns whose literal anchor is absent: each kind must still be caught
+    # when nothing else in the text would have made every pattern run.
+    for kind, value in ALONE.items():
+        redactor = Redactor()
+        out = redactor.text(f"please use {value} for the deploy")
+        assert value not in out and f"[REDACTED:{kind}]" in out, kind
+    for text, kind in (("Authorization: Bearer abcdefghijklmnopqrstuv", "bearer_token"),
+                       ("aws_secret_access_key = " + "wJalrXUtnFEMIKMDENGbPxRfiCYEXAMPLEKEYabcd", "aws_secret_key"),
+                       ("db_password: hunter-two-hunter", "env_assignment")):
+        redactor = Redactor()
+        assert f"[REDACTED:{kind}]" in redactor.text(text), kind
+
+
 def test_private_keys_and_env_assignments_are_replaced_keeping_the_variable_name():
     redactor = Redactor()
     out = redactor.text(f"{PRIVATE_KEY}\nDATABASE_PASSWORD=Tr0ub4dor&3xyz\nexport API_TOKEN='abc123def456'\nDEBUG=true")
