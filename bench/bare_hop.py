@@ -1,4 +1,4 @@
-"""The floor for the gateway benchmark: Starlette on uvicorn (httptools, uvloop) forwarding with aiohttp, nothing else.
+"""The floor for the gateway benchmark: Starlette on uvicorn (httptools) forwarding with aiohttp, nothing else.
 
     python bench/bare_hop.py UPSTREAM_URL        # prints its own URL on the first line, serves until killed
 
@@ -9,12 +9,12 @@ Python gateway built on these parts costs at least.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import sys
 
 import aiohttp
 import uvicorn
-import uvloop
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -61,4 +61,4 @@ async def serve(upstream: str) -> None:
 
 
 if __name__ == "__main__":
-    uvloop.run(serve(sys.argv[1].rstrip("/")))
+    asyncio.run(serve(sys.argv[1].rstrip("/")))

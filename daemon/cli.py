@@ -460,18 +460,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _loop_factory(verb: str | None):
-    """uvloop for the daemon (its request path is mostly event-loop work: ~25% less CPU per request);
-    the default loop elsewhere, and wherever uvloop is missing (it is optional on some platforms)."""
-    if verb != "daemon":
-        return None
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``switchboard`` console script."""
     args = build_parser().parse_args(argv)
@@ -482,8 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "sync", False):  # the verb runs its own event loop (pygls)
             return args.handler(args)
-        with asyncio.Runner(loop_factory=_loop_factory(args.verb)) as runner:
-            return runner.run(args.handler(args))
+        return asyncio.run(args.handler(args))
     except SwitchboardError as exc:
         print(f"switchboard: {exc.message}", file=sys.stderr)
         return 1
