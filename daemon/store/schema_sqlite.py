@@ -149,6 +149,47 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX review_open ON review_queue (status, created_at);
     """,
+    # 2: running totals per budget period, kept by triggers on the ledger, so a reservation reads one
+    # row instead of summing every ledger row of the period (28 ms at 50,000 rows, under the write lock).
+    """
+    CREATE TABLE budget_usage (
+        budget_id        INTEGER NOT NULL REFERENCES budgets(id) ON DELETE CASCADE,
+        period_start     REAL NOT NULL,
+        settled_micros   INTEGER NOT NULL DEFAULT 0,
+        reserved_micros  INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (budget_id, period_start)
+    );
+    INSERT INTO budget_usage (budget_id, period_start, settled_micros, reserved_micros)
+        SELECT budget_id, period_start,
+               COALESCE(SUM(CASE WHEN status = 'settled' THEN settled_micros END), 0),
+               COALESCE(SUM(CASE WHEN status = 'open' THEN reserved_micros END), 0)
+        FROM ledger GROUP BY budget_id, period_start;
+    CREATE TRIGGER ledger_usage_insert AFTER INSERT ON ledger BEGIN
+        INSERT INTO budget_usage (budget_id, period_start, settled_micros, reserved_micros)
+        VALUES (NEW.budget_id, NEW.period_start,
+                CASE WHEN NEW.status = 'settled' THEN NEW.settled_micros ELSE 0 END,
+                CASE WHEN NEW.status = 'open' THEN NEW.reserved_micros ELSE 0 END)
+        ON CONFLICT (budget_id, period_start) DO UPDATE SET
+            settled_micros = settled_micros + excluded.settled_micros,
+            reserved_micros = reserved_micros + excluded.reserved_micros;
+    END;
+    CREATE TRIGGER ledger_usage_update AFTER UPDATE OF status, settled_micros, reserved_micros ON ledger BEGIN
+        UPDATE budget_usage SET
+            settled_micros = settled_micros
+                - CASE WHEN OLD.status = 'settled' THEN OLD.settled_micros ELSE 0 END
+                + CASE WHEN NEW.status = 'settled' THEN NEW.settled_micros ELSE 0 END,
+            reserved_micros = reserved_micros
+                - CASE WHEN OLD.status = 'open' THEN OLD.reserved_micros ELSE 0 END
+                + CASE WHEN NEW.status = 'open' THEN NEW.reserved_micros ELSE 0 END
+        WHERE budget_id = NEW.budget_id AND period_start = NEW.period_start;
+    END;
+    CREATE TRIGGER ledger_usage_delete AFTER DELETE ON ledger BEGIN
+        UPDATE budget_usage SET
+            settled_micros = settled_micros - CASE WHEN OLD.status = 'settled' THEN OLD.settled_micros ELSE 0 END,
+            reserved_micros = reserved_micros - CASE WHEN OLD.status = 'open' THEN OLD.reserved_micros ELSE 0 END
+        WHERE budget_id = OLD.budget_id AND period_start = OLD.period_start;
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

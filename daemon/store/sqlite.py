@@ -331,12 +331,10 @@ class SqliteStore:
     async def spend(self, budget_id: int, period_start: float) -> tuple[int, int]:
         """(settled, open reservations) in micro-dollars for one budget period."""
         row = await self._fetchone(
-            "SELECT COALESCE(SUM(CASE WHEN status = 'settled' THEN settled_micros END), 0) AS settled, "
-            "COALESCE(SUM(CASE WHEN status = 'open' THEN reserved_micros END), 0) AS reserved "
-            "FROM ledger WHERE budget_id = ? AND period_start = ?",
+            "SELECT settled_micros, reserved_micros FROM budget_usage WHERE budget_id = ? AND period_start = ?",
             (budget_id, period_start),
         )
-        return int(row["settled"]), int(row["reserved"])
+        return (int(row["settled_micros"]), int(row["reserved_micros"])) if row is not None else (0, 0)
 
     async def reserve(
         self, trace_id: str, claims: Sequence[tuple[Budget, float]], amount_micros: int
@@ -345,13 +343,13 @@ class SqliteStore:
         now = time.time()
         async with self._write() as db:
             for budget, period_start in claims:
+                # The running total the ledger's triggers keep (schema migration 2): one row, not a sum.
                 async with db.execute(
-                    "SELECT COALESCE(SUM(CASE WHEN status = 'settled' THEN settled_micros "
-                    "WHEN status = 'open' THEN reserved_micros END), 0) FROM ledger "
-                    "WHERE budget_id = ? AND period_start = ?",
+                    "SELECT settled_micros + reserved_micros FROM budget_usage WHERE budget_id = ? AND period_start = ?",
                     (budget.id, period_start),
                 ) as cur:
-                    used = int((await cur.fetchone())[0])
+                    row = await cur.fetchone()
+                used = int(row[0]) if row is not None else 0
                 if used + amount_micros > budget.limit_micros:
                     raise BudgetExceededError(
                         f"the {budget.scope} budget would be exceeded",
