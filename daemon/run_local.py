@@ -148,9 +148,16 @@ async def run_with_dashboard(daemon_args: list[str]) -> int:
                 process, log_path = _spawn_daemon(daemon_args)
             app = SwitchboardApp(client)
             workload = asyncio.create_task(_start_workload(app, client, process, log_path))
+            # A closed terminal (SIGHUP) or a kill (SIGTERM) quits like `q`, so the cleanup below
+            # still stops the daemon this command started instead of leaving it running.
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(sig, app.exit)
             try:
                 await app.run_async()
             finally:
+                for sig in (signal.SIGTERM, signal.SIGHUP):
+                    loop.remove_signal_handler(sig)
                 workload.cancel()
                 await asyncio.gather(workload, return_exceptions=True)
             if app.demo_workload:
