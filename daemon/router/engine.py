@@ -154,39 +154,22 @@ def _score(
     out_tokens = expected_output_tokens(request, cls, settings)
     prompt_tokens = request.prompt_tokens
     estimates = matrix.qualities(
-        cls.task_type, cls.complexity, _priors(candidates, cls.complexity, settings), prior_strength=settings.prior_strength
+        cls.task_type,
+        cls.complexity,
+        [(cand.name, prior_quality(cand, cls.complexity, settings)) for cand in candidates],
+        prior_strength=settings.prior_strength,
     )
     eligibility = _Eligibility(request, budget)
-    tier_latency = settings.tier_latency_ms
     options: list[Option] = []
     rows: list[_Row] = []
-    # This loop runs for every candidate of every request, so the small helpers are inlined:
-    # latency is _latency's first case (live p95), cost is estimate_cost, and a daemon exclusion
-    # (disabled, no key, circuit open) is _Eligibility.exclusion's first case.
     for cand, (quality, evidence, cell) in zip(candidates, estimates, strict=True):
-        name, tier = cand.name, cand.tier
-        latency = cand.latency_p95_ms
-        if latency is None:
-            latency = _latency(cand, cell, tier_latency)
-        cost = (prompt_tokens * cand.input_usd_per_mtok + out_tokens * cand.output_usd_per_mtok) / 1_000_000
-        reason = cand.excluded_reason or eligibility.exclusion(cand)
+        latency = _latency(cand, cell, settings.tier_latency_ms)
+        cost = estimate_cost(cand, prompt_tokens, out_tokens)
+        reason = eligibility.exclusion(cand)
+        rows.append((cand.name, cand.tier, quality, latency, cost, reason is None, reason, evidence))
         if reason is None:
-            rows.append((name, tier, quality, latency, cost, True, None, evidence))
-            options.append(Option(cand, name, tier, quality, cost, latency, evidence))
-        else:
-            rows.append((name, tier, quality, latency, cost, False, reason, evidence))
+            options.append(Option(cand, cand.name, cand.tier, quality, cost, latency, evidence))
     return options, rows
-
-
-def _priors(candidates: Sequence[Candidate], complexity: float, settings: RoutingSettings) -> list[tuple[str, float]]:
-    """``(name, prior_quality(cand, complexity, settings))`` per candidate, with the settings read once."""
-    tier_priors = settings.tier_priors
-    penalty = settings.complexity_penalty * complexity  # prior_quality's left-to-right product, same floats
-    out = []
-    for cand in candidates:
-        base = cand.quality_prior if cand.quality_prior is not None else tier_priors[cand.tier]
-        out.append((cand.name, base - penalty * (1.0 - base)))
-    return out
 
 
 _Row = tuple[str, Tier, float, float, float, bool, str | None, float]

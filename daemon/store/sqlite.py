@@ -362,12 +362,12 @@ class SqliteStore:
             inserted = cursor.rowcount
             await cursor.close()  # in the connection's thread: a cursor finalised by the GC elsewhere is API misuse
             if inserted < len(claims):
-                raise await self._exceeded(db, trace_id, claims, amount_micros)  # rolls the others back
+                raise await self._exceeded(db, trace_id, claims)  # rolls the others back
         return Reservation(trace_id, tuple(b.id for b, _ in claims), amount_micros)
 
     @staticmethod
-    async def _exceeded(db: aiosqlite.Connection, trace_id: str, claims: Sequence[tuple[Budget, float]],
-                        amount_micros: int) -> BudgetExceededError:
+    async def _exceeded(db: aiosqlite.Connection, trace_id: str,
+                        claims: Sequence[tuple[Budget, float]]) -> BudgetExceededError:
         """The error for the first claim that did not fit (the failure path may take its time)."""
         for budget, period_start in claims:
             async with db.execute(
