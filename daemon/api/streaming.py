@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
+from daemon import jsonwire
 from daemon.errors import SwitchboardError
 
 T = TypeVar("T")
@@ -25,9 +25,9 @@ SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 def sse(data: Any, event: str | None = None) -> bytes:
     """One server-sent event (``data`` as compact JSON unless already a string)."""
-    payload = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
-    head = f"event: {event}\n" if event else ""
-    return f"{head}data: {payload}\n\n".encode()
+    payload = data.encode() if isinstance(data, str) else jsonwire.dumps(data)
+    head = b"event: " + event.encode() + b"\n" if event else b""
+    return head + b"data: " + payload + b"\n\n"
 
 
 async def unless_disconnected(request: Request, work: Awaitable[T]) -> T:
@@ -62,7 +62,6 @@ class EventStream:
             self.headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
         pump = asyncio.ensure_future(self._pump(send))
         watcher = asyncio.ensure_future(self._watch(receive))
         try:
@@ -79,9 +78,17 @@ class EventStream:
                     await pump
 
     async def _pump(self, send: Send) -> None:
+        # The headers go out with the first chunk, not before it: one wake-up of the client instead
+        # of two (every producer has its first batch in hand when it builds the response).
+        started = False
         try:
             async for chunk in self.chunks:
+                if not started:
+                    started = True
+                    await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            if not started:
+                await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             close = getattr(self.chunks, "aclose", None)

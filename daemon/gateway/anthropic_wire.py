@@ -149,6 +149,8 @@ class MessagesStreamParser:
     def __init__(self) -> None:
         self.usage = Usage()
         self.stop: str | None = None
+        self.complete = False
+        """``message_stop`` arrived: nothing follows but the end of the body."""
         self._blocks: dict[int, tuple[str, int]] = {}
         self._tools = 0
 
@@ -185,6 +187,9 @@ class MessagesStreamParser:
             self.stop = (data.get("delta") or {}).get("stop_reason") or self.stop
             if data.get("usage"):
                 self.usage.output_tokens = int(data["usage"].get("output_tokens") or 0)
+            return []
+        if kind == "message_stop":
+            self.complete = True
             return []
         if kind == "error":
             raise ValueError(f"the provider sent an error event: {data.get('error')}")

@@ -42,6 +42,8 @@ def _aiohttp() -> Any:
 DIRECT_PROVIDERS = frozenset({"openai", "anthropic"})
 ANTHROPIC_VERSION = "2023-06-01"
 _MAX_ERROR_BODY = 64 * 1024
+DRAIN_SECONDS = 2.0
+"""How long a finished stream's connection may take to reach the end of its body and be reused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,7 @@ class DirectTransport:
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        self._draining: set[asyncio.Task[None]] = set()
 
     @staticmethod
     async def warm() -> None:
@@ -140,8 +143,39 @@ class DirectTransport:
             timeout = self._timeouts[connect] = _aiohttp().ClientTimeout(total=None, sock_connect=connect)
         return timeout
 
+    def _let_go(self, response: aiohttp.ClientResponse) -> None:
+        """Give a finished response's connection back to the pool.
+
+        A stream is finished at its last event (``[DONE]``, ``message_stop``), which can arrive a
+        moment before the end of the HTTP body; releasing it then would close the connection, and
+        the next request would pay a new connection (a TLS handshake with a real provider). So the
+        body's end is awaited in the background, briefly, off the caller's critical path.
+        """
+        if response.content.at_eof():
+            response.release()
+            return
+        task = asyncio.get_running_loop().create_task(self._drain(response))
+        self._draining.add(task)
+        task.add_done_callback(self._draining.discard)
+
+    @staticmethod
+    async def _drain(response: aiohttp.ClientResponse) -> None:
+        try:
+            async with asyncio.timeout(DRAIN_SECONDS):
+                while await response.content.readany():
+                    pass
+        except asyncio.CancelledError:
+            response.close()
+            raise
+        except Exception:  # noqa: BLE001 - too slow or broken: the connection is simply not reused
+            response.close()
+            return
+        response.release()
+
     async def aclose(self) -> None:
         """Close every pooled connection."""
+        for task in list(self._draining):
+            task.cancel()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -244,7 +278,8 @@ class DirectTransport:
             parser: Any = (anthropic_wire.MessagesStreamParser() if kind == "anthropic"
                            else openai_wire.TextStreamParser() if kind == "openai-text"
                            else openai_wire.ChatStreamParser())
-            async for batch in self._sse(name, response, first_token_at, deadlines):
+            end: Finish | None
+            async for batch, done in self._sse(name, response, first_token_at, deadlines):
                 events = []
                 for data in batch:
                     try:
@@ -254,9 +289,17 @@ class DirectTransport:
                             yield events  # what came before the garbage is good
                         raise ProviderError(f"{name} sent a malformed stream chunk",
                                             details={"model": name, "malformed": True}) from None
+                if (done or parser.complete) and (end := parser.end()) is not None:
+                    # The last text and the end travel together: one pass through the layers above,
+                    # and the caller's last delta and its end go out in one write.
+                    finished = True
+                    yield [*events, end]
+                    return
                 if events:
                     yield events
-            end: Finish | None = parser.end()
+                if done:
+                    break
+            end = parser.end()
             if end is None:
                 raise ProviderUnavailableError(f"{name}'s stream ended before the answer was finished",
                                                details={"model": name})
@@ -268,15 +311,16 @@ class DirectTransport:
         finally:
             if response is not None:
                 if finished:
-                    response.release()
+                    self._let_go(response)
                 else:
                     # Closing (not releasing) the connection is what tells the provider to stop generating.
                     response.close()
 
     async def _sse(self, name: str, response: aiohttp.ClientResponse, first_token_at: float,
-                   deadlines: Deadlines) -> AsyncIterator[list[bytes]]:
-        """The ``data:`` payloads of an SSE body, a list per network read; each read is bounded by the
-        stall timeout (the first by the first-token timeout)."""
+                   deadlines: Deadlines) -> AsyncIterator[tuple[list[bytes], bool]]:
+        """The ``data:`` payloads of an SSE body, a list per network read, each with whether that read
+        ended the stream (``[DONE]``); each read is bounded by the stall timeout (the first by the
+        first-token timeout)."""
         loop = asyncio.get_running_loop()
         buffer = b""
         first = True
@@ -313,7 +357,7 @@ class DirectTransport:
                     done = True
                     break
                 found.append(data)
-            if found:
-                yield found
+            if found or done:
+                yield found, done
             if done:
                 return

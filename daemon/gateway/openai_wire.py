@@ -109,6 +109,9 @@ def usage_of(raw: dict[str, Any] | None) -> Usage:
 class ChatStreamParser:
     """Turns chat-completion chunks into events; remembers the finish reason until usage arrives."""
 
+    complete = False
+    """The stream's end is ``[DONE]`` (usage may follow the finish reason), never a chunk."""
+
     def __init__(self) -> None:
         self.started = False
         self.finish: str | None = None
