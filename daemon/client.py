@@ -11,6 +11,7 @@ clients racing to do so start one daemon: the start is serialised by a lock file
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import json as json_module
 import os
@@ -53,6 +54,7 @@ from daemon.api.wire import (
     TraceList,
 )
 from daemon.errors import DaemonUnavailableError, SwitchboardError, error_from_payload
+from daemon.local_sse import LocalSse
 from daemon.paths import data_dir as default_data_dir
 from daemon.paths import ensure_private_dir
 from daemon.paths import socket_path as default_socket_path
@@ -86,6 +88,8 @@ class DaemonClient:
         self.daemon_args = daemon_args
         self._timeout = timeout
         self._http: httpx.AsyncClient | None = None
+        self._local: LocalSse | None = None
+        """Event streams over the Unix socket (the editor's completions): see ``daemon.local_sse``."""
 
     async def __aenter__(self) -> DaemonClient:
         return self
@@ -94,7 +98,10 @@ class DaemonClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
+        if self._local is not None:
+            await self._local.aclose()
+            self._local = None
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -176,6 +183,13 @@ class DaemonClient:
         closes the connection (which cancels the request on the daemon's side)."""
         if self.autostart:
             await self.ensure_daemon()
+        if not self.base_url:
+            if self._local is None:
+                self._local = LocalSse(str(self.socket))
+            async with contextlib.aclosing(self._local.events(method, path, json_body=json, params=params)) as events:
+                async for event in events:
+                    yield event
+            return
         try:
             async with self._client().stream(
                 method, path, json=json, params=params, timeout=httpx.Timeout(None, connect=5.0)
