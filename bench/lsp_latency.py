@@ -78,7 +78,7 @@ class Breakdown:
     """Editor-observed latency minus the daemon call as the bridge timed it: JSON-RPC both ways
     (the test editor's side included) and the bridge's own work."""
     transport: list[float] = field(default_factory=list)
-    """The daemon call as the bridge timed it minus the latency the daemon traced: httpx over the
+    """The daemon call as the bridge timed it minus the latency the daemon traced: HTTP over the
     Unix socket and the daemon's HTTP/SSE framing."""
     daemon: list[float] = field(default_factory=list)
     """The latency the daemon traced minus the provider's own time: routing, guard, gateway."""
@@ -238,7 +238,7 @@ async def main() -> None:
     print(f"{'measure (ms)':<52} {'p50':>8} {'p95':>8} {'n':>5}   {'target':<14} verdict")
     print(row("added above the provider: bridge + daemon", breakdown.added, ADDED_P50_TARGET_MS))
     print(row("  of which editor <-> bridge (JSON-RPC + bridge)", breakdown.editor_bridge, None))
-    print(row("  of which bridge <-> daemon (httpx, HTTP/SSE)", breakdown.transport, None))
+    print(row("  of which bridge <-> daemon (HTTP/SSE, Unix socket)", breakdown.transport, None))
     print(row("  of which inside the daemon (traced - provider)", breakdown.daemon, None))
     print(row("added above the provider: daemon alone (its API)", daemon_only, None))
     print(row("superseding keystroke -> provider stream closed", superseded, CANCEL_TARGET_MS))

@@ -21,8 +21,9 @@ def main(socket: str | None = None, data_dir: str | None = None) -> int:
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
     from lsp.handshake import answer_initialize
+    from lsp.stdio import raw_stdin, serve
 
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    stdin, stdout = raw_stdin(), sys.stdout.buffer
     first = answer_initialize(stdin, stdout)  # before pygls loads: the editor sees a ready server at once
     if first is None:
         return 0
@@ -31,7 +32,7 @@ def main(socket: str | None = None, data_dir: str | None = None) -> int:
 
     server = build_server(socket, data_dir)
     replay_initialize(server, first)
-    server.start_io(stdin, stdout)
+    serve(server, stdin, stdout)
     return 0
 
 

@@ -37,7 +37,13 @@ def read_message(stream: BinaryIO) -> bytes | None:
             length = int(value.strip())
     if length is None:
         return None
-    return stream.read(length)
+    body = b""
+    while len(body) < length:  # an unbuffered pipe may hand the body over in pieces
+        piece = stream.read(length - len(body))
+        if not piece:
+            break
+        body += piece
+    return body
 
 
 def write_message(stream: BinaryIO, payload: dict[str, Any]) -> None:

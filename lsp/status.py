@@ -2,13 +2,14 @@
 
 Every change, and every answer, goes out as the custom notification ``switchboard/status``
 (``{"state", "message", "model", "latency_ms"}``, the last two from the latest answer) for a
-status-line integration. Conditions that need the developer's attention are also
+status-line integration; ``busy`` only once a request has run ``BUSY_AFTER_S``. Conditions that need the developer's attention are also
 shown with ``window/showMessage`` — once per episode, never on every keystroke: the daemon going
 offline (and coming back), the budget stepping down to cheaper models, the budget refusing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Literal
@@ -24,13 +25,20 @@ Show = Callable[[Literal["error", "warning", "info"], str], None]
 
 log = logging.getLogger(__name__)
 
+BUSY_AFTER_S = 0.2
+"""A request shows as busy once it has run this long. A completion answered sooner would only make
+the status line flicker, and the notification is work for the editor while it waits for the answer
+(~0.4 ms of each completion in ``bench/lsp_latency.py``)."""
+
 
 class StatusReporter:
     """Tracks the bridge's state and tells the editor when it changes."""
 
-    def __init__(self, notify: Notify, show: Show) -> None:
+    def __init__(self, notify: Notify, show: Show, *, busy_after: float = BUSY_AFTER_S) -> None:
         self._notify = notify
         self._show = show
+        self.busy_after = busy_after
+        self._busy_timer: asyncio.TimerHandle | None = None
         self.state: State = "ready"
         self.message = "Switchboard ready"
         self.model: str | None = None
@@ -51,14 +59,31 @@ class StatusReporter:
     def busy(self) -> None:
         """A request went out."""
         self._in_flight += 1
-        if not self._offline:
+        if self._offline or self.state == "busy" or self._busy_timer is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or self.busy_after <= 0:
+            self._set("busy", "Switchboard: asking…")
+        else:
+            self._busy_timer = loop.call_later(self.busy_after, self._still_busy)
+
+    def _still_busy(self) -> None:
+        self._busy_timer = None
+        if self._in_flight and not self._offline:
             self._set("busy", "Switchboard: asking…")
 
     def idle(self) -> None:
         """A request is over (whatever its outcome)."""
         self._in_flight = max(0, self._in_flight - 1)
-        if self._in_flight == 0 and self.state == "busy":
-            self._set("ready", "Switchboard ready")
+        if self._in_flight == 0:
+            if self._busy_timer is not None:
+                self._busy_timer.cancel()
+                self._busy_timer = None
+            if self.state == "busy":
+                self._set("ready", "Switchboard ready")
 
     def answered(self, model: str, latency_ms: float, slow_ms: float, *, stepped_down: bool) -> None:
         """A model answered: clears offline and budget episodes, reports slow or stepped down."""

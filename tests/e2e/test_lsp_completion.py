@@ -79,7 +79,7 @@ async def test_inline_completion_returns_the_routed_models_text_at_the_cursor(
     assert item.command is not None and item.command.command == "switchboard.acceptCompletion"
     assert request.model and request.model in item.command.title
     assert "circle_area" in str(request.body)
-    assert any(s["state"] == "busy" for s in statuses)
+    assert statuses and statuses[-1]["model"] == request.model
     async with daemon.client() as api:
         trace = await api.trace(item.command.arguments[0])
     assert trace.surface == "lsp"
@@ -232,3 +232,5 @@ async def test_a_completion_past_its_deadline_is_answered_empty_and_its_stream_c
     assert result is not None and not result.items
     assert not closed.completed
     assert "over 0.5 s" in message
+    states = [s["state"] for s in status.statuses]
+    assert "busy" in states and states.index("busy") < states.index("error")  # shown once it ran 0.2 s

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from lsp.status import STATUS_NOTIFICATION, StatusReporter
 
 
@@ -20,9 +22,9 @@ class Screen:
         self.shown.append((kind, message))
 
 
-def reporter() -> tuple[StatusReporter, Screen]:
+def reporter(busy_after: float = 0.0) -> tuple[StatusReporter, Screen]:
     screen = Screen()
-    return StatusReporter(screen.notify, screen.show), screen
+    return StatusReporter(screen.notify, screen.show, busy_after=busy_after), screen
 
 
 def test_a_budget_refusal_is_shown_once_until_a_request_succeeds() -> None:
@@ -66,3 +68,18 @@ def test_busy_returns_to_ready_when_the_last_request_ends() -> None:
     status.idle()
     assert status.state == "ready"
     assert screen.shown == []
+
+
+async def test_a_request_shows_busy_only_once_it_has_run_a_while() -> None:
+    status, screen = reporter(busy_after=0.05)
+    status.busy()
+    status.answered("sim-nano", 10, 1500, stepped_down=False)
+    status.idle()
+    assert [n["state"] for n in screen.notifications] == ["ready"]  # a quick answer: no flicker
+
+    status.busy()
+    assert status.state == "ready"
+    await asyncio.sleep(0.15)
+    assert status.state == "busy"
+    status.idle()
+    assert [n["state"] for n in screen.notifications] == ["ready", "busy", "ready"]
