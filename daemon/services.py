@@ -8,7 +8,7 @@ import getpass
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,21 @@ class Services:
     _local_developer: Developer | None = None
     candidate_cache: Any = None
     """The router's candidates for the current config, health and latencies (``daemon.routing``)."""
+    _detached: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
+
+    def detach(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Finish ``work`` after its request has been answered (cancelled at shutdown, before the last
+        traces are written)."""
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self._detached.add(task)
+        task.add_done_callback(self._detached.discard)
+
+    async def cancel_detached(self) -> None:
+        """Cancel the work still running after its request and wait for it to record what it did."""
+        tasks = list(self._detached)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     @property
     def settings(self) -> Settings:
@@ -147,6 +162,7 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
         try:
             yield services
         finally:
+            await services.cancel_detached()
             await traces.close()
             await writer
             for task in background:

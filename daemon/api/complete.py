@@ -3,7 +3,8 @@
 Fill-in-the-middle through the provider's ``/v1/completions`` with ``suffix`` when the model has the
 ``fim`` capability, a chat prompt otherwise; the text comes back cleaned (no echo of the prefix, no
 repeat of the suffix, no code fences). Streamed as ``delta``/``done``/``error`` events; closing the
-connection cancels the provider call.
+connection cancels the provider call. A single-line completion is ``done`` at the end of its line;
+the provider's stream is then read to its end in the background, so the trace bills what it sent.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from daemon.api.http import TRACE_HEADER, developer_of, json_response, parse_bod
 from daemon.api.streaming import EventStream, sse, unless_disconnected
 from daemon.api.wire import CompleteRequest, CompleteResponse
 from daemon.errors import SwitchboardError
-from daemon.gateway import ChatRequest, Completion, Event, FimPrompt, TextDelta
+from daemon.gateway import ChatRequest, Completion, Event, FimPrompt, Finish, TextDelta
 from daemon.routing import RoutePlan
 from daemon.store.records import micros_to_usd
 
@@ -63,11 +64,23 @@ def clean(text: str, body: CompleteRequest) -> str:
     return text
 
 
-def _response(ctx: pipeline.RequestContext, plan: RoutePlan, completion: Completion, text: str) -> CompleteResponse:
+def _response(ctx: pipeline.RequestContext, plan: RoutePlan, completion: Completion, text: str, *,
+              cost_known: bool = True) -> CompleteResponse:
     return CompleteResponse(
         trace_id=ctx.trace_id, text=text, model=completion.model or "", latency_ms=ctx.elapsed_ms(),
-        cost_usd=micros_to_usd(completion.cost_micros), stepped_down=plan.stepped_down,
+        cost_usd=micros_to_usd(completion.cost_micros) if cost_known else None, stepped_down=plan.stepped_down,
     )
+
+
+async def _read_to_end(rest: AsyncIterator[list[Event]]) -> None:
+    """The rest of a stream whose caller has what it asked for: read (and traced, billed) to its end."""
+    try:
+        async for _ in rest:
+            pass
+    except SwitchboardError:
+        pass  # recorded in the request's trace; its caller was answered already
+    finally:
+        await rest.aclose()  # type: ignore[attr-defined]
 
 
 async def complete(request: Request) -> Response:
@@ -93,29 +106,57 @@ async def complete(request: Request) -> Response:
         services, ctx, chat, routing))
 
     async def chunks() -> AsyncIterator[bytes]:
-        sent, line_done = "", False
+        # One ``delta`` event per provider read (not per token) and the ``done`` event in the same
+        # write as the last text: the editor waits on every wake-up of its bridge.
+        sent, line_done, handed_off = "", False, False
+        out: list[bytes] = []
         try:
             batch: list[Event] | None = first
             while batch is not None:
-                out = []
+                pieces = []
+                finished = False
                 for event in batch:
+                    if isinstance(event, Finish):
+                        finished = True
                     if not isinstance(event, TextDelta) or line_done:
                         continue
-                    piece = event.text.lstrip("\n") if not sent else event.text
+                    piece = event.text if sent or pieces else event.text.lstrip("\n")
                     if not body.multiline and "\n" in piece:
                         # One line is all the editor asked for; the rest is read (and billed) but not sent.
                         piece, line_done = piece.split("\n", 1)[0], True
                     if piece:
-                        sent += piece
-                        out.append(sse({"type": "delta", "text": piece}, "delta"))
+                        pieces.append(piece)
+                text = "".join(pieces)
+                if text:
+                    sent += text
+                    out.append(sse({"type": "delta", "text": text}, "delta"))
+                if finished:
+                    # The answer is whole and its cost known: the stream has nothing left but its
+                    # trace, which is recorded as it closes.
+                    async for _ in rest:
+                        pass
+                    break
+                if line_done:
+                    # The editor has its line: it gets it now, not after the tokens it will never show.
+                    # The rest is still read, so the trace bills the answer exactly (hence no cost here).
+                    out.append(sse({"type": "done", **_response(ctx, plan, completion, sent, cost_known=False)
+                                    .model_dump()}, "done"))
+                    yield b"".join(out)
+                    out = []
+                    services.detach(_read_to_end(rest), name=f"complete-{ctx.trace_id}")
+                    handed_off = True
+                    return
                 if out:
                     yield b"".join(out)
+                    out = []
                 batch = await anext(rest, None)
-            yield sse({"type": "done", **_response(ctx, plan, completion, sent).model_dump()}, "done")
+            out.append(sse({"type": "done", **_response(ctx, plan, completion, sent).model_dump()}, "done"))
+            yield b"".join(out)
         except SwitchboardError as exc:
-            yield sse({"type": "error", **exc.to_payload()}, "error")
+            yield b"".join([*out, sse({"type": "error", **exc.to_payload()}, "error")])
         finally:
-            await rest.aclose()
+            if not handed_off:
+                await rest.aclose()
 
     return EventStream(chunks(), headers={TRACE_HEADER: ctx.trace_id})  # type: ignore[return-value]
 

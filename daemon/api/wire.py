@@ -497,5 +497,6 @@ class CompleteResponse(Wire):
     text: str
     model: str
     latency_ms: float
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0
+    """None when the answer was cut at the end of its line and is still being read: the trace has the cost."""
     stepped_down: bool = False

@@ -66,10 +66,31 @@ async def test_complete_streams_deltas_then_done(served: Served):
             assert response.status_code == 200
             events = await _sse(response)
     kinds = [kind for kind, _ in events]
-    assert kinds[-1] == "done" and set(kinds[:-1]) == {"delta"} and len(kinds) > 2
+    # One delta per provider read: the instant sim's answer arrives in one or a few.
+    assert kinds[-1] == "done" and set(kinds[:-1]) == {"delta"} and len(kinds) >= 2
     text = "".join(data["text"] for kind, data in events if kind == "delta")
     assert text == fim_answer(PREFIX, SUFFIX) == events[-1][1]["text"]
     assert events[-1][1]["model"] == "sim-mini"
+
+
+async def test_a_single_line_is_answered_at_its_end_and_the_rest_is_still_read_and_billed(served: Served):
+    """The editor gets its line without waiting for tokens it will never show; the trace bills them all."""
+    served.sim.script("sim-mini", Fault(kind="slow", tokens_per_second=20))
+    async with served.client() as http:
+        async with http.stream("POST", "/api/complete", json={
+            "prefix": PREFIX, "suffix": SUFFIX, "model": "sim-mini", "stream": True,
+        }) as response:
+            events = await _sse(response)
+    [seen] = served.sim.requests_for("sim-mini")
+    assert not seen.completed  # answered while the provider was still streaming
+    kinds = [kind for kind, _ in events]
+    assert kinds[-1] == "done" and set(kinds[:-1]) == {"delta"}
+    first_line = fim_answer(PREFIX, SUFFIX).split("\n")[0]
+    assert events[-1][1]["text"] == first_line and events[-1][1]["cost_usd"] is None
+    trace = await served.trace(events[-1][1]["trace_id"], timeout=10)
+    assert trace.outcome == "ok" and trace.cost_micros > 0
+    assert seen.completed and not seen.client_disconnected  # read to its end, not cut
+    assert trace.answer_chars == len(seen.reply_text or "") > len(first_line)  # the whole answer, not the line
 
 
 async def test_closing_a_completion_stream_cancels_the_provider_call(served: Served):
