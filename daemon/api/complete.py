@@ -143,6 +143,9 @@ async def complete(request: Request) -> Response:
                                     .model_dump()}, "done"))
                     yield b"".join(out)
                     out = []
+                    # The editor may accept (or drop) the line before the stream ends: its feedback
+                    # waits for this trace rather than finding none.
+                    services.traces.expect(ctx.trace_id)
                     services.detach(_read_to_end(rest), name=f"complete-{ctx.trace_id}")
                     handed_off = True
                     return

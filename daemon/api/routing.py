@@ -84,7 +84,11 @@ async def feedback(request: Request) -> Response:
 
 async def record_feedback(services: Services, me: Developer, body: FeedbackRequest) -> int:
     """Store a signal and update the matrix; returns the matrix version in force afterwards."""
-    await services.traces.written(body.trace_id)  # a trace answered a moment ago may still be queued
+    try:
+        await services.traces.written(body.trace_id)  # a trace answered a moment ago may still be queued
+    except TimeoutError:
+        raise NotFoundError(f"trace {body.trace_id!r} is still being recorded (its answer is still streaming); "
+                            "send the feedback again in a moment") from None
     trace = await services.store.get_trace(body.trace_id)
     if trace.developer_id != me.id and not me.is_admin:
         raise NotFoundError(f"no trace {body.trace_id!r} to rate")

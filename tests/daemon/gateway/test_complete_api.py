@@ -81,8 +81,12 @@ async def test_a_single_line_is_answered_at_its_end_and_the_rest_is_still_read_a
             "prefix": PREFIX, "suffix": SUFFIX, "model": "sim-mini", "stream": True,
         }) as response:
             events = await _sse(response)
-    [seen] = served.sim.requests_for("sim-mini")
-    assert not seen.completed  # answered while the provider was still streaming
+        [seen] = served.sim.requests_for("sim-mini")
+        assert not seen.completed  # answered while the provider was still streaming
+        # The editor accepts the line at once: the feedback waits for the trace instead of finding none.
+        accepted = await http.post("/api/feedback", json={"trace_id": events[-1][1]["trace_id"], "score": 1.0,
+                                                          "source": "editor"})
+        assert accepted.status_code == 200, accepted.text
     kinds = [kind for kind, _ in events]
     assert kinds[-1] == "done" and set(kinds[:-1]) == {"delta"}
     first_line = fim_answer(PREFIX, SUFFIX).split("\n")[0]
