@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import json as json_module
 import os
 import subprocess
 import sys
@@ -54,7 +53,7 @@ from daemon.api.wire import (
     TraceList,
 )
 from daemon.errors import DaemonUnavailableError, SwitchboardError, error_from_payload
-from daemon.local_sse import LocalSse
+from daemon.local_sse import EventLines, LocalSse
 from daemon.paths import data_dir as default_data_dir
 from daemon.paths import ensure_private_dir
 from daemon.paths import socket_path as default_socket_path
@@ -197,16 +196,11 @@ class DaemonClient:
                 if response.status_code >= 400:
                     await response.aread()
                     self._decode(response)
-                event_type, data_lines = "message", []
+                parser = EventLines()
                 async for line in response.aiter_lines():
-                    if line.startswith("event:"):
-                        event_type = line[6:].strip()
-                    elif line.startswith("data:"):
-                        data_lines.append(line[5:].strip())
-                    elif line == "" and data_lines:
-                        payload = json_module.loads("\n".join(data_lines))
-                        yield payload.get("type", event_type) if isinstance(payload, dict) else event_type, payload
-                        event_type, data_lines = "message", []
+                    event = parser.line(line)
+                    if event is not None:
+                        yield event
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, FileNotFoundError) as exc:
             raise DaemonUnavailableError(f"lost the connection to the daemon ({type(exc).__name__})") from None
 

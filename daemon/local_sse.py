@@ -28,6 +28,28 @@ MAX_LINE = 64 * 1024
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
+class EventLines:
+    """Server-sent event lines into ``(event type, data)``: the type is the data's ``type`` when it
+    has one, else the ``event:`` line's, else ``message``."""
+
+    def __init__(self) -> None:
+        self.event_type = "message"
+        self.data: list[str] = []
+
+    def line(self, line: str) -> tuple[str, Any] | None:
+        """Take one line (without its end); an event when the line ends one."""
+        if line.startswith("event:"):
+            self.event_type = line[6:].strip()
+        elif line.startswith("data:"):
+            self.data.append(line[5:].strip())
+        elif line == "" and self.data:
+            payload = json.loads("\n".join(self.data))
+            kind = payload.get("type", self.event_type) if isinstance(payload, dict) else self.event_type
+            self.event_type, self.data = "message", []
+            return kind, payload
+        return None
+
+
 class _Closed(Exception):
     """The daemon closed a pooled connection before answering (it drops idle ones after a while)."""
 
@@ -71,20 +93,14 @@ class LocalSse:
                 except ValueError:
                     payload = raw.decode(errors="replace")
                 raise error_from_payload(payload, status=status)
-            event_type, data_lines, pending = "message", [], b""
+            parser, pending = EventLines(), b""
             async for piece in _body(reader, chunked, length):
                 pending += piece
                 *lines, pending = pending.split(b"\n")
                 for raw_line in lines:
-                    line = raw_line.decode().rstrip("\r")
-                    if line.startswith("event:"):
-                        event_type = line[6:].strip()
-                    elif line.startswith("data:"):
-                        data_lines.append(line[5:].strip())
-                    elif line == "" and data_lines:
-                        payload = json.loads("\n".join(data_lines))
-                        yield payload.get("type", event_type) if isinstance(payload, dict) else event_type, payload
-                        event_type, data_lines = "message", []
+                    event = parser.line(raw_line.decode().rstrip("\r"))
+                    if event is not None:
+                        yield event
             reusable = keep
         except (OSError, asyncio.IncompleteReadError) as exc:
             raise DaemonUnavailableError(f"lost the connection to the daemon ({type(exc).__name__})") from None
@@ -173,4 +189,4 @@ async def _body(reader: asyncio.StreamReader, chunked: bool, length: int | None)
             yield piece
 
 
-__all__ = ["LocalSse"]
+__all__ = ["EventLines", "LocalSse"]
