@@ -118,6 +118,11 @@ class SqliteStore:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._read_lock = asyncio.Lock()
+        """One query at a time on the reader, from execute to close. While any statement of a
+        connection is unfinished, SQLite keeps that connection's snapshot, so reads interleaved by
+        aiosqlite (one's execute, another's fetch) could keep missing commits made meanwhile: a trace
+        written a moment ago was "not found" by the editor's feedback under a burst of requests."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -189,11 +194,11 @@ class SqliteStore:
         return self._reader.execute(sql, tuple(params))
 
     async def _fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self._read(sql, params) as cur:
+        async with self._read_lock, self._read(sql, params) as cur:
             return list(await cur.fetchall())
 
     async def _fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self._read(sql, params) as cur:
+        async with self._read_lock, self._read(sql, params) as cur:
             return await cur.fetchone()
 
     # -- developers and keys ----------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
@@ -90,3 +91,19 @@ async def test_team_store_records_the_serving_host_when_the_trace_has_none(postg
         assert (await store.get_trace("trace-1")).host == socket.gethostname()
     finally:
         await store.close()
+
+
+async def test_a_trace_is_found_right_after_it_is_written_while_other_reads_are_in_flight(store: Store) -> None:
+    """A burst of reads (the editor sends its feedback for every shown suggestion when it closes) must
+    not hide a trace committed meanwhile: on SQLite, an unfinished read kept the reader's old snapshot."""
+    dev = await store.create_developer("ada")
+    await store.record_traces([_full_trace(dev.id, f"old-{i}", created_at=1_767_225_600.0 + i) for i in range(50)])
+    query = TraceQuery(developer_id=dev.id, limit=50)
+    for _ in range(5):
+        burst = [asyncio.ensure_future(store.list_traces(query)) for _ in range(20)]
+        await asyncio.sleep(0)  # the burst's reads are under way
+        fresh = _full_trace(dev.id, f"fresh-{_}", created_at=1_767_230_000.0)
+        await store.record_traces([fresh])
+        found = await store.get_trace(fresh.id)
+        await asyncio.gather(*burst)
+        assert found.id == fresh.id
