@@ -2,9 +2,10 @@
 
 Every change, and every answer, goes out as the custom notification ``switchboard/status``
 (``{"state", "message", "model", "latency_ms"}``, the last two from the latest answer) for a
-status-line integration; ``busy`` only once a request has run ``BUSY_AFTER_S``. Conditions that need the developer's attention are also
-shown with ``window/showMessage`` — once per episode, never on every keystroke: the daemon going
-offline (and coming back), the budget stepping down to cheaper models, the budget refusing.
+status-line integration (``busy`` only once a request has run ``BUSY_AFTER_S``). Conditions that
+need the developer's attention are also shown with ``window/showMessage`` — once per episode, never
+on every keystroke: the daemon going offline (and coming back), the budget stepping down to cheaper
+models, the budget refusing.
 """
 
 from __future__ import annotations
