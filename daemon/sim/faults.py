@@ -21,6 +21,8 @@ malformed_chunk    one non-JSON SSE data line after ``after_chunks`` content chu
                    (non-streaming: a 200 whose body is not JSON)
 no_done            a complete stream without ``data: [DONE]`` / message_stop
                    (non-streaming: no effect)
+late_end           a complete stream whose HTTP body ends ``delay_ms`` after its
+                   [DONE] / message_stop (non-streaming: no effect)
 context_length     400 context-length-exceeded in the format's real shape
 content_filter     400 content-filter in the format's real shape
 reply              answer with ``text`` instead of the deterministic answer
@@ -46,6 +48,7 @@ FaultKind = Literal[
     "stall",
     "malformed_chunk",
     "no_done",
+    "late_end",
     "context_length",
     "content_filter",
     "reply",
@@ -75,7 +78,7 @@ class Fault(BaseModel):
     status: int | None = Field(default=None, ge=400, le=599)
     """Error kinds: override the HTTP status."""
     delay_ms: float = Field(default=0.0, ge=0)
-    """slow_first_token: extra wait before the first byte."""
+    """slow_first_token: extra wait before the first byte; late_end: wait before the body's end."""
     after_chunks: int = Field(default=2, ge=0)
     """cut / stall / malformed_chunk: content chunks sent before the fault."""
     text: str | None = None
@@ -89,8 +92,8 @@ class Fault(BaseModel):
     def _check_params(self) -> Fault:
         if self.kind == "reply" and self.text is None:
             raise ValueError("a reply fault needs `text`")
-        if self.kind == "slow_first_token" and not self.delay_ms:
-            raise ValueError("a slow_first_token fault needs `delay_ms` > 0")
+        if self.kind in ("slow_first_token", "late_end") and not self.delay_ms:
+            raise ValueError(f"a {self.kind} fault needs `delay_ms` > 0")
         if self.kind == "slow" and self.latency_ms is None and self.tokens_per_second is None:
             raise ValueError("a slow fault needs `latency_ms` and/or `tokens_per_second`")
         return self

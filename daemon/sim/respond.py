@@ -22,7 +22,7 @@ from daemon.sim.log import RequestLog, RequestRecord
 from daemon.sim.profiles import ModelProfile
 from daemon.sim.turns import Reply, SimError, Turn
 
-_STREAM_FAULTS = frozenset({"cut", "stall", "malformed_chunk", "no_done"})
+_STREAM_FAULTS = frozenset({"cut", "stall", "malformed_chunk", "no_done", "late_end"})
 _MALFORMED_BODY = b'{"id": "broken", "choices": [{"index": 0, "message": {"content": "tru'
 
 
@@ -182,7 +182,7 @@ class Responder:
         await self._write(resp, b"".join(plan.head))
         at = fault.after_chunks if fault else 0
         for index, chunk in enumerate(plan.body):
-            if index == at and kind is not None and kind != "no_done":
+            if index == at and kind in ("cut", "stall", "malformed_chunk"):
                 if kind != "malformed_chunk":
                     await self._interrupt(kind)
                     return None
@@ -200,6 +200,8 @@ class Responder:
         await self._write(resp, b"".join(plan.tail))
         if kind != "no_done" and plan.done:
             await self._write(resp, plan.done)
+        if kind == "late_end" and fault is not None:
+            await asyncio.sleep(fault.delay_ms / 1000)
         return await self._end(resp)
 
     async def _prepare(self, resp: web.StreamResponse) -> None:

@@ -171,6 +171,8 @@ class SimServer:
 
     async def _generate(self, request: web.Request, codec: Codec) -> web.StreamResponse:
         record = self.log.open_record(request.method, request.path, codec.wire, request.headers)
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        record.connection = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else None
         rid = f"{codec.id_prefix}{record.id:06d}"
         responder = Responder(request, record, self.log, self._stopping or asyncio.Event())
         try:
