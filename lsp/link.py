@@ -15,8 +15,6 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-
 from daemon.api.wire import AskRequest, AskResponse, CompleteRequest, FeedbackRequest, FeedbackResponse
 from daemon.client import DaemonClient
 from daemon.errors import DaemonUnavailableError, error_from_payload
@@ -89,15 +87,13 @@ class DaemonLink:
         Closing this iterator (or cancelling its consumer) closes the HTTP connection, which
         cancels the provider stream at the daemon.
         """
+        # Over the socket the client maps every connection failure to ``DaemonUnavailableError``.
         stream = self.streams.complete_stream(request)
-        try:
-            async with contextlib.aclosing(stream):  # type: ignore[type-var]
-                async for kind, data in stream:
-                    if kind == "error":
-                        raise error_from_payload(data)
-                    yield kind, data
-        except httpx.TransportError as exc:  # the client maps the usual ones; this catches the rest
-            raise DaemonUnavailableError(f"the connection to the daemon failed ({type(exc).__name__})") from None
+        async with contextlib.aclosing(stream):  # type: ignore[type-var]
+            async for kind, data in stream:
+                if kind == "error":
+                    raise error_from_payload(data)
+                yield kind, data
 
     async def ask(self, request: AskRequest) -> AskResponse:
         """Route and run one prompt (code actions)."""

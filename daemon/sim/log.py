@@ -55,7 +55,7 @@ class RequestRecord(BaseModel):
     reply_text: str | None = None
     """The full text the model meant to send (before any cut), when it answered with text."""
     connection: str | None = None
-    """The client's address and port: requests sharing one kept-alive connection share it."""
+    """Generation requests: the client's address and port (requests on one kept-alive connection share it)."""
     bytes_sent: int = 0
     chunks_sent: int = 0
     """Content chunks written (SSE text/argument deltas, not the framing events)."""
