@@ -1,20 +1,20 @@
-"""The direct path: OpenAI- and Anthropic-format providers called with one shared aiohttp session.
+"""The direct path: OpenAI- and Anthropic-format providers called over pooled keep-alive connections.
 
-aiohttp was chosen by measurement (``bench/gateway_overhead.py``): ~0.3 ms p50 and thousands of
-requests/s under concurrency, where httpx falls to a few hundred and ``litellm.acompletion`` costs
-~6 ms of CPU a call. Provider errors are mapped to ``daemon.errors`` here, once; timeouts are
-per read so a stalled stream is noticed without timing the caller's own work.
+The HTTP client was chosen by measurement (``bench/gateway_overhead.py``): httpx falls to a few
+hundred requests/s under concurrency, ``litellm.acompletion`` costs ~6 ms of CPU a call, aiohttp was
+the daemon's largest single cost per request, so the hop uses ``http1.Http1Client`` (see there).
+Provider errors are mapped to ``daemon.errors`` here, once; timeouts are per read so a stalled
+stream is noticed without timing the caller's own work.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from daemon import jsonwire
 from daemon.config import ModelSettings
@@ -28,16 +28,8 @@ from daemon.errors import (
     ProviderUnavailableError,
 )
 from daemon.gateway import anthropic_wire, openai_wire
+from daemon.gateway.http1 import Http1Client, HttpRequestError, Response
 from daemon.gateway.types import ChatRequest, Event, Finish, RawBody
-
-if TYPE_CHECKING:
-    import aiohttp
-
-
-def _aiohttp() -> Any:
-    """aiohttp, imported on first use: it costs ~0.4 s at import, and ``/api/health`` must answer within a
-    second of the daemon starting (``DirectTransport.warm`` imports it in the background)."""
-    return importlib.import_module("aiohttp")
 
 DIRECT_PROVIDERS = frozenset({"openai", "anthropic"})
 ANTHROPIC_VERSION = "2023-06-01"
@@ -117,33 +109,14 @@ class DirectTransport:
     """POSTs to OpenAI/Anthropic-format providers and turns what comes back into gateway events."""
 
     def __init__(self) -> None:
-        self._session: aiohttp.ClientSession | None = None
-        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        self._http = Http1Client()
         self._draining: set[asyncio.Task[None]] = set()
 
-    @staticmethod
-    async def warm() -> None:
-        """Import aiohttp off the event loop so the first request does not pay for it."""
-        await asyncio.to_thread(_aiohttp)
+    async def warm(self) -> None:
+        """Load the trust store off the event loop, so the first TLS connection does not wait for it."""
+        await asyncio.to_thread(self._http.tls_context)
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            aiohttp = _aiohttp()
-            connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, enable_cleanup_closed=True)
-            self._session = aiohttp.ClientSession(
-                connector=connector, auto_decompress=True, skip_auto_headers=("User-Agent",),
-                json_serialize=json.dumps,
-            )
-        return self._session
-
-    def _timeout(self, connect: float) -> aiohttp.ClientTimeout:
-        # One immutable ClientTimeout per connect setting, not one per request.
-        timeout = self._timeouts.get(connect)
-        if timeout is None:
-            timeout = self._timeouts[connect] = _aiohttp().ClientTimeout(total=None, sock_connect=connect)
-        return timeout
-
-    def _let_go(self, response: aiohttp.ClientResponse) -> None:
+    def _let_go(self, response: Response) -> None:
         """Give a finished response's connection back to the pool.
 
         A stream is finished at its last event (``[DONE]``, ``message_stop``), which can arrive a
@@ -151,7 +124,7 @@ class DirectTransport:
         the next request would pay a new connection (a TLS handshake with a real provider). So the
         body's end is awaited in the background, briefly, off the caller's critical path.
         """
-        if response.content.at_eof():
+        if response.at_eof():
             response.release()
             return
         task = asyncio.get_running_loop().create_task(self._drain(response))
@@ -159,10 +132,10 @@ class DirectTransport:
         task.add_done_callback(self._draining.discard)
 
     @staticmethod
-    async def _drain(response: aiohttp.ClientResponse) -> None:
+    async def _drain(response: Response) -> None:
         try:
             async with asyncio.timeout(DRAIN_SECONDS):
-                while await response.content.readany():
+                while await response.read_chunk():
                     pass
         except asyncio.CancelledError:
             response.close()
@@ -176,9 +149,7 @@ class DirectTransport:
         """Close every pooled connection."""
         for task in list(self._draining):
             task.cancel()
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._http.aclose()
 
     def _request(self, name: str, model: ModelSettings, request: ChatRequest, stream: bool,
                  extra_headers: dict[str, str] | None) -> tuple[str, dict[str, str], dict[str, Any], str]:
@@ -217,18 +188,21 @@ class DirectTransport:
         if key:
             headers["x-api-key"] = key
         loop = asyncio.get_running_loop()
+        response: Response | None = None
         try:
             async with asyncio.timeout_at(min(loop.time() + deadlines.first_token, deadlines.end)):
-                async with self._client().post(url, data=json.dumps({**body, "model": model_id(model)}),
-                                               headers=headers) as response:
-                    raw = await response.read()
-                    if response.status >= 400:
-                        raise provider_error(name, response.status, raw, response.headers)
+                response = await self._http.post(url, headers, json.dumps({**body, "model": model_id(model)}).encode(),
+                                                  connect_timeout=deadlines.connect)
+                raw = await response.read(None if response.status < 400 else _MAX_ERROR_BODY)
+            if response.status >= 400:
+                raise provider_error(name, response.status, raw, response.headers)
         except TimeoutError:
             raise ProviderTimeoutError(f"{name} did not count tokens in time", details={"model": name}) from None
-        except (_aiohttp().ClientError, ConnectionError) as exc:
-            raise ProviderUnavailableError(f"{name}: connection failed ({type(exc).__name__})",
-                                           details={"model": name}) from None
+        except ConnectionError as exc:
+            raise ProviderUnavailableError(f"{name}: connection failed ({exc})", details={"model": name}) from None
+        finally:
+            if response is not None:
+                response.release()
         try:
             return int(json.loads(raw)["input_tokens"])
         except (ValueError, KeyError, TypeError):
@@ -246,16 +220,16 @@ class DirectTransport:
         """
         url, headers, body, kind = self._request(name, model, request, stream, extra_headers)
         loop = asyncio.get_running_loop()
-        timeout = self._timeout(deadlines.connect)
         first_token_at = loop.time() + deadlines.first_token
-        response: aiohttp.ClientResponse | None = None
+        response: Response | None = None
         finished = False
         try:
             try:
                 async with asyncio.timeout_at(min(first_token_at, deadlines.end)):
-                    response = await self._client().post(url, data=jsonwire.dumps(body), headers=headers, timeout=timeout)
+                    response = await self._http.post(url, headers, jsonwire.dumps(body),
+                                                     connect_timeout=deadlines.connect)
                     if response.status >= 400:
-                        raw = await response.content.read(_MAX_ERROR_BODY)
+                        raw = await response.read(_MAX_ERROR_BODY)
                         raise provider_error(name, response.status, raw, response.headers)
                     if not stream:
                         raw = await response.read()
@@ -305,9 +279,12 @@ class DirectTransport:
                                                details={"model": name})
             finished = True
             yield [end]
-        except (_aiohttp().ClientError, ConnectionError) as exc:
+        except ConnectionError as exc:
             raise ProviderUnavailableError(f"{name}: connection failed ({type(exc).__name__}: {exc})",
                                            details={"model": name}) from None
+        except HttpRequestError as exc:
+            raise ProviderError(f"{name} cannot be called: {exc}; check models.{name}.api_base and the "
+                                "environment variable its api_key_env names", details={"model": name}) from None
         finally:
             if response is not None:
                 if finished:
@@ -316,7 +293,7 @@ class DirectTransport:
                     # Closing (not releasing) the connection is what tells the provider to stop generating.
                     response.close()
 
-    async def _sse(self, name: str, response: aiohttp.ClientResponse, first_token_at: float,
+    async def _sse(self, name: str, response: Response, first_token_at: float,
                    deadlines: Deadlines) -> AsyncIterator[tuple[list[bytes], bool]]:
         """The ``data:`` payloads of an SSE body, a list per network read, each with whether that read
         ended the stream (``[DONE]``); each read is bounded by the stall timeout (the first by the
@@ -324,12 +301,11 @@ class DirectTransport:
         loop = asyncio.get_running_loop()
         buffer = b""
         first = True
-        content = response.content
         while True:
             limit = first_token_at if first else loop.time() + deadlines.stall
             try:
                 async with asyncio.timeout_at(min(limit, deadlines.end)):
-                    chunk = await content.readany()
+                    chunk = await response.read_chunk()
             except TimeoutError:
                 what = "did not start streaming" if first else "stalled mid-stream"
                 raise ProviderTimeoutError(f"{name} {what} within its timeout", details={"model": name}) from None
