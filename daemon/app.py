@@ -19,6 +19,7 @@ from pathlib import Path
 import uvicorn
 from starlette.applications import Starlette
 
+from daemon import heap
 from daemon.api import (
     anthropic_compat,
     ask,
@@ -137,6 +138,7 @@ def _uvicorn_config(app, services: Services) -> uvicorn.Config:
 
 async def serve(options: DaemonOptions) -> None:
     """Run the daemon until SIGTERM or SIGINT."""
+    heap.tune()
     async with open_services(options) as services:
         app = build_app(services)
         unix_sock = _bind_unix(options.socket)
@@ -161,6 +163,7 @@ async def serve(options: DaemonOptions) -> None:
             "switchboard daemon ready: socket %s, http %s%s",
             options.socket, services.http_address or "off", " (simulated providers)" if services.simulated else "",
         )
+        heap.settle()
         try:
             await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in servers))
         finally:

@@ -178,7 +178,8 @@ class ModelSettings(_Frozen):
         """Whether requests to this model leave the machine."""
         if self.external is not None:
             return self.external
-        return not any(h in self.api_base for h in ("127.0.0.1", "localhost", "[::1]"))
+        base = self.api_base  # asked on every attempt: plain tests, no generator
+        return not ("127.0.0.1" in base or "localhost" in base or "[::1]" in base)
 
 
 class Settings(_Frozen):

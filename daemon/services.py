@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from daemon import heap
 from daemon.config import Settings, load_settings, user_config_path
 from daemon.config_watch import LiveConfig
 from daemon.events import EventBus
@@ -157,7 +158,7 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
         ]
         if any(m.enabled and m.provider not in DIRECT_PROVIDERS for m in settings.models.values()):
             # Only providers the direct path does not speak need LiteLLM; warm it (4-5 s) off the loop.
-            background.append(asyncio.create_task(litellm_transport.preload(), name="litellm-preload"))
+            background.append(asyncio.create_task(_preload_litellm(), name="litellm-preload"))
         writer = asyncio.create_task(traces.run(), name="trace-writer")
         try:
             yield services
@@ -168,3 +169,9 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+
+
+async def _preload_litellm() -> None:
+    """Import LiteLLM off the loop, then freeze its ~200 MB of module objects out of the collector's passes."""
+    await litellm_transport.preload()
+    heap.settle()
