@@ -136,6 +136,7 @@ class _Connection(asyncio.Protocol):
         self.status = 0
         self.headers: dict[str, str] = {}
         self.headers_done = False
+        self.interim = False
         self.complete = False
         self.reusable = False
         self.framed = False
@@ -167,8 +168,8 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         self.pool.forget(self)
         if self.busy and not self.complete:
-            if self.headers_done and not self.framed and exc is None:
-                self.complete = True  # a body delimited by the connection's end
+            if self.headers_done and not self.framed and exc is None and self.error is None:
+                self._body_ended()  # a body delimited by the connection's end
             elif self.error is None:
                 self.error = HttpProtocolError(
                     "the provider closed the connection before its answer was complete"
@@ -177,14 +178,28 @@ class _Connection(asyncio.Protocol):
 
     # -- httptools callbacks ------------------------------------------------------------------------
 
+    def on_message_begin(self) -> None:
+        if self.complete:
+            self.reusable = False  # a second answer to one request: drop the connection once this one is read
+
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self.complete:
+            return
         key = name.decode("latin-1").lower()
         text = value.decode("latin-1")
         headers = self.headers
         headers[key] = f"{headers[key]}, {text}" if key in headers else text
 
     def on_headers_complete(self) -> None:
-        self.status = self.parser.get_status_code()
+        if self.complete:
+            return
+        status = self.parser.get_status_code()
+        if 100 <= status < 200:
+            # An interim answer (100 Continue, 103 Early Hints): the real one follows on the same connection.
+            self.interim = True
+            self.headers = {}
+            return
+        self.status = status
         headers = self.headers
         self.framed = "content-length" in headers or "chunked" in headers.get("transfer-encoding", "").lower()
         encoding = headers.get("content-encoding", "").strip().lower()
@@ -196,14 +211,16 @@ class _Connection(asyncio.Protocol):
         keep = headers.get("keep-alive")
         if keep:
             for part in keep.split(","):
-                name, _, value = part.strip().partition("=")
-                if name.lower() == "timeout" and value.strip().isdigit():
+                name, _, value = part.partition("=")
+                if name.strip().lower() == "timeout" and value.strip().isdigit():
                     # Leave a second's margin: the server counts from its own last byte.
                     self.keep_alive_for = min(IDLE_SECONDS, max(0.0, int(value) - 1.0))
         self.headers_done = True
         self._wake()
 
     def on_body(self, body: bytes) -> None:
+        if self.error is not None or self.complete:
+            return  # failed already (a bad encoding): the rest of this read is of no use
         if self.decoder is not None:
             try:
                 body = self.decoder.decompress(body)
@@ -220,12 +237,23 @@ class _Connection(asyncio.Protocol):
         self._wake()
 
     def on_message_complete(self) -> None:
+        if self.interim:
+            self.interim = False
+            return
+        if self.error is not None or self.complete:
+            return
+        self.reusable = self.parser.should_keep_alive()
+        self._body_ended()
+
+    def _body_ended(self) -> None:
         if self.decoder is not None:
+            if not self.decoder.eof:
+                self._fail(HttpProtocolError("the provider's compressed body ended before its compressed stream did"))
+                return
             rest = self.decoder.flush()
             if rest:
                 self.chunks.append(rest)
                 self.buffered += len(rest)
-        self.reusable = self.parser.should_keep_alive()
         self.complete = True
         self._wake()
 
@@ -233,20 +261,26 @@ class _Connection(asyncio.Protocol):
 
     def send(self, prefix: bytes, headers: bytes, body: bytes) -> None:
         self.busy = True
+        self.keep_alive_for = IDLE_SECONDS  # until this answer's Keep-Alive header says otherwise
         assert self.transport is not None
         self.transport.write(b"".join((prefix, headers, b"content-length: %d\r\n\r\n" % len(body), body)))
 
     async def wait(self) -> None:
-        """Until the answer has moved on (headers, body, its end) or failed."""
+        """Until the answer has moved on (headers, body, its end); raises the failure that stopped it.
+
+        A failure is raised by the next wait for what it prevented, so headers that arrived whole are
+        answered even when the body after them then breaks."""
         if self.error is not None:
             raise self.error
+        if self._paused and self.transport is not None:
+            # The reader wants more (``read`` collects the whole body): stop holding the connection back.
+            self._paused = False
+            self.transport.resume_reading()
         waiter = self._waiter = asyncio.get_running_loop().create_future()
         try:
             await waiter
         finally:
             self._waiter = None
-        if self.error is not None:
-            raise self.error
 
     def take(self) -> bytes:
         chunks = self.chunks
@@ -312,10 +346,15 @@ class Http1Client:
             if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
                 raise HttpRequestError(f"header {name!r} contains a line break")
             lines.append(f"{name}: {value}\r\n")
-        lines.append("accept-encoding: gzip, deflate\r\n")
+        if "accept-encoding" not in headers:
+            lines.append("accept-encoding: gzip, deflate\r\n")
+        try:
+            head = "".join(lines).encode("latin-1")
+        except UnicodeEncodeError:
+            raise HttpRequestError("a header holds characters HTTP/1.1 headers cannot carry (not Latin-1)") from None
         conn = self._pooled(origin.key) or await self._connect(origin, connect_timeout)
         try:
-            conn.send(origin.prefix, "".join(lines).encode("latin-1"), body)
+            conn.send(origin.prefix, head, body)
             while not conn.headers_done:
                 await conn.wait()
         except BaseException:
