@@ -470,6 +470,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "sync", False):  # the verb runs its own event loop (pygls)
             return args.handler(args)
+        if args.verb == "daemon":
+            from daemon.event_loop import loop_factory
+
+            with asyncio.Runner(loop_factory=loop_factory()) as runner:
+                return runner.run(args.handler(args))
         return asyncio.run(args.handler(args))
     except SwitchboardError as exc:
         print(f"switchboard: {exc.message}", file=sys.stderr)

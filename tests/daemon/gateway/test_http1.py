@@ -650,3 +650,41 @@ async def test_truncated_gzip_body_is_a_protocol_error(client: Http1Client, deli
         response = await post(client, server)
         with pytest.raises(HttpProtocolError):
             await read(response)
+
+
+# -- on uvloop, the daemon's event loop (daemon/event_loop.py) ----------------------------------------
+
+
+def test_the_client_on_uvloop(server_tls: ssl.SSLContext, certificate: tuple[Path, Path]) -> None:
+    """The daemon runs on uvloop: TLS with keep-alive, a chunked stream read piece by piece, and a
+    close mid-body reported as such, on that loop too."""
+    import uvloop
+
+    async def scenario() -> None:
+        client = Http1Client()
+        client._tls = ssl.create_default_context(cafile=str(certificate[0]))
+        gate = asyncio.Event()
+        stream = send(CHUNKED_HEAD, chunk(b"data: one\n\n"), gate, chunk(b"data: two\n\n"), LAST_CHUNK)
+        cut = send(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial", close=True)
+        try:
+            async with ScriptedServer(send(ok(b"secret")), stream, cut, tls=server_tls) as server:
+                url = server.url("/v1/messages", host="localhost")
+                async with asyncio.timeout(TIMEOUT):
+                    response = await client.post(url, {}, b"{}", connect_timeout=TIMEOUT)
+                    assert await response.read() == b"secret"
+                    response.release()
+                    response = await client.post(url, {}, b"{}", connect_timeout=TIMEOUT)
+                    assert await response.read_chunk() == b"data: one\n\n"  # before the server sends the rest
+                    gate.set()
+                    assert await response.read_chunk() == b"data: two\n\n"
+                    assert await response.read_chunk() == b""
+                    response.release()
+                    response = await client.post(url, {}, b"{}", connect_timeout=TIMEOUT)
+                    with pytest.raises(HttpProtocolError):
+                        await response.read()
+            assert [r.conn for r in server.requests] == [0, 0, 0]
+        finally:
+            await client.aclose()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(scenario())
