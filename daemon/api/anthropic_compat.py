@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from daemon import jsonwire, pipeline
-from daemon.api.http import TRACE_HEADER, services_of
+from daemon.api.http import TRACE_HEADER, header, services_of
 from daemon.api.openai_compat import MODEL_HEADER, admit, guarded, read_json
 from daemon.api.streaming import EventStream, unless_disconnected
 from daemon.errors import InvalidRequestError, SwitchboardError
@@ -41,6 +41,12 @@ _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 402: 
 _PASS_HEADERS = ("anthropic-beta",)
 
 
+def _passed_headers(request: Request) -> dict[str, str] | None:
+    """The caller's headers a provider of the same format should see too (``_PASS_HEADERS``)."""
+    passed = {name: value for name in _PASS_HEADERS if (value := header(request, name.encode())) is not None}
+    return passed or None
+
+
 def _dumps(obj: Any) -> bytes:
     return jsonwire.dumps(obj)
 
@@ -60,7 +66,7 @@ def anthropic_error(exc: SwitchboardError, trace_id: str | None) -> Response:
     return Response(_dumps(_error_body(exc)), status_code=exc.status, media_type="application/json", headers=headers)
 
 
-def chat_request(body: dict[str, Any]) -> ChatRequest:
+def chat_request(body: dict[str, Any], traceparent: str | None = None) -> ChatRequest:
     """An Anthropic Messages body as the gateway's request (the body kept for faithful forwarding)."""
     if not isinstance(body.get("messages"), list) or not body["messages"]:
         raise InvalidRequestError("messages: a non-empty list of messages is required")
@@ -71,7 +77,7 @@ def chat_request(body: dict[str, Any]) -> ChatRequest:
     if body.get("stop_sequences"):
         params["stop"] = list(body["stop_sequences"])
     return ChatRequest(tuple(openai_messages(body)), max_tokens=body["max_tokens"], tools=tools, tool_choice=choice,
-                       params=params, native=NativeBody("anthropic", body))
+                       params=params, native=NativeBody("anthropic", body), traceparent=traceparent)
 
 
 def usage_block(completion: Completion) -> dict[str, Any]:
@@ -195,11 +201,11 @@ async def messages(request: Request) -> Response:
     try:
         body = await read_json(request)
         ctx = admit(request, body)
-        chat = chat_request(body)
+        chat = chat_request(body, ctx.traceparent)
         ctx.prompt_text = pipeline.prompt_text_of(chat)
         chat = guarded(services, ctx, chat)
         routing = pipeline.routing_input(ctx, chat)
-        extra = {h: request.headers[h] for h in _PASS_HEADERS if h in request.headers} or None
+        extra = _passed_headers(request)
         if not body.get("stream"):
             _, completion = await pipeline.execute(services, ctx, chat, routing, extra_headers=extra)
             headers = {TRACE_HEADER: ctx.trace_id, MODEL_HEADER: completion.model or ""}

@@ -7,7 +7,7 @@ import logging
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from daemon.errors import AuthenticationError, InvalidRequestError, SwitchboardError
@@ -58,6 +58,33 @@ async def parse_body(request: Request, model: type[M]) -> M:
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
         )
         raise InvalidRequestError(f"invalid request body: {problems}") from None
+
+
+def header(request: Request, name: bytes) -> str | None:
+    """One request header by its lower-case name, read off the ASGI scope (Starlette's ``Headers``
+    object, built per request just to look up a header or two, costs more than the lookup)."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def body_of(request: Request) -> bytes:
+    """The whole request body (``Request.body`` without its stream generator; the result is kept
+    where Starlette looks for it, so the request's other readers still work)."""
+    body = getattr(request, "_body", None)
+    if body is not None:
+        return body
+    chunks = []
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = request._body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return body
 
 
 def services_of(request: Request) -> Services:

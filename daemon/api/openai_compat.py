@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from daemon import jsonwire, pipeline
-from daemon.api.http import TRACE_HEADER, developer_of, services_of
+from daemon.api.http import TRACE_HEADER, body_of, developer_of, header, services_of
 from daemon.api.streaming import EventStream, unless_disconnected
 from daemon.errors import InvalidRequestError, SwitchboardError
 from daemon.gateway import (
@@ -34,6 +34,7 @@ from daemon.store.records import micros_to_usd
 
 MODEL_HEADER = "x-switchboard-model"
 PRIORITY_HEADER = "x-switchboard-priority"
+_PRIORITY_KEY = PRIORITY_HEADER.encode()
 _PARAMS = ("temperature", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty", "user", "metadata",
            "parallel_tool_calls", "reasoning_effort", "logit_bias", "service_tier")
 _DONE = b"data: [DONE]\n\n"
@@ -53,7 +54,7 @@ def openai_error(exc: SwitchboardError, trace_id: str | None) -> Response:
 async def read_json(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, or ``InvalidRequestError``."""
     try:
-        body = jsonwire.loads(await request.body() or b"{}")
+        body = jsonwire.loads(await body_of(request) or b"{}")
     except ValueError:
         raise InvalidRequestError("the request body is not valid JSON") from None
     if not isinstance(body, dict):
@@ -63,11 +64,11 @@ async def read_json(request: Request) -> dict[str, Any]:
 
 def admit(request: Request, body: dict[str, Any]) -> pipeline.RequestContext:
     """The request's context on the ``api`` surface (priority header, incoming traceparent)."""
-    priority = "critical" if request.headers.get(PRIORITY_HEADER, "").lower() == "critical" else "normal"
+    priority = "critical" if (header(request, _PRIORITY_KEY) or "").lower() == "critical" else "normal"
     model = body.get("model")
     return pipeline.admit(services_of(request), developer_of(request), surface="api",
                           requested_model=model if isinstance(model, str) and model else "auto",
-                          priority=priority, traceparent=request.headers.get("traceparent"))
+                          priority=priority, traceparent=header(request, b"traceparent"))
 
 
 def usage_block(completion: Completion) -> dict[str, Any]:
@@ -92,7 +93,7 @@ def _headers(ctx: pipeline.RequestContext, completion: Completion | None = None)
 # -- chat completions -------------------------------------------------------------------------------
 
 
-def chat_request(body: dict[str, Any]) -> ChatRequest:
+def chat_request(body: dict[str, Any], traceparent: str | None = None) -> ChatRequest:
     """An OpenAI chat body as the gateway's request (the body itself kept for faithful forwarding)."""
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
@@ -105,6 +106,7 @@ def chat_request(body: dict[str, Any]) -> ChatRequest:
         tools=tuple(tools), tool_choice=body.get("tool_choice"), response_format=body.get("response_format"),
         logprobs=bool(body.get("logprobs")), top_logprobs=int(body.get("top_logprobs") or 0),
         params={k: body[k] for k in _PARAMS if k in body}, native=NativeBody("openai-chat", body),
+        traceparent=traceparent,
     )
 
 
@@ -182,7 +184,7 @@ async def chat_completions(request: Request) -> Response:
     try:
         body = await read_json(request)
         ctx = admit(request, body)
-        chat = chat_request(body)
+        chat = chat_request(body, ctx.traceparent)
         ctx.prompt_text = pipeline.prompt_text_of(chat)
         chat = guarded(services, ctx, chat)
         routing = pipeline.routing_input(ctx, chat)

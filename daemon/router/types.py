@@ -167,9 +167,13 @@ class Classification:
     features: Mapping[str, float] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CandidateScore:
-    """One candidate's predictions for this request and why it was or was not eligible."""
+    """One candidate's predictions for this request and why it was or was not eligible.
+
+    Read-only by convention, not frozen: every decision makes one per configured model, and a frozen
+    dataclass costs several times more to construct (a guarded ``object.__setattr__`` per field).
+    """
 
     model: str
     tier: Tier

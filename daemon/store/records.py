@@ -61,9 +61,9 @@ class Reservation:
     reserved_micros: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AttemptRecord:
-    """One call to one deployment within a request."""
+    """One call to one deployment within a request (read-only by convention, like ``TraceRecord``)."""
 
     seq: int
     model: str
@@ -79,9 +79,13 @@ class AttemptRecord:
     cost_micros: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TraceRecord:
-    """Everything Switchboard knows about one request once it has finished."""
+    """Everything Switchboard knows about one request once it has finished.
+
+    Read-only by convention, not frozen: one is built per request, and a frozen dataclass of this
+    many fields costs several times more to construct (a guarded ``object.__setattr__`` per field).
+    """
 
     id: str
     developer_id: int
