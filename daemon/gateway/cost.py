@@ -57,9 +57,24 @@ def _map_entry(model: ModelSettings) -> dict[str, Any]:
     return table.get(full) or table.get(bare) or {}
 
 
-@functools.lru_cache(maxsize=256)
+_PRICES: dict[int, tuple[ModelSettings, Prices]] = {}
+"""Prices per deployment object, by identity: hashing a config model (every field) on each call cost
+more than the arithmetic it saved. The model is kept with its prices so its id cannot be reused."""
+_PRICES_LIMIT = 256
+
+
 def prices_of(model: ModelSettings) -> Prices:
     """The prices of one deployment: a price set in config wins over the bundled map's."""
+    known = _PRICES.get(id(model))
+    if known is not None and known[0] is model:
+        return known[1]
+    if len(_PRICES) >= _PRICES_LIMIT:
+        _PRICES.clear()  # configs reloaded many times over: start again
+    prices = _PRICES[id(model)] = (model, _prices_of(model))
+    return prices[1]
+
+
+def _prices_of(model: ModelSettings) -> Prices:
     entry = _map_entry(model) if not model.simulated else {}
     given = model.model_fields_set
 

@@ -224,16 +224,19 @@ class Gateway:
                         # A fill-in-the-middle answer cannot be resumed: a longer prompt is another question.
                         raise self._give_up(last or StreamBrokenError("the completion broke off"), delivered, result)
                     attempt = attempt.continued("".join(delivered))
+                attempt_log = _Attempt(self, name, model, result, state, began)
                 try:
-                    async with contextlib.aclosing(self._attempt(
-                        name, model, attempt, deadlines, result, state, began, stream=stream,
-                        extra_headers=extra_headers,
+                    async with contextlib.aclosing(self._transport(model).events(
+                        name, model, attempt, deadlines, stream=stream, extra_headers=extra_headers,
                     )) as events:
                         async for batch in events:
-                            delivered.extend(e.text for e in batch if isinstance(e, TextDelta))
-                            yield batch
+                            out = attempt_log.take(batch)
+                            if out:
+                                delivered.extend(e.text for e in out if isinstance(e, TextDelta))
+                                yield out
                     return
                 except SwitchboardError as exc:
+                    attempt_log.failed(exc)
                     if _provider_fault(exc):
                         self.circuits.failed(name)
                     else:
@@ -258,66 +261,11 @@ class Gateway:
                         break
                     retry += 1
                     await asyncio.sleep(delay)
+                finally:
+                    attempt_log.close()  # an attempt that neither finished nor failed was cancelled
         if last is None:
             last = NoRouteError("no configured model on this route could take the request; check `switchboard status`")
         raise self._give_up(last, delivered, result)
-
-    async def _attempt(self, name: str, model: ModelSettings, request: ChatRequest, deadlines: Deadlines,
-                       result: Completion, state: dict[str, bool], began: float, *, stream: bool,
-                       extra_headers: dict[str, str] | None) -> AsyncIterator[list[Event]]:
-        """One call to one deployment; records it in ``result.attempts`` however it ends."""
-        started = time.time()
-        t0 = time.perf_counter()
-        ttft: float | None = None
-        transport = self._transport(model)
-        status, error = "cancelled", None
-        try:
-            async with contextlib.aclosing(transport.events(name, model, request, deadlines, stream=stream,
-                                                            extra_headers=extra_headers)) as events:
-                async for batch in events:
-                    out: list[Event] = []
-                    for event in batch:
-                        if isinstance(event, StreamStart):
-                            result.model = name
-                            if state["started"]:
-                                continue  # a continuation is the same answer to the caller
-                            state["started"] = True
-                            result.response_id = event.response_id
-                            out.append(event)
-                        elif isinstance(event, Finish):
-                            status = "ok"
-                            self.circuits.succeeded(name)
-                            result.model = name
-                            result.finish_reason = event.reason
-                            result.usage = event.usage
-                            result.cost_micros = cost_micros(model, event.usage)
-                            # TPM counts what was generated too, not just the estimate taken at send time.
-                            if model.rpm is not None or model.tpm is not None:
-                                self._window(name).take(event.usage.output_tokens)
-                            self._record(result, name, "ok", started, (time.perf_counter() - t0) * 1000, ttft=ttft,
-                                         input_tokens=event.usage.input_tokens,
-                                         output_tokens=event.usage.output_tokens, cost=result.cost_micros)
-                            out.append(event)
-                        elif isinstance(event, RawBody):
-                            result.raw, result.raw_wire = event.body, event.wire
-                        else:
-                            if ttft is None:
-                                ttft = (time.perf_counter() - t0) * 1000
-                                if result.ttft_ms is None:
-                                    result.ttft_ms = (time.perf_counter() - began) * 1000
-                            if isinstance(event, ToolCallDelta):
-                                state["tool"] = True
-                            out.append(event)
-                    if out:
-                        yield out
-        except SwitchboardError as exc:
-            status, error = "error", exc
-            raise
-        finally:
-            if status != "ok":
-                if status == "cancelled":
-                    self.circuits.released(name)
-                self._record(result, name, status, started, (time.perf_counter() - t0) * 1000, ttft=ttft, error=error)
 
     @staticmethod
     def _record(result: Completion, name: str, status: str, started: float, latency_ms: float, *,
@@ -342,3 +290,84 @@ class Gateway:
             result.error = broken
             return broken
         return exc
+
+
+class _Attempt:
+    """One call to one deployment as the caller sees it: its events pass through ``take`` (which fills
+    ``result`` and leaves out what the caller must not see twice); it is recorded in
+    ``result.attempts`` exactly once, however it ends: finished, failed, or cancelled.
+
+    A plain object rather than another async generator between the transport and the caller: one
+    fewer layer for every batch of every request to pass through."""
+
+    __slots__ = ("began", "gateway", "model", "name", "recorded", "result", "started", "state", "t0", "ttft")
+
+    def __init__(self, gateway: Gateway, name: str, model: ModelSettings, result: Completion,
+                 state: dict[str, bool], began: float) -> None:
+        self.gateway = gateway
+        self.name = name
+        self.model = model
+        self.result = result
+        self.state = state
+        self.began = began
+        self.started = time.time()
+        self.t0 = time.perf_counter()
+        self.ttft: float | None = None
+        self.recorded = False
+
+    def take(self, batch: list[Event]) -> list[Event]:
+        """What of ``batch`` goes on to the caller; fills the result (model, usage, cost) on the way."""
+        result, name, state = self.result, self.name, self.state
+        out: list[Event] = []
+        for event in batch:
+            if isinstance(event, StreamStart):
+                result.model = name
+                if state["started"]:
+                    continue  # a continuation is the same answer to the caller
+                state["started"] = True
+                result.response_id = event.response_id
+                out.append(event)
+            elif isinstance(event, Finish):
+                self._finished(event)
+                out.append(event)
+            elif isinstance(event, RawBody):
+                result.raw, result.raw_wire = event.body, event.wire
+            else:
+                if self.ttft is None:
+                    self.ttft = (time.perf_counter() - self.t0) * 1000
+                    if result.ttft_ms is None:
+                        result.ttft_ms = (time.perf_counter() - self.began) * 1000
+                if isinstance(event, ToolCallDelta):
+                    state["tool"] = True
+                out.append(event)
+        return out
+
+    def _finished(self, event: Finish) -> None:
+        gateway, model, name, result = self.gateway, self.model, self.name, self.result
+        gateway.circuits.succeeded(name)
+        result.model = name
+        result.finish_reason = event.reason
+        result.usage = event.usage
+        result.cost_micros = cost_micros(model, event.usage)
+        # TPM counts what was generated too, not just the estimate taken at send time.
+        if model.rpm is not None or model.tpm is not None:
+            gateway._window(name).take(event.usage.output_tokens)
+        self.recorded = True
+        gateway._record(result, name, "ok", self.started, (time.perf_counter() - self.t0) * 1000, ttft=self.ttft,
+                        input_tokens=event.usage.input_tokens, output_tokens=event.usage.output_tokens,
+                        cost=result.cost_micros)
+
+    def failed(self, error: SwitchboardError) -> None:
+        """Record the attempt as failed (its time stops now, not after any backoff that follows)."""
+        if not self.recorded:
+            self.recorded = True
+            self.gateway._record(self.result, self.name, "error", self.started, (time.perf_counter() - self.t0) * 1000,
+                                 ttft=self.ttft, error=error)
+
+    def close(self) -> None:
+        """Record the attempt as cancelled unless it finished or failed, and free its circuit slot."""
+        if not self.recorded:
+            self.recorded = True
+            self.gateway.circuits.released(self.name)
+            self.gateway._record(self.result, self.name, "cancelled", self.started,
+                                 (time.perf_counter() - self.t0) * 1000, ttft=self.ttft)
