@@ -29,7 +29,9 @@ class TraceWriter:
         self._store = store
         self._queue: asyncio.Queue[TraceRecord | None] = asyncio.Queue()
         self._subscribers: list[Callable[[TraceRecord], None]] = []
-        self._pending: dict[str, asyncio.Event] = {}
+        self._pending: dict[str, asyncio.Event | None] = {}
+        """Traces announced and not yet in the store, each with the event a waiter made (None until one
+        waits: almost every trace is written without anyone waiting for it)."""
 
     def subscribe(self, callback: Callable[[TraceRecord], None]) -> None:
         """Call ``callback`` with every trace once it is committed."""
@@ -37,7 +39,7 @@ class TraceWriter:
 
     def expect(self, trace_id: str) -> None:
         """Announce a trace that will be submitted shortly (``written`` then waits for it)."""
-        self._pending.setdefault(trace_id, asyncio.Event())
+        self._pending.setdefault(trace_id, None)
 
     def submit(self, trace: TraceRecord) -> None:
         """Queue a finished trace; never blocks the request."""
@@ -46,15 +48,23 @@ class TraceWriter:
 
     async def written(self, trace_id: str, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until a submitted trace is in the store (returns at once if it is not pending)."""
-        event = self._pending.get(trace_id)
-        if event is not None:
-            async with asyncio.timeout(timeout):
-                await event.wait()
+        if trace_id not in self._pending:
+            return
+        event = self._event_for(trace_id)
+        async with asyncio.timeout(timeout):
+            await event.wait()
+
+    def _event_for(self, trace_id: str) -> asyncio.Event:
+        """The event set when a pending trace is written, made when the first waiter asks."""
+        event = self._pending[trace_id]
+        if event is None:
+            event = self._pending[trace_id] = asyncio.Event()
+        return event
 
     async def caught_up(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until every trace submitted so far is in the store (readers that list traces call this,
         so a request answered a moment ago is not missing from the list)."""
-        pending = list(self._pending.values())
+        pending = [self._event_for(trace_id) for trace_id in list(self._pending)]
         if pending:
             async with asyncio.timeout(timeout):
                 for event in pending:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from daemon.api.http import error_response
+from daemon.api.http import SERVICES_KEY, error_response
 from daemon.errors import AuthenticationError
 from daemon.services import Services
 
@@ -40,6 +40,7 @@ class IdentifyDeveloper:
             await self.app(scope, receive, send)
             return
         scope[LISTENER_KEY] = self.listener
+        scope[SERVICES_KEY] = self.services
         if scope["path"] not in _OPEN_PATHS:
             if self.listener == "unix":
                 scope[DEVELOPER_KEY] = await self.services.local_developer()

@@ -87,9 +87,14 @@ async def body_of(request: Request) -> bytes:
     return body
 
 
+SERVICES_KEY = "switchboard.services"
+
+
 def services_of(request: Request) -> Services:
-    """The daemon's services, attached to the app at build time."""
-    return request.app.state.services
+    """The daemon's services: put on the request by the auth middleware (a dict lookup, where the
+    app's ``state`` goes through Starlette's attribute machinery), else attached to the app at build time."""
+    services = request.scope.get(SERVICES_KEY)
+    return services if services is not None else request.app.state.services
 
 
 def developer_of(request: Request) -> Developer:
