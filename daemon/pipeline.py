@@ -161,7 +161,8 @@ async def _reserve(services: Services, ctx: RequestContext, request: ChatRequest
     if not models:
         return
     # The dearest model the gateway may fail over to: a failover must not settle more than was reserved.
-    worst = max(worst_case_micros(model, estimate_input_tokens(request), request.max_tokens) for model in models)
+    tokens = estimate_input_tokens(request)
+    worst = max(worst_case_micros(model, tokens, request.max_tokens) for model in models)
     if max_cost_usd is not None and worst > max_cost_usd * 1_000_000:
         raise BudgetExceededError(
             f"this request could cost up to ${worst / 1e6:.4f} on {plan.chosen}, above its max_cost_usd of "

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from daemon import jsonwire, pipeline
-from daemon.api.http import TRACE_HEADER, header, services_of
+from daemon.api.http import TRACE_HEADER, EncodedJson, header, services_of
 from daemon.api.openai_compat import MODEL_HEADER, admit, guarded, read_json
 from daemon.api.streaming import EventStream, unless_disconnected
 from daemon.errors import InvalidRequestError, SwitchboardError
@@ -209,7 +209,7 @@ async def messages(request: Request) -> Response:
         if not body.get("stream"):
             _, completion = await pipeline.execute(services, ctx, chat, routing, extra_headers=extra)
             headers = {TRACE_HEADER: ctx.trace_id, MODEL_HEADER: completion.model or ""}
-            return Response(_dumps(message_body(ctx, completion)), media_type="application/json", headers=headers)
+            return EncodedJson(_dumps(message_body(ctx, completion)), headers)
         _, completion, first, rest = await unless_disconnected(request, pipeline.execute_stream(
             services, ctx, chat, routing, extra_headers=extra))
     except SwitchboardError as exc:

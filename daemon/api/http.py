@@ -27,6 +27,20 @@ def json_response(model: BaseModel | dict[str, Any], status: int = 200, headers:
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
+class EncodedJson(Response):
+    """An already-encoded JSON body, its headers put straight into ASGI's raw form (Starlette's
+    ``Response`` encodes and checks each header again on every request; these are ours and plain)."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, headers: dict[str, str], status_code: int = 200) -> None:
+        self.body = body
+        self.status_code = status_code
+        self.background = None
+        self.raw_headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        self.raw_headers += [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+
+
 def error_response(exc: SwitchboardError) -> Response:
     """``{"error": {"code", "message"}}`` with the error's HTTP status (and trace id header)."""
     headers = {}

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from daemon import jsonwire, pipeline
-from daemon.api.http import TRACE_HEADER, body_of, developer_of, header, services_of
+from daemon.api.http import TRACE_HEADER, EncodedJson, body_of, developer_of, header, services_of
 from daemon.api.streaming import EventStream, unless_disconnected
 from daemon.errors import InvalidRequestError, SwitchboardError
 from daemon.gateway import (
@@ -190,8 +190,7 @@ async def chat_completions(request: Request) -> Response:
         routing = pipeline.routing_input(ctx, chat)
         if not body.get("stream"):
             _, completion = await pipeline.execute(services, ctx, chat, routing)
-            return Response(_dumps(chat_body(ctx, completion)), media_type="application/json",
-                            headers=_headers(ctx, completion))
+            return EncodedJson(_dumps(chat_body(ctx, completion)), _headers(ctx, completion))
         _, completion, first, rest = await unless_disconnected(
             request, pipeline.execute_stream(services, ctx, chat, routing))
     except SwitchboardError as exc:

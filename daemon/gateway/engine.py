@@ -187,7 +187,7 @@ class Gateway:
         state = {"started": False, "tool": False}
         last: SwitchboardError | None = None
         too_long_for = 0
-        tokens = estimate_input_tokens(request)
+        tokens = -1  # estimated when a deployment on the route has rpm/tpm limits
         route = self.expand(route)
         for position, name in enumerate(route):
             model = self.models.get(name)
@@ -205,6 +205,8 @@ class Gateway:
                     self._record(result, name, "skipped", time.time(), 0.0, error=last)
                     break
                 limited = model.rpm is not None or model.tpm is not None
+                if limited and tokens < 0:
+                    tokens = estimate_input_tokens(request)
                 window = self._window(name) if limited else None
                 wait = window.wait_for(model.rpm, model.tpm, tokens) if window is not None else 0.0
                 if wait > 0:
