@@ -60,9 +60,10 @@ def route_batch(
             "candidates": [
                 {
                     "model": row.model,
-                    "predicted_quality": round(row.predicted_quality, 4),
+                    "predicted_quality": None if row.predicted_quality is None else round(row.predicted_quality, 4),
                     "predicted_cost_usd": row.predicted_cost_usd,
-                    "predicted_latency_ms": round(row.predicted_latency_ms, 1),
+                    "predicted_latency_ms": (None if row.predicted_latency_ms is None
+                                             else round(row.predicted_latency_ms, 1)),
                     "eligible": row.eligible,
                     "excluded_reason": row.excluded_reason,
                 }

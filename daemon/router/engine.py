@@ -22,7 +22,7 @@ from dataclasses import replace
 from daemon.errors import BudgetExceededError, InvalidRequestError, NoRouteError
 from daemon.router.classify import Classifier, classify
 from daemon.router.matrix import RoutingMatrix
-from daemon.router.policies import POLICIES, Option, PolicyOutcome
+from daemon.router.policies import POLICIES, TASK_LABELS, Option, PolicyOutcome
 from daemon.router.settings import PolicySettings, RoutingSettings
 from daemon.router.types import (
     NO_BUDGET,
@@ -74,6 +74,8 @@ def decide(
         )
     policy_name, policy = _policy(request, settings)
     cls = classification or classifier(request)
+    if request.pinned_model is not None:
+        return _pinned(request, candidates, matrix, budget, cls, settings, policy_name, policy)
     options, rows = _score(request, candidates, matrix, budget, cls, settings)
     if not options:
         excluded = [_candidate_score(row, 0.0) for row in rows]
@@ -129,6 +131,52 @@ def decide(
         escalation=outcome.escalation,
         consensus_models=outcome.consensus_models,
         tiebreaker=outcome.tiebreaker,
+    )
+
+
+def _pinned(
+    request: RouteRequest,
+    candidates: Sequence[Candidate],
+    matrix: RoutingMatrix,
+    budget: BudgetState,
+    cls: Classification,
+    settings: RoutingSettings,
+    policy_name: str,
+    policy: PolicySettings,
+) -> Decision:
+    """A request that names its model: the caller chose, so no policy ranks the others, and they are
+    listed as excluded by the pin without predictions (working those out for every configured model
+    was most of a pinned decision's cost, for nothing anyone acts on). The named model is still
+    checked like any candidate (available, context window, capabilities, budget) and predicted, and
+    the request is classified: the trace and the matrix's learning need both."""
+    pinned = request.pinned_model
+    assert pinned is not None
+    named = [cand for cand in candidates if cand.name == pinned]
+    options, rows = _score(request, named, matrix, budget, cls, settings)
+    pin = f"request is pinned to {pinned}"
+    scores = []
+    for cand in candidates:
+        if cand.name == pinned:
+            scores.append(_candidate_score(rows[0], 1.0 if options else 0.0))
+        else:
+            scores.append(CandidateScore(cand.name, cand.tier, None, None, None, False, pin))
+    if not options:
+        why = rows[0][6] if rows else "it is not configured"
+        raise NoRouteError(
+            f"{pinned} cannot serve this request: {why}; name another model or send 'auto'",
+            details={"excluded": {row.model: row.excluded_reason for row in scores}},
+        )
+    chosen = options[0]
+    return Decision(
+        model=pinned,
+        fallbacks=(),  # the deployment's own configured fallbacks still apply (the gateway adds them)
+        candidates=tuple(scores),
+        policy=policy_name,
+        policy_kind=policy.kind,
+        matrix_version=matrix.version,
+        classification=cls,
+        reason=(f"pinned by the request ({TASK_LABELS[cls.task_type]}, complexity {cls.complexity:.2f}; "
+                f"predicted quality {chosen.quality:.2f})"),
     )
 
 

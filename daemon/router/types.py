@@ -177,9 +177,10 @@ class CandidateScore:
 
     model: str
     tier: Tier
-    predicted_quality: float
-    predicted_latency_ms: float
-    predicted_cost_usd: float
+    predicted_quality: float | None
+    """None (as the latency and cost) for a model the request did not ask for when it named another."""
+    predicted_latency_ms: float | None
+    predicted_cost_usd: float | None
     eligible: bool
     excluded_reason: str | None = None
     score: float = 0.0
@@ -249,8 +250,8 @@ def _score_dict(c: CandidateScore) -> dict[str, Any]:
     return {
         "model": c.model,
         "tier": str(c.tier),
-        "predicted_quality": _round4(c.predicted_quality),
-        "predicted_latency_ms": _round1(c.predicted_latency_ms),
+        "predicted_quality": None if c.predicted_quality is None else _round4(c.predicted_quality),
+        "predicted_latency_ms": None if c.predicted_latency_ms is None else _round1(c.predicted_latency_ms),
         "predicted_cost_usd": c.predicted_cost_usd,
         "eligible": c.eligible,
         "excluded_reason": c.excluded_reason,

@@ -93,6 +93,32 @@ def test_pinned_model_is_chosen_even_when_policy_would_pick_another() -> None:
     assert d.candidate("sim-nano").excluded_reason == "request is pinned to sim-ultra"
 
 
+def test_pinned_request_predicts_only_the_named_model_and_says_the_caller_chose() -> None:
+    matrix = matrix_with({"sim-nano": 0.55, "sim-mid": 0.78, "sim-ultra": 0.9})
+    d = decide(chat(pinned_model="sim-mid"), trio(), matrix, settings=NO_EXPLORE, classification=cls(complexity=0.5))
+    assert (d.model, d.fallbacks) == ("sim-mid", ())
+    named = d.candidate("sim-mid")
+    assert named.eligible and named.excluded_reason is None and named.score == 1.0
+    assert named.predicted_quality is not None and named.predicted_cost_usd is not None
+    assert d.reason == f"pinned by the request (chat, complexity 0.50; predicted quality {named.predicted_quality:.2f})"
+    for other in ("sim-nano", "sim-ultra"):
+        row = d.candidate(other)
+        assert (row.eligible, row.excluded_reason) == (False, "request is pinned to sim-mid")
+        assert (row.predicted_quality, row.predicted_latency_ms, row.predicted_cost_usd) == (None, None, None)
+    stored = d.to_dict()["candidates"]
+    assert [c["predicted_quality"] is None for c in stored] == [True, False, True]
+
+
+def test_pinned_model_that_cannot_serve_the_request_is_refused_with_its_reason() -> None:
+    candidates = [cand("sim-nano", Tier.SMALL, 0.2, context_window=100), *trio()[1:]]
+    with pytest.raises(NoRouteError) as caught:
+        decide(chat("word " * 400, pinned_model="sim-nano"), candidates, RoutingMatrix(), settings=NO_EXPLORE,
+               classification=cls())
+    assert caught.value.message.startswith("sim-nano cannot serve this request: context window 100 < ")
+    assert caught.value.message.endswith("name another model or send 'auto'")
+    assert caught.value.details["excluded"]["sim-mid"] == "request is pinned to sim-nano"
+
+
 def test_configured_fallbacks_come_first_then_policy_ranking() -> None:
     candidates = [
         cand("sim-nano", Tier.SMALL, 0.2, fallbacks=("sim-ultra",)),
