@@ -1,7 +1,8 @@
 """``daemon.local_sse.LocalSse`` against a scripted HTTP/1.1 server on a real Unix socket.
 
-The server answers each request with the next scripted responder (raw bytes, written piece by piece)
-and records every connection, every request, and when each connection's reader sees the client leave.
+The server (``tests.fakes.scripted_http``) answers each request with the next scripted responder (raw
+bytes, written piece by piece) and records every connection, every request, and when each
+connection's reader sees the client leave.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ import json
 import shutil
 import socket
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,127 +26,23 @@ from daemon.errors import (
     SwitchboardError,
 )
 from daemon.local_sse import LocalSse
+from tests.fakes.scripted_http import LAST_CHUNK, Responder, ScriptedServer, chunk, send
 
 TIMEOUT = 5.0
 """Bound on every wait, so a broken client fails its test instead of hanging it."""
 PROMPTLY = 1.0
 """How soon the server must see a connection the client gave up on close."""
 
-Responder = Callable[[asyncio.StreamWriter], Awaitable[None]]
+
+# -- scripted answers ------------------------------------------------------------------------------
 
 
-# -- the scripted server ---------------------------------------------------------------------------
-
-
-@dataclass
-class Request:
-    conn: int
-    method: str
-    target: str
-    headers: dict[str, str]
-    body: bytes
-
-
-class ScriptedServer:
-    """A Unix-socket HTTP/1.1 server answering the n-th request (on any connection) with ``responders[n]``.
-
-    After a responder returns, the connection stays open and its reader waits for the next request,
-    unless the responder closed it; ``eof[conn]`` is set when that reader sees the client close.
-    """
-
-    def __init__(self, path: str, *responders: Responder) -> None:
-        self.path = path
-        self.responders = list(responders)
-        self.requests: list[Request] = []
-        self.writers: list[asyncio.StreamWriter] = []
-        self.eof: list[asyncio.Event] = []
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-
-    @property
-    def connections(self) -> int:
-        return len(self.writers)
-
-    async def __aenter__(self) -> ScriptedServer:
-        self._server = await asyncio.start_unix_server(self._handle, self.path)
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        self.close_connections()
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=TIMEOUT)
-        await self._server.wait_closed()
-
-    def close_connections(self) -> None:
-        """Drop every connection from the server's side (as the daemon drops idle ones)."""
-        for writer in self.writers:
-            writer.close()
-
-    async def wait_requests(self, count: int) -> None:
-        async with asyncio.timeout(TIMEOUT):
-            while len(self.requests) < count:
-                await asyncio.sleep(0.005)
-
-    async def wait_eof(self, conn: int, within: float = PROMPTLY) -> None:
-        async with asyncio.timeout(within):
-            await self.eof[conn].wait()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        conn = len(self.writers)
-        self.writers.append(writer)
-        self.eof.append(asyncio.Event())
-        try:
-            while not writer.is_closing():
-                try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, ConnectionError):
-                    self.eof[conn].set()
-                    return
-                request_line, *header_lines = head.decode("latin-1").split("\r\n")[:-2]
-                method, target, _ = request_line.split(" ", 2)
-                headers = {name.strip().lower(): value.strip()
-                           for name, _, value in (line.partition(":") for line in header_lines)}
-                body = await reader.readexactly(int(headers.get("content-length", "0")))
-                self.requests.append(Request(conn, method, target, headers, body))
-                respond = self.responders.pop(0) if self.responders else send(close=True)
-                await respond(writer)
-        finally:
-            writer.close()
-            self._tasks.discard(task)
-
-
-def send(*pieces: bytes, close: bool = False) -> Responder:
-    """Write ``pieces`` as separate writes (so they reach the client as separate reads), then
-    optionally close the connection."""
-
-    async def respond(writer: asyncio.StreamWriter) -> None:
-        for piece in pieces:
-            writer.write(piece)
-            await writer.drain()
-            await asyncio.sleep(0.005)
-        if close:
-            writer.close()
-
-    return respond
+SSE_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
 
 
 def silent() -> Responder:
     """Never answer (the server just waits for the connection's next request or its end)."""
     return send()
-
-
-SSE_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
-LAST_CHUNK = b"0\r\n\r\n"
-
-
-def chunk(data: bytes | str) -> bytes:
-    data = data.encode() if isinstance(data, str) else data
-    return b"%x\r\n%s\r\n" % (len(data), data)
 
 
 def sse_event(data: dict[str, Any]) -> bytes:
@@ -219,7 +115,7 @@ async def test_events_parsed_across_chunk_boundaries_and_request_is_well_formed(
     assert b"".join(pieces) == text and len(pieces) == 7
     assert pieces[-1].count(b"data:") == 2
     body = {"prompt": "def f(", "max_tokens": 16}
-    async with ScriptedServer(socket_path, send(SSE_HEAD, *map(chunk, pieces), LAST_CHUNK)) as server:
+    async with ScriptedServer.unix(socket_path, send(SSE_HEAD, *map(chunk, pieces), LAST_CHUNK)) as server:
         events = await collect(sse, "POST", "/api/complete", json_body=body,
                                params={"limit": 5, "skip": None, "q": "a b"})
 
@@ -232,19 +128,19 @@ async def test_events_parsed_across_chunk_boundaries_and_request_is_well_formed(
     ]
     [request] = server.requests
     assert (request.method, request.target) == ("POST", "/api/complete?limit=5&q=a+b")
-    assert request.headers["content-type"] == "application/json"
-    assert int(request.headers["content-length"]) == len(request.body)
+    assert request.header("content-type") == "application/json"
+    assert int(request.header("content-length")) == len(request.body)
     assert json.loads(request.body) == body
 
 
 async def test_request_without_body_or_params_has_no_query_or_content_type(
         socket_path: str, sse: LocalSse) -> None:
     """A bodiless GET sends the bare path and no content headers (and params that are all None add no '?')."""
-    async with ScriptedServer(socket_path, stream({"type": "ping"})) as server:
+    async with ScriptedServer.unix(socket_path, stream({"type": "ping"})) as server:
         assert await collect(sse, "GET", "/api/events", params={"since": None}) == [("ping", {"type": "ping"})]
     [request] = server.requests
     assert (request.method, request.target, request.body) == ("GET", "/api/events", b"")
-    assert "content-type" not in request.headers and "content-length" not in request.headers
+    assert "content-type" not in request.header_map and "content-length" not in request.header_map
 
 
 @pytest.mark.parametrize("error", [
@@ -255,7 +151,7 @@ async def test_error_status_raises_its_error_and_keeps_the_connection(
         socket_path: str, sse: LocalSse, error: SwitchboardError) -> None:
     """An error status with a sized JSON body raises that error's class with its message and details,
     and the connection (body fully read) serves the next request."""
-    async with ScriptedServer(socket_path, error_response(error), stream({"type": "done"})) as server:
+    async with ScriptedServer.unix(socket_path, error_response(error), stream({"type": "done"})) as server:
         with pytest.raises(type(error)) as raised:
             await collect(sse, json_body={"prompt": "x"})
         assert type(raised.value) is type(error)
@@ -272,7 +168,7 @@ async def test_streams_reuse_one_connection_and_reconnect_after_the_server_close
     """Successive streams share one kept-alive connection; once the server drops it while idle, the
     next stream opens a new one and succeeds."""
     responders = [stream({"type": "done", "n": n}) for n in range(3)]
-    async with ScriptedServer(socket_path, *responders) as server:
+    async with ScriptedServer.unix(socket_path, *responders) as server:
         assert await collect(sse) == [("done", {"type": "done", "n": 0})]
         assert await collect(sse) == [("done", {"type": "done", "n": 1})]
         assert server.connections == 1
@@ -289,7 +185,7 @@ async def test_pooled_connection_closed_before_answering_is_retried_on_a_new_one
     """The race of the idle timeout: the server closes a pooled connection without answering the
     request just sent on it; the client resends on a fresh connection instead of failing."""
     responders = [stream({"type": "done", "n": 0}), send(close=True), stream({"type": "done", "n": 1})]
-    async with ScriptedServer(socket_path, *responders) as server:
+    async with ScriptedServer.unix(socket_path, *responders) as server:
         assert await collect(sse) == [("done", {"type": "done", "n": 0})]
         assert await collect(sse) == [("done", {"type": "done", "n": 1})]
     assert server.connections == 2
@@ -301,7 +197,7 @@ async def test_closing_the_stream_early_closes_its_connection(socket_path: str, 
     """A stream abandoned before its end closes its connection at once (how the daemon learns to
     stop the provider), and that connection is not pooled for the next stream."""
     responders = [send(SSE_HEAD, chunk(sse_event({"type": "delta", "text": "a"}))), stream({"type": "done"})]
-    async with ScriptedServer(socket_path, *responders) as server:
+    async with ScriptedServer.unix(socket_path, *responders) as server:
         async with asyncio.timeout(TIMEOUT):
             if how == "break-in-aclosing":
                 async with contextlib.aclosing(sse.events("POST", "/api/complete")) as events:
@@ -312,7 +208,7 @@ async def test_closing_the_stream_early_closes_its_connection(socket_path: str, 
                 events = sse.events("POST", "/api/complete")
                 assert await anext(events) == ("delta", {"type": "delta", "text": "a"})
                 await events.aclose()
-        await server.wait_eof(0)
+        await server.wait_eof(0, within=PROMPTLY)
 
         assert await collect(sse) == [("done", {"type": "done"})]
     assert server.connections == 2
@@ -326,7 +222,7 @@ async def test_cancelling_the_consumer_closes_the_connection(socket_path: str, s
     if when == "head-on-reused-connection":
         responders.append(stream({"type": "done"}))
     responders.append(send(SSE_HEAD, chunk(sse_event({"type": "delta"}))) if when == "mid-body" else silent())
-    async with ScriptedServer(socket_path, *responders) as server:
+    async with ScriptedServer.unix(socket_path, *responders) as server:
         if when == "head-on-reused-connection":
             assert await collect(sse) == [("done", {"type": "done"})]
         received: list[tuple[str, Any]] = []
@@ -337,7 +233,7 @@ async def test_cancelling_the_consumer_closes_the_connection(socket_path: str, s
                     received.append(event)
 
         task = asyncio.create_task(consume())
-        await server.wait_requests(len(responders))
+        await server.wait_requests(len(responders), within=TIMEOUT)
         if when == "mid-body":
             async with asyncio.timeout(TIMEOUT):
                 while not received:
@@ -349,7 +245,7 @@ async def test_cancelling_the_consumer_closes_the_connection(socket_path: str, s
         with pytest.raises(asyncio.CancelledError):
             async with asyncio.timeout(TIMEOUT):
                 await task
-        await server.wait_eof(0)
+        await server.wait_eof(0, within=PROMPTLY)
     assert server.connections == 1
 
 
@@ -381,7 +277,7 @@ async def test_connection_dropped_mid_body_is_lost_connection(socket_path: str, 
     tail = chunk(sse_event({"type": "done"}))
     partial = {"inside-chunk-data": tail[: len(tail) // 2], "inside-chunk-size-line": tail[:1],
                "between-chunks": b""}[cut]
-    async with ScriptedServer(socket_path, send(SSE_HEAD, delta, partial, close=True)):
+    async with ScriptedServer.unix(socket_path, send(SSE_HEAD, delta, partial, close=True)):
         received: list[tuple[str, Any]] = []
         with pytest.raises(DaemonUnavailableError, match="lost the connection"):
             async with asyncio.timeout(TIMEOUT):
@@ -401,7 +297,7 @@ async def test_garbage_status_line_is_unavailable_not_value_error(
         socket_path: str, sse: LocalSse, status_line: bytes) -> None:
     """Something other than an HTTP response on the socket raises DaemonUnavailableError (not a bare
     ValueError), and the connection is closed rather than pooled."""
-    async with ScriptedServer(socket_path, send(status_line + b"content-length: 0\r\n\r\n")) as server:
+    async with ScriptedServer.unix(socket_path, send(status_line + b"content-length: 0\r\n\r\n")) as server:
         with pytest.raises(DaemonUnavailableError, match="cannot read"):
             await collect(sse)
-        await server.wait_eof(0)
+        await server.wait_eof(0, within=PROMPTLY)

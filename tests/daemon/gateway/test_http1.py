@@ -1,9 +1,9 @@
 """``daemon.gateway.http1.Http1Client`` against a scripted raw HTTP server on a real loopback socket.
 
-The server answers the n-th request (on any connection) with ``responders[n]``: raw bytes written piece
-by piece (a piece may instead be an ``asyncio.Event`` the server waits for before going on). It records
-every request with the number of the connection it came on, and when each connection's reader sees
-the client leave.
+The server (``tests.fakes.scripted_http``) answers the n-th request (on any connection) with
+``responders[n]``: raw bytes written piece by piece (a piece may instead be an ``asyncio.Event`` the
+server waits for before going on). It records every request with the number of the connection it
+came on, and when each connection's reader sees the client leave.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ import socket
 import ssl
 import subprocess
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -31,117 +29,15 @@ from daemon.gateway.http1 import (
     HttpRequestError,
     Response,
 )
+from tests.fakes.scripted_http import LAST_CHUNK, ScriptedServer, chunk, send
 
 TIMEOUT = 3.0
 """Bound on every wait, so a broken client fails its test instead of hanging it."""
 SETTLE = 0.05
 """A moment for the event loop to deliver a close or stray bytes to the other side."""
 
-Piece = bytes | asyncio.Event
-Responder = Callable[[asyncio.StreamWriter], Awaitable[None]]
 
-
-# -- the scripted server ---------------------------------------------------------------------------
-
-
-@dataclass
-class Request:
-    conn: int
-    request_line: str
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    def header(self, name: str) -> str:
-        [value] = [v for n, v in self.headers if n == name]
-        return value
-
-
-class ScriptedServer:
-    """A TCP HTTP/1.1 server on 127.0.0.1 answering the n-th request with ``responders[n]``.
-
-    After a responder returns the connection waits for its next request, unless the responder closed
-    it; ``eof[conn]`` is set when that connection's reader sees the client close.
-    """
-
-    def __init__(self, *responders: Responder, tls: ssl.SSLContext | None = None) -> None:
-        self.responders = list(responders)
-        self.tls = tls
-        self.requests: list[Request] = []
-        self.writers: list[asyncio.StreamWriter] = []
-        self.eof: list[asyncio.Event] = []
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-
-    @property
-    def connections(self) -> int:
-        return len(self.writers)
-
-    def url(self, path: str = "/v1/chat", host: str = "127.0.0.1") -> str:
-        return f"{'https' if self.tls else 'http'}://{host}:{self.port}{path}"
-
-    async def __aenter__(self) -> ScriptedServer:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.tls)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in self.writers:
-            writer.close()
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=TIMEOUT)
-        await self._server.wait_closed()
-
-    async def wait_eof(self, conn: int) -> None:
-        async with asyncio.timeout(TIMEOUT):
-            await self.eof[conn].wait()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        conn = len(self.writers)
-        self.writers.append(writer)
-        self.eof.append(asyncio.Event())
-        try:
-            while not writer.is_closing():
-                try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, ConnectionError):
-                    self.eof[conn].set()
-                    return
-                request_line, *lines = head.decode("latin-1").split("\r\n")[:-2]
-                headers = [(name.strip().lower(), value.strip())
-                           for name, _, value in (line.partition(":") for line in lines)]
-                length = int(dict(headers).get("content-length", "0"))
-                body = await reader.readexactly(length)
-                self.requests.append(Request(conn, request_line, headers, body))
-                respond = self.responders.pop(0) if self.responders else send(close=True)
-                await respond(writer)
-        finally:
-            writer.close()
-            self._tasks.discard(task)
-
-
-def send(*pieces: Piece, close: bool = False) -> Responder:
-    """Write each bytes piece as its own write (with a short pause, so they reach the client as
-    separate reads), waiting for each Event piece to be set; then optionally close the connection."""
-
-    async def respond(writer: asyncio.StreamWriter) -> None:
-        for piece in pieces:
-            if isinstance(piece, asyncio.Event):
-                async with asyncio.timeout(TIMEOUT):
-                    await piece.wait()
-                continue
-            writer.write(piece)
-            await writer.drain()
-            await asyncio.sleep(0.01)
-        if close:
-            writer.close()
-
-    return respond
+# -- scripted answers ------------------------------------------------------------------------------
 
 
 def ok(body: bytes = b"hello", *extra: str, status: str = "200 OK", version: str = "HTTP/1.1") -> bytes:
@@ -150,12 +46,7 @@ def ok(body: bytes = b"hello", *extra: str, status: str = "200 OK", version: str
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
 
-def chunk(data: bytes) -> bytes:
-    return b"%x\r\n%s\r\n" % (len(data), data)
-
-
 CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
-LAST_CHUNK = b"0\r\n\r\n"
 
 
 async def post(client: Http1Client, server: ScriptedServer, body: bytes = b"{}", **headers: str) -> Response:
