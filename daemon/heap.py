@@ -27,7 +27,11 @@ def tune() -> None:
 def settle() -> None:
     """Collect what start-up left behind, then freeze the rest out of later passes.
 
-    Called once the daemon is serving, and again after a large lazy import (LiteLLM) has loaded.
+    Called once the daemon is serving, and again after a large lazy import (LiteLLM) has loaded (what
+    was frozen before is thawed first, so garbage among it is collected too). Objects frozen here and
+    dropped later are still freed by reference counting; only a reference cycle among them would
+    stay (a config reload's old settings, at most, which are small).
     """
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
