@@ -36,11 +36,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from gateway_overhead import Target, _body, _one, _stop, start_sim  # noqa: E402
+from gateway_overhead import Target, _body, _one, _stop, start_sim, write_sim_config  # noqa: E402
 
 from daemon.client import DaemonClient  # noqa: E402
-from daemon.config import DEFAULT_CONFIG_PATH, read_toml  # noqa: E402
-from daemon.sim import demo_models_config  # noqa: E402
 
 CASES = {"openai": ("openai", False), "openai-stream": ("openai", True),
          "anthropic": ("anthropic", False), "anthropic-stream": ("anthropic", True)}
@@ -64,14 +62,8 @@ async def _load(target: Target, fmt: str, stream: bool, count: int) -> None:
 
 async def _start(tree: Path, sim_url: str, work: Path) -> tuple[subprocess.Popen, Target]:
     """A daemon from ``tree`` under callgrind (instrumentation off until asked), with a developer key."""
-    models = {name: {"enabled": False} for name in read_toml(DEFAULT_CONFIG_PATH).get("models", {})}
-    models.update(demo_models_config(sim_url))
-    lines = []
-    for name, settings in models.items():
-        lines.append(f"[models.{name}]")
-        lines += [f"{k} = {json.dumps(v)}" for k, v in settings.items()]
     work.mkdir(parents=True)
-    (work / "config.toml").write_text("\n".join(lines) + "\n")
+    write_sim_config(sim_url, work)
     socket_path = work / "d.sock"
     env = {**os.environ, "SWITCHBOARD_SIM_KEY": "sim", "LITELLM_LOCAL_MODEL_COST_MAP": "True", "PYTHONPATH": str(tree)}
     process = subprocess.Popen(

@@ -132,15 +132,22 @@ def start_sim() -> tuple[subprocess.Popen, str]:
     return process, url
 
 
-async def start_switchboard(sim_url: str, work: Path) -> tuple[subprocess.Popen, Target]:
-    """A real daemon routing only to the sim's models, TCP on a free port, with a developer key."""
+def write_sim_config(sim_url: str, work: Path) -> Path:
+    """``work/config.toml``: the shipped models disabled, the sim's models enabled."""
     models = {name: {"enabled": False} for name in read_toml(DEFAULT_CONFIG_PATH).get("models", {})}
     models.update(demo_models_config(sim_url))
     lines = []
     for name, settings in models.items():
         lines.append(f"[models.{name}]")
         lines += [f"{k} = {json.dumps(v)}" for k, v in settings.items()]
-    (work / "config.toml").write_text("\n".join(lines) + "\n")
+    path = work / "config.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+async def start_switchboard(sim_url: str, work: Path) -> tuple[subprocess.Popen, Target]:
+    """A real daemon routing only to the sim's models, TCP on a free port, with a developer key."""
+    write_sim_config(sim_url, work)
     socket_path = work / "d.sock"
     env = {**os.environ, "SWITCHBOARD_SIM_KEY": "sim", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     spawned = time.perf_counter()
