@@ -8,7 +8,6 @@ alongside the body and cancels the producer at once, which closes the provider's
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
@@ -34,20 +33,55 @@ async def unless_disconnected(request: Request, work: Awaitable[T]) -> T:
     """Await ``work`` (e.g. a stream's first token), cancelling it if the client leaves meanwhile (the
     answer to a caller who is gone is never delivered, so the error raised then only ends the handler).
     The body must already have been read."""
-    task = asyncio.ensure_future(work)
-    watcher = asyncio.ensure_future(EventStream._watch(request.receive))
-    try:
-        await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
-        if task.done():
-            return task.result()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        raise SwitchboardError("the client went away before the first token; the request was cancelled")
-    finally:
-        watcher.cancel()
-        if not task.done():
-            task.cancel()
+    with _CancelOnDisconnect(request.receive) as guard:
+        try:
+            return await work
+        except asyncio.CancelledError:
+            if not guard.left():
+                raise
+    raise SwitchboardError("the client went away before the first token; the request was cancelled")
+
+
+class _CancelOnDisconnect:
+    """Cancel the current task if the client disconnects while the block runs.
+
+    The work stays in the handler's own task, with one small task watching ``http.disconnect``:
+    running the work in a task of its own and waiting on both cost two more tasks, an
+    ``asyncio.wait`` and an extra event-loop turn on every streamed request. The cancellation is
+    taken back (``uncancel``) once the block has handled it, so the handler's own timeouts still
+    tell their cancellations apart from ours."""
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self._task: asyncio.Task[Any] | None = None
+        self._watcher: asyncio.Future[None] | None = None
+        self._active = False
+        self._left = False
+
+    def __enter__(self) -> _CancelOnDisconnect:
+        self._task = asyncio.current_task()
+        self._active = True
+        self._watcher = asyncio.ensure_future(EventStream._watch(self._receive))
+        self._watcher.add_done_callback(self._watched)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._active = False  # a disconnect noticed from now on is no longer ours to act on
+        assert self._watcher is not None
+        self._watcher.cancel()
+        self.left()  # a cancellation the block swallowed is taken back too
+
+    def left(self) -> bool:
+        """Whether the client left (and the task was cancelled for it); takes the cancellation back."""
+        if self._left and self._task is not None:
+            self._task.uncancel()
+            self._task = None  # once
+        return self._left
+
+    def _watched(self, watcher: asyncio.Future[None]) -> None:
+        if self._active and not watcher.cancelled() and watcher.exception() is None and self._task is not None:
+            self._left = True
+            self._task.cancel()
 
 
 class EventStream:
@@ -62,20 +96,14 @@ class EventStream:
             self.headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        pump = asyncio.ensure_future(self._pump(send))
-        watcher = asyncio.ensure_future(self._watch(receive))
-        try:
-            await asyncio.wait((pump, watcher), return_when=asyncio.FIRST_COMPLETED)
-            if not pump.done():
-                pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError, OSError):
-                await pump
-        finally:
-            watcher.cancel()
-            if not pump.done():
-                pump.cancel()
-                with contextlib.suppress(asyncio.CancelledError, OSError):
-                    await pump
+        with _CancelOnDisconnect(receive) as guard:
+            try:
+                await self._pump(send)
+            except asyncio.CancelledError:
+                if not guard.left():
+                    raise
+            except OSError:
+                pass  # the connection broke under a write: the client is gone either way
 
     async def _pump(self, send: Send) -> None:
         # The headers go out with the first chunk, not before it: one wake-up of the client instead

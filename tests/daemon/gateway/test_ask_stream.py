@@ -85,3 +85,10 @@ async def test_leaving_before_the_first_token_stops_the_provider(serve):
             await call
     record = await served.sim.wait_disconnected("sim-pro", timeout=5)  # well before the 30 s timeout
     assert record.client_disconnected and len(served.sim.requests_for("sim-pro")) == 1
+    [listed] = await served.traces(1)
+    trace = await served.trace(listed.id)
+    assert trace.outcome == "cancelled" and [a.status for a in trace.attempts] == ["cancelled"]
+    # The handler that was cancelled for the departed caller ended cleanly: the next caller is served.
+    async with served.client() as http:
+        answered = await http.post("/api/ask", json={"prompt": PROMPT, "model": "sim-nano"})
+    assert answered.status_code == 200 and answered.json()["answer"] == answer_text(PROMPT)
