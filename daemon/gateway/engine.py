@@ -78,7 +78,7 @@ def _provider_fault(exc: SwitchboardError) -> bool:
 
 
 class Gateway:
-    """Calls providers: the direct aiohttp path for OpenAI/Anthropic formats, LiteLLM for the rest."""
+    """Calls providers: the direct path (``DirectTransport`` on ``http1``) for OpenAI/Anthropic formats, LiteLLM for the rest."""
 
     def __init__(self, models: Mapping[str, ModelSettings], settings: GatewaySettings | None = None,
                  publish: Callable[[str, dict], None] | None = None) -> None:
