@@ -37,7 +37,7 @@ async def unless_disconnected(request: Request, work: Awaitable[T]) -> T:
         try:
             return await work
         except asyncio.CancelledError:
-            if not guard.left():
+            if not guard.left:
                 raise
     raise SwitchboardError("the client went away before the first token; the request was cancelled")
 
@@ -48,8 +48,8 @@ class _CancelOnDisconnect:
     The work stays in the handler's own task, with one small task watching ``http.disconnect``:
     running the work in a task of its own and waiting on both cost two more tasks, an
     ``asyncio.wait`` and an extra event-loop turn on every streamed request. The cancellation is
-    taken back (``uncancel``) once the block has handled it, so the handler's own timeouts still
-    tell their cancellations apart from ours."""
+    taken back (``uncancel``) when the block ends, so the handler's own timeouts still tell their
+    cancellations apart from ours."""
 
     def __init__(self, receive: Receive) -> None:
         self._receive = receive
@@ -69,13 +69,12 @@ class _CancelOnDisconnect:
         self._active = False  # a disconnect noticed from now on is no longer ours to act on
         assert self._watcher is not None
         self._watcher.cancel()
-        self.left()  # a cancellation the block swallowed is taken back too
-
-    def left(self) -> bool:
-        """Whether the client left (and the task was cancelled for it); takes the cancellation back."""
-        if self._left and self._task is not None:
+        if self.left and self._task is not None:
             self._task.uncancel()
-            self._task = None  # once
+
+    @property
+    def left(self) -> bool:
+        """Whether the client left (and the task was cancelled for it)."""
         return self._left
 
     def _watched(self, watcher: asyncio.Future[None]) -> None:
@@ -100,7 +99,7 @@ class EventStream:
             try:
                 await self._pump(send)
             except asyncio.CancelledError:
-                if not guard.left():
+                if not guard.left:
                     raise
             except OSError:
                 pass  # the connection broke under a write: the client is gone either way
