@@ -6,10 +6,16 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint contracts install bench clean deps-system
 
+# The venv is built from the hashed lock alone. The lock is complete (compiled with every dependency
+# and extra), so pip must never resolve anything: --no-deps installs exactly its pins, whatever pip
+# `venv` ships. Without it, pip 23.x re-resolves extras such as litellm's httpx[http2] against the
+# index and takes a release newer than the lock (then refuses it under --require-hashes). `pip check`
+# afterwards proves the pinned set is consistent; `make lock-check` proves it matches pyproject.toml.
 $(STAMP): requirements/lock.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --require-hashes -r requirements/lock.txt
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements/lock.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
 	touch $(STAMP)
 
 install: $(STAMP)
