@@ -93,6 +93,32 @@ async def cmd_dev_add(args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_dev_key(args: argparse.Namespace) -> int:
+    """Another key for an existing developer, printed once."""
+    async with _client(args) as client:
+        created = await client.new_key(args.name)
+    if args.json:
+        _print_json(created)
+    else:
+        print(f"A new key for {created.developer.name} (shown only now, store it safely):")
+        print(created.key)
+    return 0
+
+
+async def cmd_dev_revoke(args: argparse.Namespace) -> int:
+    """Revoke every key of a developer."""
+    async with _client(args) as client:
+        result = await client.revoke_keys(args.name)
+    if args.json:
+        _print_json(result)
+    elif result.revoked:
+        print(f"Revoked {result.revoked} key(s) of {result.developer}: requests with them are refused from now on "
+              f"(on other daemons sharing a team store within 30 s). A new key: `switchboard dev key {result.developer}`.")
+    else:
+        print(f"{result.developer} had no live key; nothing was revoked.")
+    return 0
+
+
 async def cmd_dev_list(args: argparse.Namespace) -> int:
     """List developers."""
     async with _client(args) as client:
@@ -138,7 +164,9 @@ async def cmd_traces(args: argparse.Namespace) -> int:
         listing = await client.traces(
             developer=args.developer, model=args.model, surface=args.surface, outcome=args.outcome,
             since=(time.time() - args.since_minutes * 60) if args.since_minutes else None,
-            limit=args.limit, all="1" if args.all else None,
+            # An admin sees every developer's traces unless they ask for their own (the dashboard's rule);
+            # the daemon ignores `all` from anyone else.
+            limit=args.limit, all=None if args.mine else "1",
         )
     if args.json:
         _print_json(listing)
@@ -204,26 +232,33 @@ def _usd(value: float) -> str:
 
 
 def _print_budget(b: Any) -> None:
-    who = f"team {b.name}" if b.scope == "team" else b.name
-    reserved = f" (+{_usd(b.reserved_usd)} reserved)" if b.reserved_usd else ""
-    period = {"day": "daily", "week": "weekly", "month": "monthly"}.get(b.period, b.period)
-    print(f"{who}'s {period} budget: {_usd(b.spent_usd)}{reserved} of {_usd(b.limit_usd)} "
-          f"({b.fraction_used:.0%}) — {b.state.replace('_', ' ')}, resets {_when(b.resets_at)}")
+    from daemon.figures import budget_line
+
+    print(budget_line(b, time.time()))
     print(f"  next request: {b.next_action}")
 
 
 async def cmd_budget(args: argparse.Namespace) -> int:
-    """Show budgets: mine, one developer's, or every one (admin)."""
+    """Show budgets: mine, one developer's, or every one (admin); the spend even where none is set."""
+    from daemon.figures import usd
+
     async with _client(args) as client:
         status = await client.budget(developer=args.developer, all=args.all)
+        day = month = None
+        if not status.budgets and not args.developer:
+            day, month = await asyncio.gather(client.metrics("24h", all=args.all), client.metrics("30d", all=args.all))
     if args.json:
         _print_json(status)
         return 0
     for b in status.budgets:
         _print_budget(b)
-    if not status.budgets:
-        print("no budget applies: requests are not limited (an admin sets one with "
-              "`switchboard budget set NAME --monthly USD`)")
+    if day is not None and month is not None:
+        whose = "everyone" if args.all else "you"
+        print(f"no budget is set, so requests are not limited; {whose} spent {usd(day.spend_usd)} in the last 24 h "
+              f"({day.requests} requests) and {usd(month.spend_usd)} in 30 days.")
+        print("  an admin sets one with `switchboard budget set NAME --daily USD` (or --weekly, --monthly)")
+    elif not status.budgets:
+        print(f"no budget applies to {args.developer}: their requests are not limited")
     return 0
 
 
@@ -418,19 +453,29 @@ def build_parser() -> argparse.ArgumentParser:
     dev_verbs = dev.add_subparsers(dest="dev_verb", required=True, metavar="ACTION")
     p = dev_verbs.add_parser("add", help="create a developer and print its key once")
     _add_common(p)
-    p.add_argument("name")
+    p.add_argument("name", help="the developer's name (their OS user name for local use)")
     p.add_argument("--admin", action="store_true", help="may manage developers and see every trace")
     p.add_argument("--json", action="store_true", help="print JSON for machines")
     p.set_defaults(handler=cmd_dev_add)
+    p = dev_verbs.add_parser("key", help="give an existing developer another key, printed once")
+    _add_common(p)
+    p.add_argument("name", help="the developer")
+    p.add_argument("--json", action="store_true", help="print JSON for machines")
+    p.set_defaults(handler=cmd_dev_key)
+    p = dev_verbs.add_parser("revoke", help="revoke every key of a developer (their TCP requests are refused)")
+    _add_common(p)
+    p.add_argument("name", help="the developer whose keys to revoke")
+    p.add_argument("--json", action="store_true", help="print JSON for machines")
+    p.set_defaults(handler=cmd_dev_revoke)
     p = dev_verbs.add_parser("list", help="list developers")
     _add_common(p)
     p.add_argument("--json", action="store_true", help="print JSON for machines")
     p.set_defaults(handler=cmd_dev_list)
 
     p = verb("ask", cmd_ask, "route and run one prompt, print the answer", json_flag=True)
-    p.add_argument("prompt")
+    p.add_argument("prompt", help="what to ask")
     p.add_argument("--model", default="auto", help="auto, auto:<policy>, or a configured model name")
-    p.add_argument("--max-tokens", type=int, default=None)
+    p.add_argument("--max-tokens", type=int, default=None, help="the most tokens the answer may have")
     p.add_argument("--system", default=None, help="system prompt")
     p.add_argument("--critical", action="store_true", help="mark the request critical (keeps the frontier tier)")
 
@@ -441,12 +486,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("traces", cmd_traces, "list recent traces, or show one", json_flag=True)
     p.add_argument("trace_id", nargs="?", help="show this trace in full")
     p.add_argument("--developer", help="only this developer's (admin)")
-    p.add_argument("--all", action="store_true", help="every developer's (admin)")
-    p.add_argument("--model")
-    p.add_argument("--surface", choices=["api", "mcp", "lsp", "cli"])
-    p.add_argument("--outcome", choices=["ok", "error", "refused", "cancelled"])
-    p.add_argument("--since-minutes", type=float, default=None)
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--all", action="store_true", help="every developer's (the default for an admin)")
+    p.add_argument("--mine", action="store_true", help="only my own traces (an admin sees everyone's otherwise)")
+    p.add_argument("--model", help="only traces this model answered")
+    p.add_argument("--surface", choices=["api", "mcp", "lsp", "cli"], help="only traces that came this way")
+    p.add_argument("--outcome", choices=["ok", "error", "refused", "cancelled"], help="only traces with this outcome")
+    p.add_argument("--since-minutes", type=float, default=None, metavar="N", help="only the last N minutes")
+    p.add_argument("--limit", type=int, default=20, help="at most this many (default 20, newest)")
     _add_trace_filters(p)
     _add_budget_verbs(verbs, verb)
     from daemon.cli_store import register as register_store_verbs
@@ -500,6 +546,17 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """``switchboard traces | head``: the reader has what it wanted. Exit quietly, as ``cat`` does,
+    with stdout pointed at /dev/null so the interpreter's final flush cannot raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader left
 
 
 if __name__ == "__main__":

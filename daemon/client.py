@@ -43,6 +43,7 @@ from daemon.api.wire import (
     FeedbackRequest,
     FeedbackResponse,
     Health,
+    KeysRevoked,
     MatrixInfo,
     Metrics,
     ReviewInfo,
@@ -272,6 +273,18 @@ class DaemonClient:
         """Create a developer; the key in the answer is shown this once."""
         body = DeveloperCreate(name=name, admin=admin).model_dump()
         return await self._typed(DeveloperCreated, "POST", "/api/developers", json=body)
+
+    async def new_key(self, name: str) -> DeveloperCreated:
+        """Another key for an existing developer (admin), shown this once."""
+        from urllib.parse import quote
+
+        return await self._typed(DeveloperCreated, "POST", f"/api/developers/{quote(name, safe='')}/keys")
+
+    async def revoke_keys(self, name: str) -> KeysRevoked:
+        """Revoke every key of a developer (admin)."""
+        from urllib.parse import quote
+
+        return await self._typed(KeysRevoked, "DELETE", f"/api/developers/{quote(name, safe='')}/keys")
 
     async def list_developers(self) -> list[DeveloperInfo]:
         """Every developer (admin) or just me."""

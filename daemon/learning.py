@@ -63,8 +63,9 @@ class MatrixState:
         """Import a whole matrix (``switchboard matrix import``) as one new version."""
         async with self._lock:
             rows = [MatrixRow(**row) for row in matrix.to_rows()]
-            version = await self._store.save_matrix_cells(rows, source=source, note=note)
-            self.matrix = RoutingMatrix(version=version, cells={**self.matrix.cells, **matrix.cells})
+            # The imported document is the whole matrix: a cell deleted from the file is gone.
+            version = await self._store.save_matrix_cells(rows, source=source, note=note, replace=True)
+            self.matrix = RoutingMatrix(version=version, cells=dict(matrix.cells))
         for callback in self.on_version:
             callback(version)
         return version

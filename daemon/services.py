@@ -26,6 +26,10 @@ from daemon.store.records import Developer
 from daemon.telemetry import observing
 from daemon.tracing import TraceWriter
 
+KEY_RECHECK_S = 30.0
+"""A cached key lookup is checked against the store again after this long, so a key revoked on
+another daemon sharing a team store stops working here within it (at once on the daemon that revoked it)."""
+
 log = logging.getLogger("switchboard.daemon")
 
 
@@ -56,7 +60,8 @@ class Services:
     started_at: float = field(default_factory=time.time)
     http_address: str | None = None
     simulated: bool = False
-    _developers_by_key: dict[str, Developer] = field(default_factory=dict)
+    _developers_by_key: dict[str, tuple[Developer, float]] = field(default_factory=dict)
+    """Key hash → (developer, when looked up): rechecked after ``KEY_RECHECK_S``."""
     _key_digests: dict[str, str] = field(default_factory=dict, repr=False)
     """Key → its hash, so a request does not hash its key again (bounded; cleared when full)."""
     _local_developer: Developer | None = None
@@ -91,12 +96,19 @@ class Services:
                 self._key_digests.clear()
             digest = self._key_digests[key] = hash_key(key)
         cached = self._developers_by_key.get(digest)
-        if cached is not None:
-            return cached
+        now = time.monotonic()
+        if cached is not None and now - cached[1] < KEY_RECHECK_S:
+            return cached[0]
         developer = await self.store.developer_for_key_hash(digest)
-        if developer is not None:
-            self._developers_by_key[digest] = developer
+        if developer is None:
+            self._developers_by_key.pop(digest, None)
+        else:
+            self._developers_by_key[digest] = (developer, now)
         return developer
+
+    def forget_keys(self) -> None:
+        """Drop the cached key lookups (a key was revoked here: it stops working at once)."""
+        self._developers_by_key.clear()
 
     async def local_developer(self) -> Developer:
         """The OS user who owns the socket, as a developer (created and made admin on first use)."""

@@ -57,7 +57,7 @@ def trace_event_data(trace: TraceRecord, developer: str) -> dict[str, Any]:
         task_type=trace.task_type, complexity=trace.complexity, latency_ms=trace.latency_ms,
         ttft_ms=trace.ttft_ms, input_tokens=trace.input_tokens, output_tokens=trace.output_tokens,
         cost_usd=micros_to_usd(trace.cost_micros), reason=trace.reason, error_code=trace.error_code,
-        fallback_used=trace.fallback_used, escalated=trace.escalated,
+        fallback_used=trace.fallback_used, escalated=trace.escalated, policy=trace.policy,
     ).model_dump(mode="json")
 
 

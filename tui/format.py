@@ -8,24 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from daemon.api.wire import CandidateInfo, DecisionInfo, TraceSummary
-
-DASH = "–"
-
-
-def usd(value: float | None) -> str:
-    """Money with as many decimals as a small amount needs to be readable."""
-    if value is None:
-        return DASH
-    if value == 0:
-        return "$0"
-    magnitude = abs(value)
-    if magnitude >= 100:
-        return f"${value:,.0f}"
-    if magnitude >= 1:
-        return f"${value:.2f}"
-    if magnitude >= 0.01:
-        return f"${value:.3f}"
-    return f"${value:.5f}"
+from daemon.figures import DASH, usd  # noqa: F401  (re-exported: the CLI's money format, so both read the same)
 
 
 def ms(value: float | None) -> str:

@@ -34,7 +34,7 @@ def ask_response(ctx: pipeline.RequestContext, plan: RoutePlan, completion: Comp
     return AskResponse(
         trace_id=ctx.trace_id, answer=completion.text, model=completion.model or "",
         input_tokens=completion.input_tokens, output_tokens=completion.output_tokens,
-        cost_usd=micros_to_usd(completion.cost_micros), latency_ms=ctx.elapsed_ms(), reason=plan.reason,
+        cost_usd=micros_to_usd(completion.cost_micros), latency_ms=round(ctx.elapsed_ms(), 1), reason=plan.reason,
         simulated=simulated,
     )
 

@@ -7,6 +7,9 @@ team's limit and is for admins only (the socket's owner, or a TCP key marked adm
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,9 +22,47 @@ from daemon.errors import InvalidRequestError, PermissionDeniedError
 from daemon.services import Services
 from daemon.store.records import Budget, micros_to_usd
 
+BURN_WINDOW_S = 3600.0
+"""The burn rate is the spend of the last hour: recent enough to follow a change of pace, long
+enough not to swing with every request."""
+MIN_BURN_WINDOW_S = 120.0
+"""Below two minutes of history (a period that just began) there is no rate worth projecting."""
 
-def budget_info(f: BudgetFigures) -> BudgetInfo:
-    """A budget's figures on the wire."""
+
+@dataclass(frozen=True, slots=True)
+class Burn:
+    """Recent spend of a budget's owner: the rate, and the window it was measured over."""
+
+    usd_per_hour: float = 0.0
+    since: float | None = None
+
+
+async def recent_burn(services: Services, budget: Budget, name: str, f: BudgetFigures, now: float) -> Burn:
+    """The owner's spend per hour over the last hour of this period, from its traces."""
+    if budget.scope == "eval":
+        return Burn()
+    since = max(f.period_start, now - BURN_WINDOW_S)
+    if now - since < MIN_BURN_WINDOW_S:
+        return Burn()
+    if budget.scope == "developer":
+        facts = await services.store.trace_facts(since, developer_id=budget.scope_id)
+    else:
+        facts = [t for t in await services.store.trace_facts(since) if t.get("team") == name]
+    spent = sum(int(t.get("cost_micros") or 0) for t in facts) / 1e6
+    return Burn(usd_per_hour=spent * 3600.0 / (now - since), since=since)
+
+
+def budget_info(f: BudgetFigures, burn: Burn = Burn(), now: float | None = None) -> BudgetInfo:
+    """A budget's figures on the wire, with the projection at the recent burn rate."""
+    now = time.time() if now is None else now
+    used, limit = micros_to_usd(f.used_micros), micros_to_usd(f.limit_micros)
+    projected = reached = None
+    if burn.since is not None:
+        per_s = burn.usd_per_hour / 3600.0
+        projected = used + per_s * max(0.0, f.resets_at - now)
+        if per_s > 0 and used < limit:
+            at = now + (limit - used) / per_s
+            reached = at if at < f.resets_at else None
     return BudgetInfo(
         scope=f.scope,  # type: ignore[arg-type]
         name=f.name,
@@ -36,7 +77,19 @@ def budget_info(f: BudgetFigures) -> BudgetInfo:
         resets_at=f.resets_at,
         state=f.state,
         next_action=f.next_action(),
+        remaining_usd=micros_to_usd(f.remaining_micros),
+        burn_usd_per_hour=burn.usd_per_hour,
+        burn_since=burn.since,
+        projected_usd=projected,
+        limit_reached_at=reached,
     )
+
+
+async def shown(services: Services, budget: Budget, name: str) -> BudgetInfo:
+    """One budget as every client shows it: figures, remaining, burn rate and projection."""
+    now = time.time()
+    f = await accounting.figures(services, budget, name, now=now)
+    return budget_info(f, await recent_burn(services, budget, name, f, now), now)
 
 
 def _owner_name(budget: Budget, developers: dict[int, str], teams: dict[int, str]) -> str:
@@ -53,8 +106,7 @@ async def _every_budget(services: Services) -> list[BudgetInfo]:
     teams = {t.id: t.name for t in await store.list_teams()}
     out = []
     for budget in await store.list_budgets():
-        f = await accounting.figures(services, budget, _owner_name(budget, developers, teams))
-        out.append(budget_info(f))
+        out.append(await shown(services, budget, _owner_name(budget, developers, teams)))
     return out
 
 
@@ -72,10 +124,7 @@ async def get_budget(request: Request) -> Response:
         if not me.is_admin:
             raise PermissionDeniedError("only an admin may see another developer's budget")
         whose = await services.store.developer_by_name(params["developer"])
-    infos = [
-        budget_info(await accounting.figures(services, budget, name))
-        for budget, name in await accounting.budgets_of(services, whose)
-    ]
+    infos = [await shown(services, budget, name) for budget, name in await accounting.budgets_of(services, whose)]
     return json_response(BudgetStatus(budgets=infos))
 
 
@@ -98,7 +147,7 @@ async def put_budget(request: Request) -> Response:
         soft_threshold=body.soft_threshold, critical_only_threshold=body.critical_only_threshold,
         members=body.members,
     )
-    return json_response(BudgetStatus(budgets=[budget_info(await accounting.figures(services, budget, name))]))
+    return json_response(BudgetStatus(budgets=[await shown(services, budget, name)]))
 
 
 routes = [

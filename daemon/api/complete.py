@@ -67,7 +67,7 @@ def clean(text: str, body: CompleteRequest) -> str:
 def _response(ctx: pipeline.RequestContext, plan: RoutePlan, completion: Completion, text: str, *,
               cost_known: bool = True) -> CompleteResponse:
     return CompleteResponse(
-        trace_id=ctx.trace_id, text=text, model=completion.model or "", latency_ms=ctx.elapsed_ms(),
+        trace_id=ctx.trace_id, text=text, model=completion.model or "", latency_ms=round(ctx.elapsed_ms(), 1),
         cost_usd=micros_to_usd(completion.cost_micros) if cost_known else None, stepped_down=plan.stepped_down,
     )
 

@@ -16,6 +16,7 @@ from daemon.api.wire import (
     DeveloperCreated,
     DeveloperInfo,
     Health,
+    KeysRevoked,
     ModelInfo,
     Status,
     TraceDetail,
@@ -79,6 +80,26 @@ async def create_developer(request: Request) -> Response:
     return json_response(DeveloperCreated(developer=_developer_info(developer), key=key), status=201)
 
 
+async def new_developer_key(request: Request) -> Response:
+    """Give an existing developer another key (admin), shown once: after a revoke, or a second machine."""
+    services = services_of(request)
+    _require_admin(developer_of(request))
+    developer = await services.store.developer_by_name(request.path_params["name"])
+    key, digest, prefix = new_key()
+    await services.store.add_key(developer.id, digest, prefix)
+    return json_response(DeveloperCreated(developer=_developer_info(developer), key=key), status=201)
+
+
+async def revoke_keys(request: Request) -> Response:
+    """Revoke every key of a developer (admin): their TCP requests are refused from now on."""
+    services = services_of(request)
+    _require_admin(developer_of(request))
+    developer = await services.store.developer_by_name(request.path_params["name"])
+    revoked = await services.store.revoke_keys(developer.id)
+    services.forget_keys()
+    return json_response(KeysRevoked(developer=developer.name, revoked=revoked))
+
+
 async def list_developers(request: Request) -> Response:
     """Every developer (admins) or just me."""
     services = services_of(request)
@@ -94,6 +115,7 @@ def _summary_fields(t: TraceRecord, names: dict[int, str]) -> dict:
         task_type=t.task_type, complexity=t.complexity, latency_ms=t.latency_ms, ttft_ms=t.ttft_ms,
         input_tokens=t.input_tokens, output_tokens=t.output_tokens, cost_usd=micros_to_usd(t.cost_micros),
         reason=t.reason, error_code=t.error_code, fallback_used=t.fallback_used, escalated=t.escalated,
+        policy=t.policy,
     )
 
 
@@ -148,7 +170,7 @@ async def get_trace(request: Request) -> Response:
     feedback = await services.store.list_feedback(trace.id)
     detail = TraceDetail(
         **_summary_fields(trace, names),
-        policy=trace.policy, matrix_version=trace.matrix_version, decision=trace.decision,
+        matrix_version=trace.matrix_version, decision=trace.decision,
         attempts=[
             AttemptInfo(
                 seq=a.seq, model=a.model, status=a.status, latency_ms=a.latency_ms, ttft_ms=a.ttft_ms,
@@ -171,6 +193,8 @@ routes = [
     Route("/api/status", status, methods=["GET"]),
     Route("/api/developers", create_developer, methods=["POST"]),
     Route("/api/developers", list_developers, methods=["GET"]),
+    Route("/api/developers/{name}/keys", revoke_keys, methods=["DELETE"]),
+    Route("/api/developers/{name}/keys", new_developer_key, methods=["POST"]),
     Route("/api/traces", list_traces, methods=["GET"]),
     Route("/api/traces/{trace_id}", get_trace, methods=["GET"]),
 ]

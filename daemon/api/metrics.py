@@ -46,7 +46,8 @@ def _rate(part: int, whole: int) -> float:
 
 
 def _model_metrics(
-    facts: Sequence[Mapping[str, Any]], attempts: Sequence[tuple[str, str]], tiers: Mapping[str, str]
+    facts: Sequence[Mapping[str, Any]], attempts: Sequence[tuple[str, str]], tiers: Mapping[str, str],
+    quality: Mapping[str, float],
 ) -> tuple[list[ModelMetrics], dict[str, float]]:
     by_model: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for f in facts:
@@ -64,13 +65,17 @@ def _model_metrics(
         rows = by_model.get(model, [])
         latencies = [r["latency_ms"] for r in rows if r["outcome"] == "ok"]
         ttfts = [r["ttft_ms"] for r in rows if r["outcome"] == "ok" and r["ttft_ms"] is not None]
+        rated = [r for r in rows if r["id"] in quality]
+        scores = sum(quality[r["id"]] for r in rated)
         out.append(
             ModelMetrics(
                 model=model, tier=tiers.get(model), requests=len(rows), share=_rate(len(rows), total),
                 spend_usd=micros_to_usd(sum(r["cost_micros"] for r in rows)),
                 latency_p50_ms=percentile(latencies, 0.5), latency_p95_ms=percentile(latencies, 0.95),
                 ttft_p50_ms=percentile(ttfts, 0.5), ttft_p95_ms=percentile(ttfts, 0.95),
-                error_rate=error_rates.get(model, 0.0),
+                error_rate=error_rates.get(model, 0.0), rated=len(rated),
+                quality_mean=scores / len(rated) if rated else None,
+                cost_per_quality_point=micros_to_usd(sum(r["cost_micros"] for r in rated)) / scores if scores > 0 else None,
             )
         )
     out.sort(key=lambda m: (-m.requests, m.model))
@@ -84,6 +89,7 @@ def _series(facts: Sequence[Mapping[str, Any]], since: float, seconds: float, bu
     fallbacks = [0] * buckets
     escalations = [0] * buckets
     errors = [0] * buckets
+    refusals = [0] * buckets
     for f in facts:
         i = min(buckets - 1, max(0, int((f["created_at"] - since) // width)))
         count[i] += 1
@@ -91,12 +97,14 @@ def _series(facts: Sequence[Mapping[str, Any]], since: float, seconds: float, bu
         fallbacks[i] += bool(f["fallback_used"])
         escalations[i] += bool(f["escalated"])
         errors[i] += f["outcome"] in _FAILED
+        refusals[i] += f["outcome"] == "refused"
     return {
         "spend": [micros_to_usd(s) for s in spend],
         "requests": [float(c) for c in count],
         "fallback_rate": [_rate(x, c) for x, c in zip(fallbacks, count, strict=True)],
         "escalation_rate": [_rate(x, c) for x, c in zip(escalations, count, strict=True)],
         "error_rate": [_rate(x, c) for x, c in zip(errors, count, strict=True)],
+        "refusal_rate": [_rate(x, c) for x, c in zip(refusals, count, strict=True)],
     }
 
 
@@ -123,7 +131,7 @@ def compute_metrics(
         spend_dev[f["developer"]] += f["cost_micros"]
         if f["team"]:
             spend_team[f["team"]] += f["cost_micros"]
-    by_model, error_rates = _model_metrics(facts, attempts, tiers)
+    by_model, error_rates = _model_metrics(facts, attempts, tiers, quality)
     by_tier: Counter[str] = Counter()
     for f in facts:
         if f["answered_model"]:
@@ -145,6 +153,8 @@ def compute_metrics(
         fallback_rate=_rate(sum(bool(f["fallback_used"]) for f in facts), total),
         escalation_rate=_rate(sum(bool(f["escalated"]) for f in facts), total),
         error_rate=_rate(sum(f["outcome"] in _FAILED for f in facts), total),
+        refused=sum(f["outcome"] == "refused" for f in facts),
+        refusal_rate=_rate(sum(f["outcome"] == "refused" for f in facts), total),
         error_rate_by_model=dict(sorted(error_rates.items())),
         cost_per_quality_point=(
             micros_to_usd(sum(f["cost_micros"] for f in rated)) / score_sum if rated and score_sum > 0 else None

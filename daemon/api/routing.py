@@ -4,12 +4,12 @@ consensus disagreements. Consensus and evaluation runs live in ``daemon.api.stra
 from __future__ import annotations
 
 import time
-import tomllib
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from daemon import matrix_file
 from daemon.api.http import developer_of, json_response, parse_body, services_of
 from daemon.api.wire import (
     DecisionInfo,
@@ -17,14 +17,17 @@ from daemon.api.wire import (
     FeedbackResponse,
     MatrixCellInfo,
     MatrixInfo,
+    MatrixQuality,
     ReviewInfo,
     ReviewResolve,
     RouteRequest,
 )
 from daemon.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
-from daemon.router.matrix import N_BANDS, QualitySignal, RoutingMatrix, dumps_toml
-from daemon.router.types import TaskType
-from daemon.routing import RoutingInput, decide_for
+from daemon.router.engine import prior_quality
+from daemon.router.matrix import N_BANDS, QualitySignal, RoutingMatrix
+from daemon.router.settings import RoutingSettings
+from daemon.router.types import Candidate, TaskType
+from daemon.routing import RoutingInput, candidates_for, decide_for
 from daemon.services import Services
 from daemon.store.records import Developer, ReviewItem
 
@@ -109,14 +112,43 @@ def _signal_source(source: str) -> str:
     return {"user": "agent"}.get(source, source)
 
 
-def matrix_info(matrix: RoutingMatrix, *, task_type: str | None = None, model: str | None = None) -> MatrixInfo:
-    """The matrix (optionally filtered) as the wire model."""
+def matrix_info(services: Services, *, task_type: str | None = None, model: str | None = None) -> MatrixInfo:
+    """The matrix (optionally filtered) as the wire model: the raw cells, and for every usable model
+    the quality the router's own lookup gives at each band (``RoutingMatrix.qualities`` with the
+    engine's ``prior_quality``), so what people read is what a decision reads."""
+    matrix = services.matrix.matrix
     cells = [
         MatrixCellInfo(**row)
         for row in matrix.to_rows()
         if (task_type is None or row["task_type"] == task_type) and (model is None or row["model"] == model)
     ]
-    return MatrixInfo(version=matrix.version, bands=[(i + 1) / N_BANDS for i in range(N_BANDS)], cells=cells)
+    candidates = [c for c in candidates_for(services) if c.excluded_reason is None and model in (None, c.name)]
+    return MatrixInfo(version=matrix.version, bands=[(i + 1) / N_BANDS for i in range(N_BANDS)], cells=cells,
+                      models=[c.name for c in candidates],
+                      grid=quality_grid(matrix, candidates, services.settings.routing, task_type=task_type))
+
+
+def quality_grid(matrix: RoutingMatrix, candidates: list[Candidate], settings: RoutingSettings, *,
+                 task_type: str | None = None) -> list[MatrixQuality]:
+    """Every (task type, band, candidate) as the router would look it up at the band's middle complexity."""
+    evidence_at: dict[tuple[str, str], float] = {}  # (task type, model) and ("", model): where backing off lands
+    for (task, _band, name), cell in matrix.cells.items():
+        for key in ((task.value, name), ("", name)):
+            evidence_at[key] = evidence_at.get(key, 0.0) + cell.evidence
+    grid = []
+    for task in TaskType:
+        if task_type is not None and task.value != task_type:
+            continue
+        for band in range(N_BANDS):
+            complexity = (band + 0.5) / N_BANDS
+            priors = [(c.name, prior_quality(c, complexity, settings)) for c in candidates]
+            looked_up = matrix.qualities(task, complexity, priors, prior_strength=settings.prior_strength)
+            for (name, prior), (quality, evidence, _cell) in zip(priors, looked_up, strict=True):
+                source = ("cell" if evidence > 0 else "task type" if evidence_at.get((task.value, name))
+                          else "model" if evidence_at.get(("", name)) else "prior")
+                grid.append(MatrixQuality(task_type=task.value, band=band, model=name, quality=round(quality, 4),
+                                          evidence=round(evidence, 2), prior=round(prior, 4), source=source))
+    return grid
 
 
 async def get_matrix(request: Request) -> Response:
@@ -125,12 +157,12 @@ async def get_matrix(request: Request) -> Response:
     params = request.query_params
     if params.get("task_type") and params["task_type"] not in {t.value for t in TaskType}:
         raise InvalidRequestError(f"unknown task type {params['task_type']!r}; one of: {', '.join(t.value for t in TaskType)}")
-    return json_response(matrix_info(services.matrix.matrix, task_type=params.get("task_type"), model=params.get("model")))
+    return json_response(matrix_info(services, task_type=params.get("task_type"), model=params.get("model")))
 
 
 async def export_matrix(request: Request) -> Response:
     """The whole matrix as TOML, for ``switchboard matrix export``."""
-    return Response(dumps_toml(services_of(request).matrix.matrix), media_type="application/toml")
+    return Response(matrix_file.dumps(services_of(request).matrix.matrix), media_type="application/toml")
 
 
 async def import_matrix(request: Request) -> Response:
@@ -139,13 +171,13 @@ async def import_matrix(request: Request) -> Response:
     if not developer_of(request).is_admin:
         raise PermissionDeniedError("only an admin may import a routing matrix")
     try:
-        data = tomllib.loads((await request.body()).decode("utf-8"))
-        matrix = RoutingMatrix.from_dict(data)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-        raise InvalidRequestError(f"not a valid matrix TOML ([[cells]] with task_type, band, model, quality): {exc}") from None
+        matrix = matrix_file.loads((await request.body()).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidRequestError(f"not a valid matrix file ([[cells]] with task_type, band, model, quality): {exc}. "
+                                  "Nothing was changed; `switchboard matrix export FILE` writes a valid one") from None
     version = await services.matrix.replace(matrix, source="import")
     services.events.publish("matrix", {"version": version, "imported_cells": len(matrix.cells)})
-    return json_response(matrix_info(services.matrix.matrix))
+    return json_response(matrix_info(services))
 
 
 async def _review_info(services: Services, item: ReviewItem, names: dict[int, str]) -> ReviewInfo:

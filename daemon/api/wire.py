@@ -83,6 +83,14 @@ class DeveloperCreate(Wire):
     admin: bool = False
 
 
+class KeysRevoked(Wire):
+    """``DELETE /api/developers/{name}/keys``: every key of the developer revoked."""
+
+    developer: str
+    revoked: int
+    """How many live keys were revoked (0: they had none)."""
+
+
 class DeveloperInfo(Wire):
     """A developer as the API shows it (never with a key)."""
 
@@ -187,6 +195,8 @@ class TraceSummary(Wire):
     error_code: str | None = None
     fallback_used: bool = False
     escalated: bool = False
+    policy: str | None = None
+    """The routing policy that decided (``pinned`` when the caller named the model)."""
 
 
 class TraceList(Wire):
@@ -198,7 +208,6 @@ class TraceList(Wire):
 class TraceDetail(TraceSummary):
     """``GET /api/traces/{id}``: the decision, every attempt, and what was kept of the text."""
 
-    policy: str | None = None
     matrix_version: int | None = None
     decision: dict[str, Any] | None = None
     attempts: list[AttemptInfo] = []
@@ -336,6 +345,23 @@ class MatrixCellInfo(Wire):
     updated_at: float | None = None
 
 
+class MatrixQuality(Wire):
+    """The quality the router would use for one (task type, band, model): its own matrix lookup,
+    the cell blended with the model's record on the task type and overall, then with its prior."""
+
+    task_type: str
+    band: int
+    model: str
+    quality: float
+    """What a decision at this band's middle complexity reads (not the raw cell)."""
+    evidence: float = 0.0
+    """Outcomes behind this very cell (decayed); 0 when the estimate backs off."""
+    prior: float
+    """The model's prior here (its config ``quality`` or tier prior, lowered as complexity rises)."""
+    source: Literal["cell", "task type", "model", "prior"] = "prior"
+    """The finest level with evidence behind the estimate."""
+
+
 class MatrixInfo(Wire):
     """``GET /api/matrix?task_type=&model=``."""
 
@@ -343,6 +369,11 @@ class MatrixInfo(Wire):
     bands: list[float] = []
     """Upper edges of the complexity bands."""
     cells: list[MatrixCellInfo]
+    """The raw cells with evidence (what ``matrix export`` writes)."""
+    models: list[str] = []
+    """The usable models, in config order (the grid's columns)."""
+    grid: list[MatrixQuality] = []
+    """Every (task type, band, usable model): the quality the router would use, with its evidence."""
 
 
 class ReviewInfo(Wire):
@@ -402,6 +433,16 @@ class BudgetInfo(Wire):
     state: Literal["ok", "stepped_down", "critical_only", "exhausted"]
     next_action: str
     """What the router will do with the next request, in words."""
+    remaining_usd: float = 0.0
+    """Limit minus spent minus reserved (never negative): what the next reservations may take."""
+    burn_usd_per_hour: float = 0.0
+    """Spend per hour over the recent window (``burn_since`` until now)."""
+    burn_since: float | None = None
+    """Start of the window the burn rate is measured over: the last hour, or less early in a period."""
+    projected_usd: float | None = None
+    """Spent + reserved at the reset if the recent burn rate goes on (None: too little time to tell)."""
+    limit_reached_at: float | None = None
+    """When the limit is reached at the recent burn rate, if that is before the reset."""
 
 
 class BudgetStatus(Wire):
@@ -436,6 +477,12 @@ class ModelMetrics(Wire):
     ttft_p50_ms: float | None = None
     ttft_p95_ms: float | None = None
     error_rate: float = 0.0
+    rated: int = 0
+    """How many of its answers carry a quality score."""
+    quality_mean: float | None = None
+    """Mean quality score of its rated answers."""
+    cost_per_quality_point: float | None = None
+    """Spend of its rated answers divided by the sum of their scores."""
 
 
 class Metrics(Wire):
@@ -454,11 +501,15 @@ class Metrics(Wire):
     fallback_rate: float = 0.0
     escalation_rate: float = 0.0
     error_rate: float = 0.0
+    refused: int = 0
+    """Requests refused before any model was called (budget exhausted, guard, no route)."""
+    refusal_rate: float = 0.0
     error_rate_by_model: dict[str, float] = {}
     cost_per_quality_point: float | None = None
     """Spend divided by the sum of quality scores of rated requests (None when nothing is rated)."""
     series: dict[str, list[float]] = {}
-    """Per-bucket series over the window: spend, requests, fallback_rate, escalation_rate, error_rate."""
+    """Per-bucket series over the window: spend, requests, fallback_rate, escalation_rate, error_rate,
+    refusal_rate."""
 
 
 class Event(Wire):

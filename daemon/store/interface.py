@@ -63,6 +63,9 @@ class Store(Protocol):
     async def add_key(self, developer_id: int, key_hash: str, prefix: str) -> None:
         """Store the hash of a new developer key."""
 
+    async def revoke_keys(self, developer_id: int) -> int:
+        """Revoke every live key of a developer; returns how many were revoked."""
+
     async def developer_for_key_hash(self, key_hash: str) -> Developer | None:
         """The developer owning an unrevoked key with this hash."""
 
@@ -153,8 +156,11 @@ class Store(Protocol):
     async def load_matrix(self) -> tuple[int, list[MatrixRow]]:
         """The current version and every cell, consistent with each other."""
 
-    async def save_matrix_cells(self, rows: Sequence[MatrixRow], *, source: str, note: str | None = None) -> int:
-        """Upsert cells as one new matrix version; returns that version."""
+    async def save_matrix_cells(
+        self, rows: Sequence[MatrixRow], *, source: str, note: str | None = None, replace: bool = False
+    ) -> int:
+        """Upsert cells as one new matrix version; returns that version. ``replace``: the rows are the
+        whole matrix, and cells not among them are deleted (``switchboard matrix import``)."""
 
     async def update_matrix(
         self,

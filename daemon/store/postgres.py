@@ -292,6 +292,15 @@ class PostgresStore(HistoryQueries, MetricsQueries):
                 developer_id, key_hash, prefix, time.time(),
             )
 
+    async def revoke_keys(self, developer_id: int) -> int:
+        """Revoke every live key of a developer (kept, marked revoked); returns how many."""
+        async with self._conn() as conn:
+            status = await conn.execute(
+                "UPDATE developer_keys SET revoked_at = $1 WHERE developer_id = $2 AND revoked_at IS NULL",
+                time.time(), developer_id,
+            )
+        return int(status.split()[-1])
+
     async def developer_for_key_hash(self, key_hash: str) -> Developer | None:
         """The developer owning an unrevoked key with this hash."""
         async with self._conn() as conn:

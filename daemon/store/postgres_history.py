@@ -212,11 +212,15 @@ class HistoryQueries:
             cells = await self._cells(conn)
         return version, cells
 
-    async def save_matrix_cells(self, rows: Sequence[MatrixRow], *, source: str, note: str | None = None) -> int:
-        """Upsert cells as one new matrix version; returns that version. Every daemon listening is
-        notified when the transaction commits."""
+    async def save_matrix_cells(
+        self, rows: Sequence[MatrixRow], *, source: str, note: str | None = None, replace: bool = False
+    ) -> int:
+        """Upsert cells as one new matrix version; returns that version (``replace``: only these cells
+        remain). Every daemon listening is notified when the transaction commits."""
         async with self._tx() as conn:
             version = await self._lock_matrix(conn)
+            if replace:
+                await conn.execute("DELETE FROM matrix_cells")
             return await self._write_version(conn, version + 1, rows, source, note)
 
     async def update_matrix(

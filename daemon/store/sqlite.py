@@ -266,6 +266,15 @@ class SqliteStore:
                 (developer_id, key_hash, prefix, time.time()),
             )
 
+    async def revoke_keys(self, developer_id: int) -> int:
+        """Revoke every live key of a developer (kept, marked revoked); returns how many."""
+        async with self._write() as db:
+            cursor = await db.execute(
+                "UPDATE developer_keys SET revoked_at = ? WHERE developer_id = ? AND revoked_at IS NULL",
+                (time.time(), developer_id),
+            )
+            return cursor.rowcount
+
     async def developer_for_key_hash(self, key_hash: str) -> Developer | None:
         """The developer owning an unrevoked key with this hash."""
         row = await self._fetchone(
@@ -559,9 +568,13 @@ class SqliteStore:
             MatrixRow(**{k: r[k] for k in r.keys() if k != "version"}) for r in rows
         ]
 
-    async def save_matrix_cells(self, rows: Sequence[MatrixRow], *, source: str, note: str | None = None) -> int:
-        """Upsert cells as one new matrix version; returns that version."""
+    async def save_matrix_cells(
+        self, rows: Sequence[MatrixRow], *, source: str, note: str | None = None, replace: bool = False
+    ) -> int:
+        """Upsert cells as one new matrix version; returns that version (``replace``: only these cells remain)."""
         async with self._write() as db:
+            if replace:
+                await db.execute("DELETE FROM matrix_cells")
             async with db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM matrix_versions") as cur:
                 version = int((await cur.fetchone())[0])
             await db.execute(

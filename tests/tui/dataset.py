@@ -49,10 +49,13 @@ METRICS = Metrics(
 BUDGETS = [
     BudgetInfo(scope="developer", name="alice", period="day", limit_usd=5.0, spent_usd=2.91, reserved_usd=0.04,
                fraction_used=0.59, soft_threshold=0.8, critical_only_threshold=0.95, period_start=NOW - 57_600,
-               resets_at=NOW + 28_800, state="ok", next_action="routes normally"),
+               resets_at=NOW + 28_800, state="ok", next_action="routes normally", remaining_usd=2.05,
+               burn_usd_per_hour=0.06, burn_since=NOW - 3600, projected_usd=2.95 + 0.06 * 8),
     BudgetInfo(scope="team", name="platform", period="month", limit_usd=200.0, spent_usd=171.5, reserved_usd=0.0,
                fraction_used=0.8575, soft_threshold=0.8, critical_only_threshold=0.95, period_start=NOW - 20 * 86_400,
-               resets_at=NOW + 10 * 86_400, state="stepped_down", next_action="steps down to cheaper tiers"),
+               resets_at=NOW + 10 * 86_400, state="stepped_down", next_action="steps down to cheaper tiers",
+               remaining_usd=28.5, burn_usd_per_hour=0.5, burn_since=NOW - 3600, projected_usd=171.5 + 0.5 * 240,
+               limit_reached_at=NOW + 57 * 3600),
 ]
 
 
@@ -94,7 +97,7 @@ DECISION = DecisionInfo(
 )
 
 TRACE = TraceDetail(
-    **TRACES[3].model_dump(exclude={"model", "task_type", "complexity", "reason", "fallback_used"}),
+    **TRACES[3].model_dump(exclude={"model", "task_type", "complexity", "reason", "fallback_used", "policy"}),
     model="sim-mini", task_type="code_edit", complexity=0.42, reason=DECISION.reason, fallback_used=True,
     policy="complexity-gated", matrix_version=12, decision=DECISION.model_dump(),
     attempts=[

@@ -7,27 +7,19 @@ from rich.text import Text
 from textual.widget import Widget
 
 from daemon.api.wire import BudgetInfo
-from tui.format import clock, pct, usd, when
+from daemon.figures import budget_amounts, budget_forecast
 
 STATE_STYLE = {"ok": "green", "stepped_down": "yellow", "critical_only": "dark_orange", "exhausted": "bold red"}
 
-MIN_ELAPSED_S = 300.0
-"""Below five minutes into a period a linear projection is noise; show the spend itself."""
-
-
-def projection(budget: BudgetInfo, now: float) -> float:
-    """Spend at the end of the period if it goes on at the rate seen so far in this period."""
-    spent = budget.spent_usd + budget.reserved_usd
-    elapsed = now - budget.period_start
-    length = budget.resets_at - budget.period_start
-    if elapsed < MIN_ELAPSED_S or length <= 0:
-        return spent
-    return spent * max(length / elapsed, 1.0)
+def projection(budget: BudgetInfo) -> float:
+    """Spent + reserved at the reset at the daemon's recent burn rate (the spend itself when it cannot tell)."""
+    used = budget.spent_usd + budget.reserved_usd
+    return used if budget.projected_usd is None else budget.projected_usd
 
 
 def bar(budget: BudgetInfo, width: int, now: float) -> Text:
     """``width`` cells: spent █, reserved ▒, free ░; ┃ at the soft and critical thresholds, ◆ at
-    the projection (» at the end when the projection overshoots the limit)."""
+    the projection at the recent burn rate (» at the end when it overshoots the limit)."""
     width = max(width, 4)
     limit = budget.limit_usd or 1e-12
     cells = [("░", "grey37")] * width
@@ -44,7 +36,7 @@ def bar(budget: BudgetInfo, width: int, now: float) -> Text:
         if threshold and 0 < threshold < 1:
             i = at(threshold)
             cells[i] = ("┃", f"bold {colour}")
-    projected = projection(budget, now) / limit
+    projected = projection(budget) / limit
     if projected > 1:
         cells[width - 1] = ("»", "bold red")
     elif projected > budget.spent_usd / limit:
@@ -56,14 +48,15 @@ def bar(budget: BudgetInfo, width: int, now: float) -> Text:
 
 
 def headline(budget: BudgetInfo, now: float) -> Text:
-    """``developer alice · day  $1.23 / $5.00 (24.6%) → $3.40 at reset · ok``."""
+    """``alice · day  $0.014 spent + $0.004 reserved of $0.150 (12%) · $0.132 left  limit reached at 14:10 … · ok``:
+    the CLI's words (``daemon.figures``), styled."""
     text = Text()
     text.append(f"{budget.scope} {budget.name}", "bold")
     text.append(f" · {budget.period}  ")
-    text.append(f"{usd(budget.spent_usd)} / {usd(budget.limit_usd)}", "bold")
-    text.append(f" ({pct(budget.fraction_used)})  ")
-    reset = clock(budget.resets_at) if budget.resets_at - now < 86_400 else when(budget.resets_at)
-    text.append(f"→ {usd(projection(budget, now))} by {reset}  ", "cyan")
+    text.append(budget_amounts(budget), "bold")
+    text.append("  ")
+    text.append(budget_forecast(budget, now), "bold red" if budget.limit_reached_at else "cyan")
+    text.append("  ")
     text.append(budget.state.replace("_", " "), STATE_STYLE.get(budget.state, ""))
     return text
 

@@ -72,7 +72,7 @@ class Distribution(Widget):
         bar_width = max(3, width - name_width - 6)
         lines: list[Text] = []
         models = sorted(m.by_model, key=lambda x: -x.requests)
-        room = max(1, self.content_size.height - 2)
+        room = max(1, self.content_size.height - 2 - (1 if m.refused else 0))
         for model in models[:room]:
             line = Text(f"{model.model[:name_width]:<{name_width}} ", TIER_STYLE.get(model.tier or "", ""))
             line.append_text(share_bar(model.share, bar_width, TIER_STYLE.get(model.tier or "", "white")))
@@ -80,6 +80,11 @@ class Distribution(Widget):
             lines.append(line)
         if len(models) > room:
             lines[-1] = Text(f"… {len(models) - room + 1} more models", "dim")
+        if m.refused:  # refused requests reached no model: their share completes the 100%
+            line = Text(f"{'refused':<{name_width}} ", "magenta")
+            line.append_text(share_bar(m.refusal_rate, bar_width, "magenta"))
+            line.append(f"{m.refusal_rate * 100:4.0f}%")
+            lines.append(line)
         if not models:
             lines.append(Text("no requests in this window", "dim"))
         lines.append(counts_line("tier", m.by_tier, tuple(TIER_STYLE), width))

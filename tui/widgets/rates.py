@@ -1,4 +1,4 @@
-"""Fallback, escalation and error rates over the window: a sparkline each, and a plot when there is room."""
+"""Fallback, escalation, error and refusal rates over the window: a sparkline each, and a plot when there is room."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from daemon.api.wire import Metrics
 from tui.format import pct
 
 SERIES = (("fallback_rate", "fallback", "dark_orange", "orange"), ("escalation_rate", "escalate", "cyan", "cyan"),
-          ("error_rate", "error", "red", "red"))
+          ("error_rate", "error", "red", "red"), ("refusal_rate", "refused", "magenta", "magenta"))
 """(metrics field, label, Rich colour, plotext colour)."""
 
 
@@ -35,6 +35,8 @@ class RatePlot(Vertical):
     RatePlot #escalation_rate-spark > .sparkline--min-color { color: cyan 40%; }
     RatePlot #error_rate-spark > .sparkline--max-color { color: red; }
     RatePlot #error_rate-spark > .sparkline--min-color { color: red 40%; }
+    RatePlot #refusal_rate-spark > .sparkline--max-color { color: magenta; }
+    RatePlot #refusal_rate-spark > .sparkline--min-color { color: magenta 40%; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
