@@ -255,7 +255,7 @@ async def cmd_budget(args: argparse.Namespace) -> int:
     if day is not None and month is not None:
         whose = "everyone" if args.all else "you"
         print(f"no budget is set, so requests are not limited; {whose} spent {usd(day.spend_usd)} in the last 24 h "
-              f"({day.requests} requests) and {usd(month.spend_usd)} in 30 days.")
+              f"({day.requests} request{'s' if day.requests != 1 else ''}) and {usd(month.spend_usd)} in 30 days.")
         print("  an admin sets one with `switchboard budget set NAME --daily USD` (or --weekly, --monthly)")
     elif not status.budgets:
         print(f"no budget applies to {args.developer}: their requests are not limited")
@@ -349,7 +349,8 @@ def explain_trace(t: Any) -> list[str]:
         if t.escalated:
             lines.append("The first answer's confidence was low, so the request was escalated to a stronger model.")
     else:
-        lines.append(f"Result: {t.outcome}" + (f" — {t.error_code}: {t.error_message}" if t.error_code else "") + ".")
+        why = f" — {t.error_code}: {(t.error_message or '').rstrip('.')}" if t.error_code else ""
+        lines.append(f"Result: {t.outcome}{why}.")
     for f in t.feedback:
         lines.append(f"Quality signal: {f.get('source')} rated it {f.get('score')}"
                      + (f" ({f['comment']})" if f.get("comment") else "") + ".")

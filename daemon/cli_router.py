@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -51,13 +52,19 @@ async def _route_batch(args: argparse.Namespace) -> int:
     """Offline routing of a JSON-lines file with the configured models and the stored matrix."""
     from daemon.candidates import availability
     from daemon.config import load_settings
+    from daemon.demo_mode import demo_overlay, wants_demo
     from daemon.paths import data_dir
     from daemon.router.batch import route_batch
     from daemon.router.matrix import RoutingMatrix
     from daemon.router.types import Candidate, Tier
+    from daemon.sim.demo import SIM_KEY_ENV
     from daemon.store import open_store
 
-    settings = load_settings(Path(args.config) if args.config else None)
+    config_path = Path(args.config) if args.config else None
+    settings = load_settings(config_path)
+    if wants_demo(config_path):  # the models a demo daemon routes to (no call is made: no sim is needed)
+        os.environ.setdefault(SIM_KEY_ENV, "simulated")
+        settings = load_settings(config_path, overlay=demo_overlay(settings, "http://127.0.0.1:9"))
     reasons = availability(settings)
     candidates = [
         Candidate(name=n, tier=Tier(m.tier), input_usd_per_mtok=m.input_usd_per_mtok,
@@ -157,7 +164,7 @@ async def cmd_matrix(args: argparse.Namespace) -> int:
                 print(text, end="")
                 return 0
             Path(args.file).write_text(text, encoding="utf-8")
-            cells = text.count("[[cells]]")
+            cells = sum(line == "[[cells]]" for line in text.splitlines())
             print(f"wrote {cells} cells to {args.file}; edit it, then `switchboard matrix import {args.file}` "
                   "(import replaces the whole matrix)", file=sys.stderr)
             return 0
@@ -196,7 +203,7 @@ def matrix_lines(info: Any, *, every_band: bool = False) -> list[str]:
             if q is None:
                 values.append(f"{'-':>{width}}")
                 continue
-            mark = f" ({q.evidence:.0f})" if q.evidence > 0 else (" ~" if q.source != "prior" else " ·")
+            mark = f" ({q.evidence:.1f})" if 0 < q.evidence < 10 else f" ({q.evidence:.0f})" if q.evidence > 0 else (" ~" if q.source != "prior" else " ·")
             values.append(f"{q.quality:.2f}{mark}".rjust(width))
         lines.append(f"  {task:<16} {band_label(band):<10} " + "".join(values))
     if not rows:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from daemon.candidates import availability
-from daemon.config import load_settings, user_config_path
+from daemon.config import Settings, load_settings, user_config_path
 
 DEMO_NOTICE = (
     "No provider key (OPENAI_API_KEY, ANTHROPIC_API_KEY, ...) and no config: starting with the SIMULATED "
@@ -39,3 +40,12 @@ def wants_demo(config_path: Path | None = None, *, explicit: bool | None = None)
     if config_path is not None or user_config_path() is not None:
         return False
     return not any(reason is None for reason in availability(load_settings()).values())
+
+
+def demo_overlay(settings: Settings, sim_base_url: str) -> dict[str, Any]:
+    """The config overlay of demo mode: the configured models off, the simulated ones at ``sim_base_url``."""
+    from daemon.sim import demo_models_config
+
+    overlay: dict[str, Any] = {"models": {name: {"enabled": False} for name in settings.models}}
+    overlay["models"].update(demo_models_config(sim_base_url))
+    return overlay

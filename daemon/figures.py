@@ -49,6 +49,8 @@ def budget_forecast(b: BudgetInfo, now: float) -> str:
         return f"limit reached · resets {_clock(b.resets_at, now)}"
     if b.projected_usd is None:
         return f"resets {_clock(b.resets_at, now)}"
+    if b.burn_usd_per_hour <= 0:
+        return f"no spend in the last hour · resets {_clock(b.resets_at, now)}"
     rate = f"at {usd(b.burn_usd_per_hour)}/h"
     if b.limit_reached_at is not None:
         return f"limit reached at {_clock(b.limit_reached_at, now)} {rate}"

@@ -51,7 +51,7 @@ def dumps(matrix: RoutingMatrix) -> str:
             stamp = datetime.fromtimestamp(row["updated_at"], UTC).replace(microsecond=0)
             lines.append(f"updated_at = {stamp.strftime('%Y-%m-%dT%H:%M:%SZ')}")
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n"
 
 
 def loads(text: str) -> RoutingMatrix:

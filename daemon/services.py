@@ -16,6 +16,7 @@ from typing import Any
 from daemon import heap
 from daemon.config import Settings, load_settings, user_config_path
 from daemon.config_watch import LiveConfig
+from daemon.demo_mode import demo_overlay
 from daemon.events import EventBus
 from daemon.gateway import Gateway, litellm_transport
 from daemon.gateway.direct import DIRECT_PROVIDERS
@@ -118,14 +119,6 @@ class Services:
 
 
 
-def _demo_overlay(settings: Settings, sim_base_url: str) -> dict[str, Any]:
-    from daemon.sim import demo_models_config
-
-    overlay: dict[str, Any] = {"models": {name: {"enabled": False} for name in settings.models}}
-    overlay["models"].update(demo_models_config(sim_base_url))
-    return overlay
-
-
 @contextlib.asynccontextmanager
 async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
     """Open the store, the gateway, the trace writer and the background tasks; close them all after."""
@@ -138,7 +131,7 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
 
             os.environ.setdefault("SWITCHBOARD_SIM_KEY", "simulated")
             sim = await stack.enter_async_context(SimServer(DEMO_PROFILES))
-            overlay = _demo_overlay(settings, sim.url)
+            overlay = demo_overlay(settings, sim.url)
             settings = load_settings(config_path, overlay=overlay)
         live = LiveConfig(settings, config_path, overlay)
         store = open_store(settings.store.url, options.data_dir)

@@ -58,3 +58,26 @@ def test_sim_help_lists_the_sims_options() -> None:
                             timeout=30)
     assert result.returncode == 0, result.stderr
     assert "--port" in result.stdout and "--instant" in result.stdout
+
+
+def parsers(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """The parser of every verb and sub-verb, with its argv prefix."""
+    out = [(prefix, parser)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                out += parsers(sub, (*prefix, name))
+    return out
+
+
+def test_every_option_and_argument_says_what_it_is_for() -> None:
+    silent = []
+    for path, parser in parsers(build_parser()):
+        for action in parser._actions:
+            if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
+                continue
+            if action.help == argparse.SUPPRESS:
+                continue
+            if not (action.help or "").strip():
+                silent.append(f"switchboard {' '.join(path)} {'/'.join(action.option_strings) or action.dest}")
+    assert not silent, "options without help text:\n" + "\n".join(silent)
