@@ -49,6 +49,7 @@ from daemon.api.wire import (
     ReviewInfo,
     ReviewResolve,
     RouteRequest,
+    Savings,
     Status,
     TraceDetail,
     TraceList,
@@ -349,6 +350,11 @@ class DaemonClient:
     async def metrics(self, window: str = "24h", *, all: bool = False) -> Metrics:
         """Dashboard figures over a window (mine, or everyone's for an admin with ``all``)."""
         return await self._typed(Metrics, "GET", "/api/metrics", params={"window": window, "all": "1" if all else None})
+
+    async def savings(self, window: str = "7d", *, all: bool = False, baseline: str | None = None) -> Savings:
+        """Spend against sending everything to the baseline model, with the quality evidence."""
+        params = {"window": window, "all": "1" if all else None, "baseline": baseline}
+        return await self._typed(Savings, "GET", "/api/savings", params=params)
 
     async def events(self) -> AsyncIterator[Event]:
         """Follow the daemon's live events (traces, budget crossings, circuit changes, reviews)."""

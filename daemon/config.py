@@ -130,6 +130,14 @@ class EvaluationSettings(_Frozen):
     """What the judge may spend per month; it has a budget of its own, apart from any developer's."""
 
 
+class ReportSettings(_Frozen):
+    """What ``switchboard report`` and the dashboard's savings line compare the routed spend with."""
+
+    baseline_model: str = ""
+    """The model every request would otherwise have gone to (the counterfactual); empty: the usable
+    frontier-tier model with the highest price, i.e. what a developer reaches for without a router."""
+
+
 class ModelSettings(_Frozen):
     """One deployment the router may choose."""
 
@@ -193,6 +201,7 @@ class Settings(_Frozen):
     traces: TraceSettings = TraceSettings()
     routing: RoutingSettings = RoutingSettings()
     evaluation: EvaluationSettings = EvaluationSettings()
+    report: ReportSettings = ReportSettings()
     models: dict[str, ModelSettings] = {}
 
     @field_validator("models")

@@ -58,6 +58,7 @@ class SwitchboardApp(App[None]):
         Binding("o", "show('overview')", "Overview"),
         Binding("r", "show('reviews')", "Reviews"),
         Binding("m", "show('matrix')", "Matrix"),
+        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -217,9 +218,9 @@ class SwitchboardApp(App[None]):
             return
         self._refreshing, self._dirty = True, False
         try:
-            metrics, budgets = await asyncio.gather(
+            metrics, budgets, savings = await asyncio.gather(
                 self.client.metrics(self.window, all=self.everyone), self.client.budget(all=self.everyone),
-                return_exceptions=True,
+                self.client.savings(self.window, all=self.everyone), return_exceptions=True,
             )
         finally:
             self._refreshing = False
@@ -231,6 +232,10 @@ class SwitchboardApp(App[None]):
             self.overview.show_metrics(metrics)
             self.models = sorted({*self.models, *(m.model for m in metrics.by_model)})
             self.developers = sorted(metrics.spend_by_developer)
+        if isinstance(savings, BaseException):
+            self.overview.show_savings_error(f"savings: {_describe(savings)}")
+        else:
+            self.overview.show_savings(savings)
         if isinstance(budgets, BaseException):
             self.overview.show_budgets_error(f"budget: {_describe(budgets)}")
         else:
@@ -245,7 +250,7 @@ class SwitchboardApp(App[None]):
         try:
             listing = await self.client.traces(
                 limit=TAIL_RELOAD, developer=f.developer or None, model=f.model or None, surface=f.surface or None,
-                all="1" if self.everyone and not f.developer else None,
+                outcome=f.stored_outcome, all="1" if self.everyone and not f.developer else None,
             )
         except SwitchboardError as exc:
             self.notify(f"could not load recent traces: {exc.message}", severity="error", timeout=6)
@@ -263,6 +268,7 @@ class SwitchboardApp(App[None]):
     async def action_show(self, mode: str) -> None:
         """Switch to a screen; the review queue and the matrix are built (and imported) on first use,
         so that the overview paints sooner."""
+        self.refresh_bindings()
         if not self.is_screen_installed(mode):
             if mode == "reviews":
                 from tui.screens.reviews import ReviewScreen
@@ -273,6 +279,23 @@ class SwitchboardApp(App[None]):
 
                 self.install_screen(MatrixScreen(), mode)
         await self.switch_mode(mode)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer does not offer the screen already on view (room for the quit key at 80 columns)."""
+        if action == "show" and parameters and parameters[0] == self.current_mode and \
+                self.screen is self.get_screen(self.current_mode):
+            return False
+        return True
+
+    def action_help(self) -> None:
+        """What the keys do and what the figures mean, for the screen on view."""
+        from tui.screens.help import HelpScreen
+
+        names = {"OverviewScreen": "overview", "TraceScreen": "trace", "ReviewScreen": "reviews",
+                 "MatrixScreen": "matrix"}
+        name = names.get(type(self.screen).__name__)
+        if name is not None:
+            self.push_screen(HelpScreen(name))
 
     def open_trace(self, trace_id: str) -> None:
         """Show one trace in full."""
@@ -333,7 +356,8 @@ class SwitchboardApp(App[None]):
             yield SystemCommand(f"Window {window}", f"Show figures over the last {window}",
                                 lambda w=window: self.action_set_window(w))
         yield SystemCommand("Pause / resume the tail", "Freeze the live tail to read it", self.action_toggle_pause)
-        yield SystemCommand("Filter the tail", "By developer, model or surface", self.action_edit_filter)
+        yield SystemCommand("Filter the tail", "By developer, model, surface or outcome", self.action_edit_filter)
+        yield SystemCommand("Help", "What the keys do and what the figures mean", self.action_help)
         yield SystemCommand("Mine / all developers", "Admins: whose figures to show", self.action_toggle_everyone)
 
 

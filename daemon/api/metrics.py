@@ -1,4 +1,5 @@
-"""GET /api/metrics: the numbers a dashboard shows at a glance, over a window of recent traces.
+"""GET /api/metrics: the numbers a dashboard shows at a glance, over a window of recent traces;
+GET /api/savings: what routing spent against one model for everything (``daemon.savings``).
 
 The store hands out plain facts (one row per trace, one per attempt, a mean score per rated trace);
 ``compute_metrics`` turns them into ``Metrics`` in memory, so the SQL stays simple enough for any store.
@@ -19,6 +20,11 @@ from starlette.routing import Route
 from daemon.api.http import developer_of, json_response, services_of
 from daemon.api.wire import Metrics, ModelMetrics
 from daemon.errors import InvalidRequestError, PermissionDeniedError
+from daemon.router.engine import prior_quality
+from daemon.router.types import Candidate, TaskType
+from daemon.routing import candidates_for
+from daemon.savings import compute_savings
+from daemon.services import Services
 from daemon.store.records import micros_to_usd
 
 WINDOWS: dict[str, tuple[float, int]] = {
@@ -185,4 +191,49 @@ async def get_metrics(request: Request) -> Response:
     return json_response(compute_metrics(window, now, facts, attempts, quality, tiers))
 
 
-routes = [Route("/api/metrics", get_metrics, methods=["GET"])]
+def baseline_model(services: Services, requested: str | None) -> Candidate:
+    """The counterfactual model: asked for, configured (``[report] baseline_model``), or the usable
+    frontier model with the highest price."""
+    candidates = {c.name: c for c in candidates_for(services)}
+    name = requested or services.settings.report.baseline_model
+    if name:
+        if name not in candidates:
+            raise InvalidRequestError(f"baseline model {name!r} is not configured; one of: {', '.join(candidates)}")
+        return candidates[name]
+    usable = [c for c in candidates.values() if c.excluded_reason is None] or list(candidates.values())
+    if not usable:
+        raise InvalidRequestError("no model is configured to compare with")
+    frontier = [c for c in usable if c.tier.value == "frontier"] or usable
+    return max(frontier, key=lambda c: (c.input_usd_per_mtok + c.output_usd_per_mtok, c.name))
+
+
+async def get_savings(request: Request) -> Response:
+    """Spend against sending every answered request to the baseline model, with the quality evidence."""
+    services = services_of(request)
+    me = developer_of(request)
+    window = request.query_params.get("window", "7d")
+    if window not in WINDOWS:
+        raise InvalidRequestError(f"window must be one of {', '.join(WINDOWS)}, got {window!r}")
+    everyone = request.query_params.get("all") in ("1", "true")
+    if everyone and not me.is_admin:
+        raise PermissionDeniedError("only an admin may see everyone's savings; drop all=1 to see your own")
+    baseline = baseline_model(services, request.query_params.get("baseline"))
+    developer_id = None if everyone else me.id
+    since = time.time() - WINDOWS[window][0]
+    await services.traces.caught_up()
+    facts = await services.store.trace_facts(since, developer_id=developer_id)
+    quality = await services.store.trace_quality(since, developer_id=developer_id)
+    matrix, routing = services.matrix.matrix, services.settings.routing
+
+    def estimate(task_type: str, complexity: float) -> float:
+        prior = prior_quality(baseline, complexity, routing)
+        return matrix.qualities(TaskType(task_type), complexity, [(baseline.name, prior)],
+                                prior_strength=routing.prior_strength)[0][0]
+
+    return json_response(compute_savings(
+        facts, quality, window=window, since=since, baseline_model=baseline.name,
+        baseline_prices=(baseline.input_usd_per_mtok, baseline.output_usd_per_mtok), estimate=estimate,
+    ))
+
+
+routes = [Route("/api/metrics", get_metrics, methods=["GET"]), Route("/api/savings", get_savings, methods=["GET"])]

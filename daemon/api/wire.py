@@ -512,6 +512,57 @@ class Metrics(Wire):
     refusal_rate."""
 
 
+class SavingsGroup(Wire):
+    """Spend against the counterfactual for one day, surface or developer."""
+
+    key: str
+    requests: int
+    spend_usd: float
+    baseline_usd: float
+    """The same requests' tokens at the baseline model's prices."""
+    rated: int = 0
+    quality: float | None = None
+    """Mean quality score of the rated answers in the group."""
+
+
+class ModelValue(Wire):
+    """What one model's answers cost and earned."""
+
+    model: str
+    requests: int
+    spend_usd: float
+    rated: int = 0
+    quality: float | None = None
+    cost_per_quality_point: float | None = None
+    """Spend of its rated answers divided by the sum of their scores."""
+
+
+class Savings(Wire):
+    """``GET /api/savings?window=&baseline=``: what routing spent against sending every answered request
+    to one model, with the quality evidence beside it (``switchboard report``, the dashboard's savings line)."""
+
+    window: Literal["1h", "24h", "7d", "30d"]
+    since: float
+    baseline_model: str
+    requests: int
+    """Answered requests (failed, refused and cancelled ones bought nothing and are left out)."""
+    spend_usd: float
+    baseline_usd: float
+    saved_usd: float
+    rated: int = 0
+    quality: float | None = None
+    """Mean quality score of the routed answers that were rated."""
+    baseline_quality_observed: float | None = None
+    """Mean score of the baseline model's own rated answers in the window (``baseline_rated`` of them)."""
+    baseline_rated: int = 0
+    baseline_quality_estimated: float | None = None
+    """The router's matrix estimate for the baseline model on the same rated requests."""
+    by_day: list[SavingsGroup] = []
+    by_surface: list[SavingsGroup] = []
+    by_developer: list[SavingsGroup] = []
+    by_model: list[ModelValue] = []
+
+
 class Event(Wire):
     """One server-sent event of ``GET /api/events`` (``event: <type>``, ``data: <this as JSON>``)."""
 

@@ -591,7 +591,8 @@ class SqliteStore:
         sql = (
             "SELECT t.id, t.developer_id, d.name AS developer, tm.name AS team, t.surface, t.created_at, "
             "t.outcome, t.latency_ms, t.ttft_ms, t.answered_model, t.chosen_model, t.task_type, t.cost_micros, "
-            "t.fallback_used, t.escalated FROM traces t JOIN developers d ON d.id = t.developer_id "
+            "t.fallback_used, t.escalated, t.input_tokens, t.output_tokens, t.complexity, t.policy "
+            "FROM traces t JOIN developers d ON d.id = t.developer_id "
             "LEFT JOIN teams tm ON tm.id = d.team_id WHERE t.created_at >= ?"
         )
         params: list[Any] = [since]

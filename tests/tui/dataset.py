@@ -6,9 +6,15 @@ from daemon.api.wire import (
     AttemptInfo,
     BudgetInfo,
     CandidateInfo,
+    ConsensusAnswer,
     DecisionInfo,
+    MatrixCellInfo,
+    MatrixInfo,
+    MatrixQuality,
     Metrics,
     ModelMetrics,
+    ReviewInfo,
+    Savings,
     TraceDetail,
     TraceSummary,
 )
@@ -32,7 +38,7 @@ METRICS = Metrics(
     by_tier={"small": 1000, "medium": 201, "frontier": 83},
     by_surface={"api": 310, "mcp": 402, "lsp": 520, "cli": 52},
     by_task_type={"code_completion": 520, "code_edit": 300, "chat": 264, "math": 200},
-    fallback_rate=0.031, escalation_rate=0.074, error_rate=0.011,
+    fallback_rate=0.031, escalation_rate=0.074, error_rate=0.011, refused=26, refusal_rate=26 / 1284,
     cost_per_quality_point=0.0041,
     series={
         "spend": [0.02, 0.05, 0.04, 0.09, 0.12, 0.2, 0.31, 0.28, 0.22, 0.35, 0.41, 0.3, 0.25, 0.18, 0.15, 0.12,
@@ -111,3 +117,42 @@ TRACE = TraceDetail(
     guard={"redacted": ["aws_access_key"], "injection": "none"},
     feedback=[{"source": "editor", "score": 1.0, "comment": "accepted", "at": NOW - 300}],
 )
+
+
+MODELS = ("sim-nano", "sim-mini", "sim-pro", "sim-ultra", "sim-claude")
+PRIORS = {"sim-nano": 0.45, "sim-mini": 0.6, "sim-pro": 0.78, "sim-ultra": 0.92, "sim-claude": 0.9}
+EVIDENCE = {("code_edit", 4, "sim-mini"): (0.82, 6.0), ("code_edit", 4, "sim-pro"): (0.9, 14.0),
+            ("chat", 2, "sim-nano"): (0.55, 3.5), ("math", 7, "sim-ultra"): (0.95, 22.0)}
+MATRIX = MatrixInfo(
+    version=12, bands=[(i + 1) / 10 for i in range(10)],
+    cells=[MatrixCellInfo(task_type=t, band=b, model=m, quality=q, evidence=n, latency_p50_ms=100 + 40 * b,
+                          mean_cost_usd=0.0004 * (b + 1), updated_at=NOW - 3600) for (t, b, m), (q, n) in EVIDENCE.items()],
+    models=list(MODELS),
+    grid=[MatrixQuality(task_type=t, band=b, model=m,
+                        quality=round((PRIORS[m] * 4 + EVIDENCE[(t, b, m)][0] * EVIDENCE[(t, b, m)][1])
+                                      / (4 + EVIDENCE[(t, b, m)][1]), 3) if (t, b, m) in EVIDENCE else PRIORS[m] - 0.02 * b,
+                        evidence=EVIDENCE.get((t, b, m), (0, 0.0))[1], prior=PRIORS[m] - 0.02 * b,
+                        source="cell" if (t, b, m) in EVIDENCE else ("task type" if any(k[0] == t and k[2] == m for k in EVIDENCE)
+                                                                     else "prior"))
+          for t in ("chat", "code_edit", "math") for b in range(10) for m in MODELS],
+)
+
+REVIEWS = [
+    ReviewInfo(id=7, trace_id="tr0007aa55", developer="alice", status="open", created_at=NOW - 240,
+               prompt="Is it safe to drop column users.legacy_id before backfilling the new one?",
+               answers=[ConsensusAnswer(model="sim-nano", answer="Yes: drop it first, the backfill reads the new column.",
+                                        latency_ms=80, cost_usd=0.00002, group=0),
+                        ConsensusAnswer(model="sim-pro", answer="No: backfill first, then drop it in a second migration.",
+                                        latency_ms=410, cost_usd=0.0009, group=1),
+                        ConsensusAnswer(model="sim-claude", answer="No. Backfill, verify, then drop the column.",
+                                        latency_ms=520, cost_usd=0.0021, group=1)]),
+    ReviewInfo(id=8, trace_id="tr0008aa55", developer="bob", status="open", created_at=NOW - 60,
+               prompt="Which index makes this query fast: SELECT * FROM orders WHERE customer_id = ? ORDER BY at?",
+               answers=[ConsensusAnswer(model="sim-mini", answer="(customer_id, at)", latency_ms=90, cost_usd=0.00003,
+                                        group=0),
+                        ConsensusAnswer(model="sim-ultra", answer="(at)", latency_ms=700, cost_usd=0.004, group=1)]),
+]
+
+SAVINGS = Savings(window="24h", since=NOW - 86_400, baseline_model="sim-ultra", requests=1258, spend_usd=3.4172,
+                  baseline_usd=19.82, saved_usd=19.82 - 3.4172, rated=212, quality=0.81,
+                  baseline_quality_observed=0.9, baseline_rated=9, baseline_quality_estimated=0.88)

@@ -1,4 +1,4 @@
-"""The filter dialog: show only one developer's, model's or surface's traces in the tail."""
+"""The filter dialog: show only one developer's, model's, surface's or outcome's traces in the tail."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label
 
-from tui.widgets.tail import TailFilter
+from tui.widgets.tail import OUTCOMES, TailFilter
 
 SURFACES = ["api", "mcp", "lsp", "cli"]
 
 
 class FilterScreen(ModalScreen[TailFilter | None]):
-    """Three fields; empty means everything. Enter applies, escape cancels."""
+    """Four fields; empty means everything. Enter applies, escape cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -34,6 +34,8 @@ class FilterScreen(ModalScreen[TailFilter | None]):
             yield Input(self.current.model, id="filter-model", suggester=SuggestFromList(self.models))
             yield Label("surface (api, mcp, lsp, cli)")
             yield Input(self.current.surface, id="filter-surface", suggester=SuggestFromList(SURFACES))
+            yield Label(f"outcome ({', '.join(OUTCOMES)})")
+            yield Input(self.current.outcome, id="filter-outcome", suggester=SuggestFromList(list(OUTCOMES)))
             with Horizontal(id="filter-buttons"):
                 yield Button("Apply", variant="primary", id="filter-apply")
                 yield Button("Clear", id="filter-clear")
@@ -46,7 +48,12 @@ class FilterScreen(ModalScreen[TailFilter | None]):
         if surface and surface not in SURFACES:
             self.notify(f"surface must be one of {', '.join(SURFACES)}", severity="error")
             return
-        self.dismiss(TailFilter(developer=self._value("developer"), model=self._value("model"), surface=surface))
+        outcome = self._value("outcome")
+        if outcome and outcome not in OUTCOMES:
+            self.notify(f"outcome must be one of {', '.join(OUTCOMES)}", severity="error")
+            return
+        self.dismiss(TailFilter(developer=self._value("developer"), model=self._value("model"), surface=surface,
+                                outcome=outcome))
 
     def on_input_submitted(self) -> None:
         self._apply()

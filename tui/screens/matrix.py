@@ -1,8 +1,9 @@
-"""The routing matrix: task type (and complexity band) × model, with what changed recently."""
+"""The routing matrix as the router reads it: task type and complexity band × model, with the evidence."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from rich.text import Text
 from textual import work
@@ -12,18 +13,14 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from daemon.api.wire import MatrixCellInfo, MatrixInfo
+from daemon.api.wire import MatrixCellInfo, MatrixInfo, MatrixQuality
 from daemon.errors import SwitchboardError
 from tui.format import ms, usd
 
 RECENT_S = 120.0
-"""A cell updated within this many seconds counts as a recent change."""
+"""A change this dashboard saw stays marked this long."""
 
 Key = tuple[str, int, str]
-
-
-def _key(cell: MatrixCellInfo) -> Key:
-    return cell.task_type, cell.band, cell.model
 
 
 def quality_style(quality: float) -> str:
@@ -31,24 +28,34 @@ def quality_style(quality: float) -> str:
     return "green" if quality >= 0.8 else ("yellow" if quality >= 0.6 else "red")
 
 
+def evidence_mark(q: MatrixQuality) -> str:
+    """``(n)`` outcomes behind the cell, ``~`` backed off to the model's wider record, ``·`` the prior alone."""
+    if q.evidence > 0:
+        return f"({q.evidence:.1f})" if q.evidence < 10 else f"({q.evidence:.0f})"
+    return "·" if q.source == "prior" else "~"
+
+
 class MatrixScreen(Screen[None]):
-    """The matrix as a table; cells that changed since the last look or recently are highlighted."""
+    """The quality the router uses per (task type, band) and model, with its evidence; what changed
+    since this dashboard last looked is marked ●."""
 
-    BINDINGS = [Binding("ctrl+r", "reload", "Reload")]
+    BINDINGS = [Binding("b", "toggle_bands", "Every band"), Binding("ctrl+r", "reload", "Reload")]
 
-    def __init__(self, *, name: str | None = None) -> None:
+    def __init__(self, *, name: str | None = None, clock: Callable[[], float] = time.time) -> None:
         super().__init__(name=name)
+        self.clock = clock
         self.matrix: MatrixInfo | None = None
+        self.every_band = False
         self._seen: dict[Key, float] = {}
-        self._changed: set[Key] = set()
+        self._changed_at: dict[Key, float] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(classes="panel", id="matrix-panel") as panel:
-            panel.border_title = "Routing matrix"
+            panel.border_title = "Routing matrix: the quality the router uses"
             yield Static(id="matrix-legend")
             yield DataTable(id="matrix-table", cursor_type="cell", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_screen_resume(self) -> None:
         self.load()
@@ -56,6 +63,12 @@ class MatrixScreen(Screen[None]):
     def action_reload(self) -> None:
         """Fetch the matrix again."""
         self.load()
+
+    def action_toggle_bands(self) -> None:
+        """Every complexity band, or only those with evidence."""
+        self.every_band = not self.every_band
+        if self.matrix is not None:
+            self._render_table(self.matrix)
 
     @work(exclusive=True, group="matrix-load")
     async def load(self) -> None:
@@ -68,51 +81,62 @@ class MatrixScreen(Screen[None]):
         except SwitchboardError as exc:
             self.query_one("#matrix-legend", Static).update(Text(f"could not read the matrix: {exc.message}", "red"))
             return
-        self.show_matrix(matrix, time.time())
+        self.show_matrix(matrix)
 
-    def show_matrix(self, matrix: MatrixInfo, now: float) -> None:
-        """Show this version of the matrix; remember its values to spot the next changes."""
-        current = {_key(c): c.quality for c in matrix.cells}
-        # What moved since the previous look (a matrix event or a reload), plus what the daemon
-        # updated in the last couple of minutes.
-        self._changed = {k for k, q in current.items() if self._seen and abs(self._seen.get(k, -1.0) - q) > 1e-9}
+    def show_matrix(self, matrix: MatrixInfo) -> None:
+        """Show this version; what moved since the previous look stays marked for a while."""
+        now = self.clock()
+        current = {(q.task_type, q.band, q.model): q.quality for q in matrix.grid}
+        if self._seen:  # the first look is the baseline: nothing has "changed" in a fresh session
+            for key, quality in current.items():
+                if abs(self._seen.get(key, quality) - quality) > 5e-4:
+                    self._changed_at[key] = now
         self._seen = current
+        self._changed_at = {k: t for k, t in self._changed_at.items() if now - t < RECENT_S}
         self.matrix = matrix
-        recent = {_key(c) for c in matrix.cells if c.updated_at and now - c.updated_at < RECENT_S} | self._changed
-        models = sorted({c.model for c in matrix.cells})
-        rows = sorted({(c.task_type, c.band) for c in matrix.cells})
-        cells = {_key(c): c for c in matrix.cells}
+        self._render_table(matrix)
+
+    def _render_table(self, matrix: MatrixInfo) -> None:
+        grid = {(q.task_type, q.band, q.model): q for q in matrix.grid}
+        cells = {(c.task_type, c.band, c.model): c for c in matrix.cells}
+        with_evidence = sorted({(t, b) for (t, b, _), q in grid.items() if q.evidence > 0})
+        rows = with_evidence if with_evidence and not self.every_band else sorted({(t, b) for t, b, _ in grid})
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        table.add_column("task · band", key="task")
-        for model in models:
+        table.add_column("task · complexity", key="task")
+        for model in matrix.models:
             table.add_column(model, key=model)
         for task, band in rows:
             label = Text(f"{task} ", "bold")
             label.append(self._band_label(matrix, band), "dim")
             row: list[Text] = [label]
-            for model in models:
-                cell = cells.get((task, band, model))
-                row.append(self._cell(cell, (task, band, model) in recent))
+            for model in matrix.models:
+                key = (task, band, model)
+                row.append(self._cell(grid.get(key), cells.get(key), key in self._changed_at))
             table.add_row(*row, key=f"{task}:{band}", height=2)
-        legend = Text(f"version {matrix.version} · {len(matrix.cells)} cells · quality (evidence) / p50 · mean cost  ")
-        legend.append("● changed recently", "bold yellow")
+        shown = "every band" if rows is not with_evidence else "bands with evidence (b: every band)"
+        legend = Text(f"v{matrix.version} · {shown} · quality (n) outcomes · ~ backed off · · prior  ")
+        legend.append("● changed since you looked", "bold yellow")
+        legend.no_wrap, legend.overflow = True, "ellipsis"
         self.query_one("#matrix-legend", Static).update(legend)
-        self.query_one("#matrix-panel").border_subtitle = f"v{matrix.version}"
+        width = 20 + sum(max(len(m), 12) + 2 for m in matrix.models)
+        more = " · ← → scroll for more models" if width > self.size.width - 4 else ""
+        self.query_one("#matrix-panel").border_subtitle = f"{len(matrix.models)} models{more}"
 
     @staticmethod
     def _band_label(matrix: MatrixInfo, band: int) -> str:
         if band < len(matrix.bands):
             low = matrix.bands[band - 1] if band > 0 else 0.0
-            return f"{low:.2f}–{matrix.bands[band]:.2f}"
+            return f"{low:.1f}–{matrix.bands[band]:.1f}"
         return f"b{band}"
 
     @staticmethod
-    def _cell(cell: MatrixCellInfo | None, recent: bool) -> Text:
-        if cell is None:
+    def _cell(q: MatrixQuality | None, raw: MatrixCellInfo | None, changed: bool) -> Text:
+        if q is None:
             return Text("–", "dim")
-        text = Text("● " if recent else "  ", "bold yellow")
-        text.append(f"{cell.quality:.2f}", "bold " + quality_style(cell.quality))
-        text.append(f" ({cell.evidence:.0f})\n", "yellow" if recent else "dim")
-        text.append(f"  {ms(cell.latency_p50_ms)} · {usd(cell.mean_cost_usd)}", "dim")
+        text = Text("● " if changed else "  ", "bold yellow")
+        text.append(f"{q.quality:.2f}", ("bold " if q.evidence > 0 else "") + quality_style(q.quality))
+        text.append(f" {evidence_mark(q)}\n", "yellow" if changed else "dim")
+        if raw is not None:
+            text.append(f"  {ms(raw.latency_p50_ms)} · {usd(raw.mean_cost_usd)}", "dim")
         return text

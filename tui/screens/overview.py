@@ -9,7 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Sparkline, Static
 
-from daemon.api.wire import BudgetInfo, Metrics, TraceSummary
+from daemon.api.wire import BudgetInfo, Metrics, Savings, TraceSummary
+from daemon.figures import savings_text
 from tui.format import usd
 from tui.widgets.budget_bars import BudgetBars
 from tui.widgets.connection import ConnectionLine
@@ -17,6 +18,21 @@ from tui.widgets.distribution import Distribution
 from tui.widgets.latency import LatencyTable
 from tui.widgets.rates import RatePlot
 from tui.widgets.tail import TraceTail
+
+
+def savings_line(savings: Savings) -> Text:
+    """``saved $0.41 (82%): $0.09 spent, $0.50 if everything had gone to sim-ultra · quality 0.81 (n=40) vs …``."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if not savings.requests:
+        text.append(f"savings vs {savings.baseline_model}: no answered requests in {savings.window}", "dim")
+        return text
+    money, evidence = savings_text(savings)
+    text.append(money, "bold green" if savings.saved_usd >= 0 else "bold red")
+    text.append(" · " + evidence, "dim")
+    return text
+
+
+TAIL_TITLE = "Live traces · following (↑↓ move, enter: open)"
 
 
 class OverviewScreen(Screen[None]):
@@ -40,6 +56,7 @@ class OverviewScreen(Screen[None]):
             with Horizontal(id="spend-trend"):
                 yield Static(id="spend-total")
                 yield Sparkline([], id="spend-sparkline", summary_function=max)
+            yield Static(id="savings")
         with Horizontal(id="middle"):
             with Vertical(classes="panel", id="routing-panel") as routing:
                 routing.border_title = "Routing"
@@ -51,9 +68,9 @@ class OverviewScreen(Screen[None]):
                 latency.border_title = "Latency ms · TTFT"
                 yield LatencyTable(id="latency")
         with Vertical(classes="panel", id="tail-panel") as tail:
-            tail.border_title = "Live traces (enter: open)"
+            tail.border_title = TAIL_TITLE
             yield TraceTail(id="tail")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(TraceTail).focus()
@@ -83,6 +100,14 @@ class OverviewScreen(Screen[None]):
         self.query_one(Sparkline).data = metrics.series.get("spend", [])
         self.query_one("#routing-panel").border_subtitle = f"{metrics.requests} requests"
 
+    def show_savings(self, savings: Savings) -> None:
+        """Show what routing saved against the baseline model, with the quality evidence beside it."""
+        self.query_one("#savings", Static).update(savings_line(savings))
+
+    def show_savings_error(self, message: str) -> None:
+        """Say why the savings could not be read."""
+        self.query_one("#savings", Static).update(Text(message, "red", no_wrap=True, overflow="ellipsis"))
+
     def show_metrics_error(self, message: str) -> None:
         """Say why the figures could not be read (the last figures stay on screen)."""
         self.query_one("#spend-total", Static).update(Text(message, "red"))
@@ -98,6 +123,14 @@ class OverviewScreen(Screen[None]):
     def add_traces(self, traces: list[TraceSummary]) -> None:
         """Append a batch of finished traces to the tail."""
         self.tail.add_traces(traces)
+
+    def on_trace_tail_follow_changed(self, message: TraceTail.FollowChanged) -> None:
+        panel = self.query_one("#tail-panel")
+        if message.following:
+            panel.border_title = TAIL_TITLE
+        else:
+            new = f"{message.unseen} new below" if message.unseen else "no new traces yet"
+            panel.border_title = f"[b yellow]Not following[/] ({new}) · end/esc: follow · enter: open"
 
     def on_trace_tail_selected(self, message: TraceTail.Selected) -> None:
         self.app.open_trace(message.trace_id)  # type: ignore[attr-defined]

@@ -53,7 +53,7 @@ class ReviewScreen(Screen[None]):
             with Vertical(id="review-body"):
                 yield Static(id="review-prompt", classes="panel")
                 yield Horizontal(id="review-answers")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_screen_resume(self) -> None:
         self.load()
@@ -104,6 +104,7 @@ class ReviewScreen(Screen[None]):
         self._show(self.selected)
 
     def _show(self, review: ReviewInfo | None) -> None:
+        self.refresh_bindings()
         prompt = self.query_one("#review-prompt", Static)
         answers = self.query_one("#review-answers", Horizontal)
         answers.remove_children()
@@ -113,6 +114,16 @@ class ReviewScreen(Screen[None]):
         prompt.border_title = f"review #{review.id} · trace {review.trace_id} · {review.developer}"
         prompt.update(Text(short(review.prompt, 600) or "(prompt not kept)"))
         answers.mount_all(AnswerPanel(i, review) for i in range(len(review.answers)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer picks only for answers the selected review has (none when the queue is empty)."""
+        if action == "choose":
+            review = self.selected
+            if review is None:
+                return False
+            index = parameters[0] if parameters else None
+            return index is None or int(index) < len(review.answers)  # type: ignore[call-overload]
+        return True
 
     def action_choose(self, index: int | None) -> None:
         """Pick answer ``index`` (its model gets the credit) or dismiss (None)."""

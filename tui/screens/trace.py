@@ -35,7 +35,7 @@ class TraceScreen(Screen[None]):
         yield Header()
         with VerticalScroll(id="trace-scroll"):
             yield TraceDetailView(Text(f"loading trace {self.trace_id}…", "dim"), id="trace-detail")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = f"trace {self.trace_id}"

@@ -34,6 +34,8 @@ class TailFilter:
     developer: str = ""
     model: str = ""
     surface: str = ""
+    outcome: str = ""
+    """ok, error, refused or cancelled; also ``fallback`` and ``escalated`` (answered, with that on the way)."""
 
     def matches(self, trace: TraceSummary) -> bool:
         """Whether a trace passes this filter."""
@@ -41,12 +43,32 @@ class TailFilter:
             (not self.developer or trace.developer == self.developer)
             and (not self.model or trace.model == self.model)
             and (not self.surface or trace.surface == self.surface)
+            and (not self.outcome or _outcome_matches(self.outcome, trace))
         )
+
+    @property
+    def stored_outcome(self) -> str | None:
+        """The outcome the daemon can filter on (the others are filtered here)."""
+        return self.outcome if self.outcome in STORED_OUTCOMES else None
 
     def describe(self) -> str:
         """``dev=alice model=sim-pro`` or an empty string."""
-        parts = [f"{k}={v}" for k, v in (("dev", self.developer), ("model", self.model), ("via", self.surface)) if v]
+        parts = [f"{k}={v}" for k, v in (("dev", self.developer), ("model", self.model), ("via", self.surface),
+                                        ("outcome", self.outcome)) if v]
         return " ".join(parts)
+
+
+STORED_OUTCOMES = ("ok", "error", "refused", "cancelled")
+OUTCOMES = (*STORED_OUTCOMES, "fallback", "escalated")
+"""What the tail can be filtered to: a trace's outcome, or answered after a fallback / an escalation."""
+
+
+def _outcome_matches(outcome: str, trace: TraceSummary) -> bool:
+    if outcome == "fallback":
+        return trace.fallback_used
+    if outcome == "escalated":
+        return trace.escalated
+    return trace.outcome == outcome
 
 
 @dataclass(frozen=True)
@@ -60,9 +82,14 @@ class Column:
 
 
 COLUMNS = (
-    Column("time", 8), Column("via", 3), Column("task", 12, grow=6), Column("model", 10, grow=10),
-    Column("latency", 7, right=True), Column("cost", 8, right=True), Column("outcome", 10, grow=20),
+    Column("time", 8), Column("via", 3), Column("dev", 5, grow=7), Column("task", 9, grow=7),
+    Column("policy", 6, grow=5), Column("model", 9, grow=9), Column("latency", 6, right=True),
+    Column("cost", 7, right=True), Column("outcome", 8, grow=20),
 )
+"""Fits 76 cells (an 80-column terminal's tail panel); wider terminals grow the named columns."""
+
+POLICY_SHORT = {"balanced": "bal", "cascade": "casc", "specialist": "spec", "consensus": "cons", "cheapest": "cheap",
+                "pinned": "pin", "complexity-gated": "gated", "latency": "fast"}
 
 
 def column_widths(width: int) -> list[int]:
@@ -81,9 +108,16 @@ def column_widths(width: int) -> list[int]:
 def cells(trace: TraceSummary) -> list[str]:
     """The values of a trace's row."""
     return [
-        clock(trace.created_at), trace.surface, (trace.task_type or DASH).replace("code_", "c."),
-        trace.model or DASH, ms(trace.latency_ms), usd(trace.cost_usd), outcome_label(trace),
+        clock(trace.created_at), trace.surface, trace.developer, (trace.task_type or DASH).replace("code_", "c."),
+        trace.policy or DASH, trace.model or DASH, ms(trace.latency_ms), usd(trace.cost_usd), outcome_label(trace),
     ]
+
+
+def short_cells(trace: TraceSummary) -> list[str]:
+    """``cells`` with the policy abbreviated, for narrow columns."""
+    values = cells(trace)
+    values[4] = POLICY_SHORT.get(values[4], values[4])
+    return values
 
 
 def _fit(value: str, width: int, right: bool) -> str:
@@ -102,6 +136,14 @@ class TraceTail(ScrollView, can_focus=True):
             super().__init__()
             self.trace_id = trace_id
 
+    class FollowChanged(Message):
+        """The tail started or stopped following the newest trace, or more arrived while it did not."""
+
+        def __init__(self, following: bool, unseen: int) -> None:
+            super().__init__()
+            self.following = following
+            self.unseen = unseen
+
     BINDINGS = [
         Binding("up", "cursor(-1)", "Up", show=False),
         Binding("down", "cursor(1)", "Down", show=False),
@@ -109,6 +151,7 @@ class TraceTail(ScrollView, can_focus=True):
         Binding("pagedown", "cursor(10)", "Page down", show=False),
         Binding("home", "cursor(-1000000)", "First", show=False),
         Binding("end", "cursor(1000000)", "Newest", show=False),
+        Binding("escape", "cursor(1000000)", "Follow", show=False),
         Binding("enter", "open", "Open trace", show=False),
     ]
     COMPONENT_CLASSES = {"trace-tail--header", "trace-tail--cursor"}
@@ -128,6 +171,9 @@ class TraceTail(ScrollView, can_focus=True):
         self._strip_width = 0
         self.cursor = -1
         """Index of the highlighted row (-1 when empty)."""
+        self.unseen = 0
+        """Traces that arrived below the cursor while it was not on the newest row."""
+        self._reported: tuple[bool, int] = (True, 0)
 
     # -- content ---------------------------------------------------------------------------------
 
@@ -158,6 +204,7 @@ class TraceTail(ScrollView, can_focus=True):
             if trace.id not in self._traces:
                 self._traces[trace.id] = trace
                 self._order.append(trace.id)
+                self.unseen += not following
         if len(self._order) > MAX_ROWS + TRIM_SLACK:
             dropped = self._order[: len(self._order) - MAX_ROWS]
             del self._order[: len(dropped)]
@@ -188,6 +235,16 @@ class TraceTail(ScrollView, can_focus=True):
             # After the next layout, when the new virtual size is known to the scrollbars.
             self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
         self.refresh()
+        self._report()
+
+    def _report(self) -> None:
+        """Tell the screen when following starts or stops, and how many traces came in meanwhile."""
+        if self.following:
+            self.unseen = 0
+        state = (self.following, self.unseen)
+        if state != self._reported:
+            self._reported = state
+            self.post_message(self.FollowChanged(*state))
 
     # -- cursor and selection ----------------------------------------------------------------------
 
@@ -211,6 +268,7 @@ class TraceTail(ScrollView, can_focus=True):
         elif line >= self.scroll_y + height:
             self.scroll_to(y=line - height + 1, animate=False, immediate=True)
         self.refresh()
+        self._report()
 
     def action_cursor(self, delta: int) -> None:
         """Move the highlight by ``delta`` rows."""
@@ -239,8 +297,9 @@ class TraceTail(ScrollView, can_focus=True):
         if strip is None:
             trace = self._traces[trace_id]
             style = Style.parse(outcome_style(trace) or "none")
-            text = " ".join(_fit(v, w, c.right) for v, w, c in zip(cells(trace), column_widths(width), COLUMNS,
-                                                                     strict=True))
+            widths = column_widths(width)
+            values = cells(trace) if len(trace.policy or "") <= widths[4] else short_cells(trace)
+            text = " ".join(_fit(v, w, c.right) for v, w, c in zip(values, widths, COLUMNS, strict=True))
             strip = Strip([Segment(_fit(text, width, False), style)], width)
             self._strips[trace_id] = strip
         return strip
