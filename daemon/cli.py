@@ -483,6 +483,9 @@ def build_parser() -> argparse.ArgumentParser:
     from daemon.cli_router import register as register_router_verbs
 
     register_router_verbs(verb)
+    from daemon.cli_report import register as register_report_verb
+
+    register_report_verb(verb)
 
     p = verb("traces", cmd_traces, "list recent traces, or show one", json_flag=True)
     p.add_argument("trace_id", nargs="?", help="show this trace in full")

@@ -36,25 +36,29 @@ def _clock(ts: float, now: float) -> str:
     return time.strftime(fmt, time.localtime(ts))
 
 
-def budget_amounts(b: BudgetInfo) -> str:
-    """``$0.014 spent + $0.004 reserved of $0.150 (12%) · $0.132 left``."""
+def budget_amounts(b: BudgetInfo, *, compact: bool = False) -> str:
+    """``$0.014 spent + $0.004 reserved of $0.150 (12%) · $0.132 left`` (compact: ``$0.014+$0.004 res/$0.150 12%
+    · $0.132 left``, the same figures for an 80-column screen)."""
+    if compact:
+        reserved = f"+{usd(b.reserved_usd)} res" if b.reserved_usd else ""
+        return f"{usd(b.spent_usd)}{reserved}/{usd(b.limit_usd)} {b.fraction_used:.0%} · {usd(b.remaining_usd)} left"
     reserved = f" + {usd(b.reserved_usd)} reserved" if b.reserved_usd else ""
     return (f"{usd(b.spent_usd)} spent{reserved} of {usd(b.limit_usd)} ({b.fraction_used:.0%}) · "
             f"{usd(b.remaining_usd)} left")
 
 
-def budget_forecast(b: BudgetInfo, now: float) -> str:
-    """Where the recent burn rate leads: ``limit reached at 14:10 at $0.02/h`` or ``→ $0.09 by 00:00``."""
+def budget_forecast(b: BudgetInfo, now: float, *, compact: bool = False) -> str:
+    """Where the recent burn rate leads: ``limit reached at 14:10 at $0.02/h`` or ``→ $0.09 by reset 00:00``."""
     if b.state == "exhausted":
         return f"limit reached · resets {_clock(b.resets_at, now)}"
     if b.projected_usd is None:
         return f"resets {_clock(b.resets_at, now)}"
     if b.burn_usd_per_hour <= 0:
-        return f"no spend in the last hour · resets {_clock(b.resets_at, now)}"
-    rate = f"at {usd(b.burn_usd_per_hour)}/h"
+        return f"no spend lately · resets {_clock(b.resets_at, now)}"
+    rate = "" if compact else f" at {usd(b.burn_usd_per_hour)}/h"
     if b.limit_reached_at is not None:
-        return f"limit reached at {_clock(b.limit_reached_at, now)} {rate}"
-    return f"→ {usd(b.projected_usd)} by reset {_clock(b.resets_at, now)} {rate}"
+        return f"limit reached at {_clock(b.limit_reached_at, now)}{rate}"
+    return f"→ {usd(b.projected_usd)} by {'' if compact else 'reset '}{_clock(b.resets_at, now)}{rate}"
 
 
 def budget_owner(b: BudgetInfo) -> str:

@@ -47,6 +47,7 @@ METRICS = Metrics(
                           0.02, 0.03, 0.04, 0.03, 0.02, 0.03, 0.05, 0.04, 0.03, 0.02, 0.03, 0.03],
         "escalation_rate": [0.06, 0.07, 0.08, 0.07, 0.09, 0.1, 0.08, 0.07, 0.06, 0.07, 0.08, 0.07,
                             0.06, 0.07, 0.08, 0.09, 0.08, 0.07, 0.06, 0.07, 0.08, 0.07, 0.07, 0.07],
+        "refusal_rate": [0.0] * 12 + [0.01, 0.02, 0.03, 0.05, 0.06, 0.04, 0.03, 0.02, 0.02, 0.03, 0.02, 0.01],
         "error_rate": [0.0, 0.01, 0.0, 0.02, 0.01, 0.0, 0.0, 0.03, 0.01, 0.0, 0.01, 0.02,
                        0.0, 0.01, 0.0, 0.0, 0.01, 0.02, 0.01, 0.0, 0.01, 0.0, 0.01, 0.01],
     },
@@ -74,6 +75,7 @@ def _trace(i: int, **changes: object) -> TraceSummary:
         outcome="ok", requested_model="auto", model=models[i % 4], task_type=tasks[i % 4], complexity=0.1 * (i % 10),
         latency_ms=40.0 + 37 * i, ttft_ms=20.0 + 9 * i, input_tokens=120 + i, output_tokens=40 + i,
         cost_usd=0.00012 * (i + 1), reason="cheapest model above the quality floor",
+        policy=("balanced", "fast", "cascade", "consensus")[i % 4],
     )
     values.update(changes)
     return TraceSummary.model_validate(values)

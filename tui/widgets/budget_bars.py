@@ -47,17 +47,18 @@ def bar(budget: BudgetInfo, width: int, now: float) -> Text:
     return text
 
 
-def headline(budget: BudgetInfo, now: float) -> Text:
+def headline(budget: BudgetInfo, now: float, *, compact: bool = False) -> Text:
     """``alice · day  $0.014 spent + $0.004 reserved of $0.150 (12%) · $0.132 left  limit reached at 14:10 … · ok``:
     the CLI's words (``daemon.figures``), styled."""
     text = Text()
-    text.append(f"{budget.scope} {budget.name}", "bold")
-    text.append(f" · {budget.period}  ")
-    text.append(budget_amounts(budget), "bold")
-    text.append("  ")
-    text.append(budget_forecast(budget, now), "bold red" if budget.limit_reached_at else "cyan")
-    text.append("  ")
-    text.append(budget.state.replace("_", " "), STATE_STYLE.get(budget.state, ""))
+    text.append(budget.name if compact else f"{budget.scope} {budget.name}", "bold")
+    text.append(f" {budget.period} " if compact else f" · {budget.period}  ")
+    text.append(budget_amounts(budget, compact=compact), "bold")
+    text.append(" · " if compact else "  ")
+    text.append(budget_forecast(budget, now, compact=compact), "bold red" if budget.limit_reached_at else "cyan")
+    if not compact or budget.state != "ok":
+        text.append("  ")
+        text.append(budget.state.replace("_", " "), STATE_STYLE.get(budget.state, ""))
     return text
 
 
@@ -99,7 +100,7 @@ class BudgetBars(Widget):
         shown = self._shown()
         lines = []
         for budget in shown:
-            lines += [headline(budget, self._now), bar(budget, width, self._now)]
+            lines += [headline(budget, self._now, compact=width < 110), bar(budget, width, self._now)]
         if len(shown) < len(self._budgets):
             lines[0].append(f"  +{len(self._budgets) - len(shown)} more (taller terminal)", "dim")
         for line in lines:

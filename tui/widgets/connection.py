@@ -48,7 +48,8 @@ class ConnectionLine(Widget):
 
     def render(self) -> Text:
         s = self.line
-        text = Text("Switchboard ", "bold", no_wrap=True, overflow="ellipsis")
+        narrow = self.size.width < 110  # 80 columns: the DEMO badge and the state come first, in short words
+        text = Text("" if narrow else "Switchboard ", "bold", no_wrap=True, overflow="ellipsis")
         if s.state == "live":
             text.append("● live", "bold green")
         elif s.state == "connecting":
@@ -57,22 +58,25 @@ class ConnectionLine(Widget):
             text.append("✖ disconnected", "bold white on red")
         if s.detail:
             text.append(f" {s.detail}", "dim" if s.state == "live" else "red")
-        if s.paused:
-            text.append(f"  ⏸ paused (+{s.pending})", "bold yellow")
-        if s.developer:
-            text.append(f" · {s.developer}")
-            if s.everyone:
-                text.append(" (all developers)", "dim")
-        text.append(f" · {s.window}", "bold cyan")
-        if s.filters:
-            text.append(f" · filter {s.filters}", "yellow")
         if s.simulated or s.demo_workload:
-            label = " DEMO: simulated providers" + (", demo workload running " if s.demo_workload else " ")
+            if narrow:
+                label = " DEMO: simulated" + (" + workload " if s.demo_workload else " ")
+            else:
+                label = " DEMO: simulated providers" + (", demo workload running " if s.demo_workload else " ")
             text.append(" ")
             text.append(label, "bold black on yellow")
         elif s.state == "live" and s.usable_models == 0:
             text.append(" ")
             text.append(" NO USABLE MODEL: set a provider key ", "bold white on red")
+        if s.paused:
+            text.append(f"  ⏸ paused (+{s.pending})", "bold yellow")
+        if s.developer:
+            text.append(f" · {s.developer}")
+            if s.everyone:
+                text.append(" (all)" if narrow else " (all developers)", "dim")
+        text.append(f" · {s.window}", "bold cyan")
+        if s.filters:
+            text.append(f" · filter {s.filters}", "yellow")
         if s.attached_pid is not None:
             # make run found this daemon running: it did not start it, and quitting leaves it running.
             mode = "" if s.simulated else ", real providers"

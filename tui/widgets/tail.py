@@ -82,9 +82,9 @@ class Column:
 
 
 COLUMNS = (
-    Column("time", 8), Column("via", 3), Column("dev", 5, grow=7), Column("task", 9, grow=7),
-    Column("policy", 6, grow=5), Column("model", 9, grow=9), Column("latency", 6, right=True),
-    Column("cost", 7, right=True), Column("outcome", 8, grow=20),
+    Column("time", 8), Column("via", 3), Column("dev", 5, grow=7), Column("task", 8, grow=8),
+    Column("policy", 5, grow=6), Column("model", 9, grow=9), Column("ms", 5, right=True),
+    Column("cost", 8, right=True), Column("outcome", 8, grow=20),
 )
 """Fits 76 cells (an 80-column terminal's tail panel); wider terminals grow the named columns."""
 
