@@ -25,6 +25,7 @@ from daemon.api import (
     ask,
     budget,
     complete,
+    demo,
     events,
     local,
     mcp_http,
@@ -48,7 +49,7 @@ def build_app(services: Services) -> HotPaths:
     every completion goes through skip Starlette's routing (``HotPaths``)."""
     app = Starlette(
         routes=[
-            *local.routes, *ask.routes, *routing.routes, *strategies.routes, *budget.routes, *metrics.routes, *events.routes,
+            *local.routes, *ask.routes, *routing.routes, *strategies.routes, *budget.routes, *metrics.routes, *events.routes, *demo.routes,
             *complete.routes, *openai_compat.routes, *anthropic_compat.routes,
             *mcp_http.routes,
         ],

@@ -34,6 +34,8 @@ from daemon.api.wire import (
     ConsensusRequest,
     ConsensusResponse,
     DecisionInfo,
+    DemoFaults,
+    DemoProfile,
     DeveloperCreate,
     DeveloperCreated,
     DeveloperInfo,
@@ -355,6 +357,18 @@ class DaemonClient:
         """Spend against sending everything to the baseline model, with the quality evidence."""
         params = {"window": window, "all": "1" if all else None, "baseline": baseline}
         return await self._typed(Savings, "GET", "/api/savings", params=params)
+
+    async def demo_faults(self, model: str, faults: list[dict[str, Any]]) -> None:
+        """Demo mode: queue faults on a simulated model (``daemon.sim.faults`` kinds)."""
+        await self.request("POST", "/api/demo/faults", json=DemoFaults(model=model, faults=faults).model_dump())
+
+    async def demo_clear_faults(self, model: str | None = None) -> None:
+        """Demo mode: forget the faults still queued (for one simulated model, or all)."""
+        await self.request("DELETE", "/api/demo/faults", params={"model": model})
+
+    async def demo_profile(self, model: str, **changes: Any) -> None:
+        """Demo mode: change how a simulated model behaves (``daemon.sim.profiles`` fields)."""
+        await self.request("POST", "/api/demo/profiles", json=DemoProfile(model=model, changes=changes).model_dump())
 
     async def events(self) -> AsyncIterator[Event]:
         """Follow the daemon's live events (traces, budget crossings, circuit changes, reviews)."""

@@ -2,7 +2,8 @@
 
 With no provider key in the environment and no user config, there is nothing real to route to, so
 the daemon starts with the simulated providers (demo mode), clearly labelled as such, and a small
-demo workload of varied requests runs through them so that the dashboard has something to show.
+demo runs through them (``daemon.demo_workload``: varied requests, cascades, consensus, steady ratings and
+scripted provider faults) so that every panel of the dashboard has something to show.
 
 Quitting the dashboard stops the workload and the daemon this command started (a daemon that was
 already running is left alone). Without a terminal (CI, a pipe) the daemon runs in the foreground
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -24,54 +24,6 @@ from daemon.demo_mode import DEMO_NOTICE, wants_demo
 
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
-
-DEMO_PROMPTS: tuple[tuple[str, str], ...] = (
-    ("lsp", "def fibonacci(n: int) -> int:\n    "),
-    ("lsp", "for line in open(path):\n    if line.startswith('#'):\n        "),
-    ("mcp", "Refactor this function to use pathlib instead of os.path:\n\ndef load(p):\n"
-            "    return open(os.path.join(os.getcwd(), p)).read()"),
-    ("mcp", "Explain what this regex matches and where it fails: ^(?:[a-z0-9-]+\\.)+[a-z]{2,}$"),
-    ("mcp", "Find the bug: def mean(xs): return sum(xs) / len(xs) - 1"),
-    ("api", "What is the integral of x^2 from 0 to 3? Show the steps."),
-    ("api", "Summarise this CSV in two sentences:\nregion,q1,q2\nnorth,120,140\nsouth,90,70\nwest,200,210"),
-    ("api", "Extract every email address from: contact ana@example.com or ops@example.org, not bob@"),
-    ("cli", "Write a two-sentence release note for a fix in the budget ledger."),
-    ("cli", "hello! what can you do?"),
-    ("cli", "Design a rate limiter for a multi-tenant API: compare token bucket and sliding window, "
-            "with failure modes, and propose a rollout plan."),
-)
-
-
-async def demo_workload(client, *, rng: random.Random | None = None, pace_s: float = 0.8) -> None:  # type: ignore[no-untyped-def]
-    """Varied ``ask`` requests (and now and then a consensus and a rating) until cancelled.
-
-    Only ever started against a daemon that reports ``simulated``: it must never spend real money.
-    """
-    from daemon.api.wire import AskRequest, ConsensusRequest, FeedbackRequest
-    from daemon.errors import DaemonUnavailableError, SwitchboardError
-
-    rng = rng or random.Random()
-    n = 0
-    while True:
-        n += 1
-        surface, prompt = rng.choice(DEMO_PROMPTS)
-        try:
-            if n % 17 == 0:
-                await client.consensus(ConsensusRequest(prompt=prompt, n=3, surface=surface))  # type: ignore[arg-type]
-            else:
-                answer = await client.ask(AskRequest(
-                    prompt=f"{prompt}\n(demo request {n})", surface=surface,  # type: ignore[arg-type]
-                    priority="critical" if rng.random() < 0.05 else "normal", max_tokens=rng.choice((64, 256, 512)),
-                ))
-                if rng.random() < 0.3:
-                    await client.feedback(FeedbackRequest(trace_id=answer.trace_id, score=rng.choice((0.25, 0.75, 1.0)),
-                                                          source="agent" if surface == "mcp" else "editor"))
-        except DaemonUnavailableError:
-            await asyncio.sleep(1.0)
-        except SwitchboardError:
-            pass  # refusals and provider faults are part of the show: the dashboard displays them
-        await asyncio.sleep(rng.uniform(0.2, 2.0) * pace_s)
-
 
 def _spawn_daemon(args: list[str]) -> tuple[subprocess.Popen[bytes], Path]:
     from daemon.paths import data_dir
@@ -119,8 +71,10 @@ async def _start_workload(app, client, process: subprocess.Popen[bytes] | None, 
             return
     if not (await client.status()).simulated:
         return
+    from daemon.demo_workload import run_demo
+
     app.set_demo_workload(True)
-    await demo_workload(client)
+    await run_demo(client)
 
 
 async def run_with_dashboard(daemon_args: list[str]) -> int:

@@ -61,6 +61,9 @@ class Services:
     started_at: float = field(default_factory=time.time)
     http_address: str | None = None
     simulated: bool = False
+    sim: Any = None
+    """The simulated providers of demo mode (a ``daemon.sim.SimServer``), else None: the demo scenario
+    scripts their faults and behaviours through ``/api/demo``."""
     _developers_by_key: dict[str, tuple[Developer, float]] = field(default_factory=dict)
     """Key hash → (developer, when looked up): rechecked after ``KEY_RECHECK_S``."""
     _key_digests: dict[str, str] = field(default_factory=dict, repr=False)
@@ -125,7 +128,7 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
     config_path = options.config_path or user_config_path()
     settings = load_settings(config_path)
     async with contextlib.AsyncExitStack() as stack:
-        overlay = None
+        overlay = sim = None
         if options.demo:
             from daemon.sim import DEMO_PROFILES, SimServer
 
@@ -147,7 +150,8 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
         traces = TraceWriter(store)
         matrix = MatrixState(store)
         await matrix.load()
-        services = Services(options, live, store, gateway, traces, matrix, events=events, simulated=options.demo)
+        services = Services(options, live, store, gateway, traces, matrix, events=events, simulated=options.demo,
+                            sim=sim)
         traces.subscribe(services.latency.observe_trace)
         await stack.enter_async_context(observing(services))  # trace events, OTLP spans, retention
         from daemon.evaluation import run_periodically  # it runs requests: imported after the services exist

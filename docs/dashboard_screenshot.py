@@ -1,6 +1,6 @@
 """Regenerate docs/dashboard.svg: the dashboard on a real daemon over the simulated providers, after a
-minute of the demo workload, with a daily budget set and a few scripted provider faults so that the
-fallback and error figures have something to show.
+minute of make run's demo (``daemon.demo_workload``: its workload and its scripted provider faults), with a
+daily budget set.
 
     .venv/bin/python docs/dashboard_screenshot.py [--seconds 60] [--size 120x36]
 """
@@ -17,43 +17,28 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from daemon.api.wire import BudgetSet  # noqa: E402
-from daemon.run_local import demo_workload  # noqa: E402
-from daemon.sim import DEMO_PROFILES, Fault, SimServer  # noqa: E402
-from tests.support import running_daemon, sim_config, write_config  # noqa: E402
+from daemon.demo_workload import run_demo  # noqa: E402
+from tests.support import running_daemon, write_config  # noqa: E402
 from tui.app import SwitchboardApp  # noqa: E402
 
 
-async def faults(sim: SimServer) -> None:
-    """Now and then a provider misbehaves, as they do."""
-    n = 0
-    while True:
-        n += 1
-        sim.script("sim-pro", Fault(kind="unavailable", times=4))
-        if n % 3 == 0:
-            sim.script("sim-claude", Fault(kind="server_error", times=4))
-        await asyncio.sleep(4.0)
-
-
 async def main(seconds: float, size: tuple[int, int]) -> None:
-    async with SimServer(DEMO_PROFILES) as sim:
-        config = write_config(Path(tempfile.mkdtemp()) / "config.toml",
-                              sim_config(sim.url, profiles=DEMO_PROFILES, extra={"daemon": {"http": ""}}))
-        async with running_daemon(config) as daemon, daemon.client() as client:
-            me = (await client.status()).developer
-            await client.set_budget(BudgetSet(developer=me, period="day", limit_usd=0.15))
-            tasks = [asyncio.create_task(demo_workload(client, pace_s=0.15)) for _ in range(3)]
-            tasks.append(asyncio.create_task(faults(sim)))
-            await asyncio.sleep(seconds)
-            app = SwitchboardApp(client, window="1h", demo_workload=True)
-            async with app.run_test(size=size) as pilot:
-                async with asyncio.timeout(30):
-                    while app.metrics is None or not app.overview.tail.row_count:
-                        await pilot.pause(0.05)
-                await pilot.pause(1.0)
-                app.save_screenshot(filename="dashboard.svg", path=str(REPO / "docs"))
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+    # A demo-mode daemon (its own simulated providers) in a scratch data dir, driven by make run's demo.
+    config = write_config(Path(tempfile.mkdtemp()) / "config.toml", {"daemon": {"http": ""}})
+    async with running_daemon(config, extra_args=["--demo"]) as daemon, daemon.client() as client:
+        me = (await client.status()).developer
+        await client.set_budget(BudgetSet(developer=me, period="day", limit_usd=0.15))
+        demo = asyncio.create_task(run_demo(client, pace_s=0.15, workers=3))
+        await asyncio.sleep(seconds)
+        app = SwitchboardApp(client, window="1h", demo_workload=True)
+        async with app.run_test(size=size) as pilot:
+            async with asyncio.timeout(30):
+                while app.metrics is None or not app.overview.tail.row_count:
+                    await pilot.pause(0.05)
+            await pilot.pause(1.0)
+            app.save_screenshot(filename="dashboard.svg", path=str(REPO / "docs"))
+        demo.cancel()
+        await asyncio.gather(demo, return_exceptions=True)
     print(f"wrote {REPO / 'docs' / 'dashboard.svg'}")
 
 

@@ -563,6 +563,21 @@ class Savings(Wire):
     by_model: list[ModelValue] = []
 
 
+class DemoFaults(Wire):
+    """``POST /api/demo/faults``: queue faults on a simulated model (demo mode only; see ``daemon.sim.faults``)."""
+
+    model: str
+    faults: list[dict[str, Any]]
+
+
+class DemoProfile(Wire):
+    """``POST /api/demo/profiles``: change how a simulated model behaves (demo mode only), e.g.
+    ``{"dissent": 0.6, "confidence_spread": 0.15}`` (see ``daemon.sim.profiles``)."""
+
+    model: str
+    changes: dict[str, Any]
+
+
 class Event(Wire):
     """One server-sent event of ``GET /api/events`` (``event: <type>``, ``data: <this as JSON>``)."""
 

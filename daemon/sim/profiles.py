@@ -7,6 +7,7 @@ config reaches it through.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -49,6 +50,30 @@ class ModelProfile(BaseModel):
     """Prior quality hint for the demo routing matrix."""
     capabilities: tuple[str, ...] = OPENAI_CAPABILITIES
     """Capabilities advertised in the demo config."""
+    dissent: float = Field(default=0.0, ge=0, le=1)
+    """Share of prompts (picked by a hash of the prompt) this model answers its own way, seeded by its
+    name instead of ``answer_seed``, so that a consensus can disagree; 0: always the shared answer."""
+    confidence_spread: float = Field(default=0.0, ge=0, le=1)
+    """How far ``confidence`` swings per prompt (picked by a hash of the prompt, ±): some answers are
+    surer than others, so a cascade escalates some and serves the rest; 0: always ``confidence``."""
+
+    def _share(self, salt: str, prompt_text: str) -> float:
+        """A stable number in [0, 1) for this model and prompt."""
+        digest = hashlib.sha256(f"{salt}\x00{self.name}\x00{prompt_text}".encode()).digest()
+        return int.from_bytes(digest[:4], "big") / 2**32
+
+    def seed_for(self, prompt_text: str) -> str:
+        """The answer seed this model uses for ``prompt_text`` (its own name on the prompts it dissents on)."""
+        if self.dissent and self._share("dissent", prompt_text) < self.dissent:
+            return f"{self.answer_seed}\x00{self.name}"
+        return self.answer_seed
+
+    def confidence_for(self, prompt_text: str) -> float:
+        """The mean token probability of this model's answer to ``prompt_text``."""
+        if not self.confidence_spread:
+            return self.confidence
+        swing = (2 * self._share("confidence", prompt_text) - 1) * self.confidence_spread
+        return min(1.0, max(0.01, self.confidence + swing))
 
     def instant(self) -> ModelProfile:
         """This profile with no latency and no pacing (what tests and the benchmark want)."""

@@ -195,15 +195,15 @@ def build_reply(turn: Turn, profile: ModelProfile, fixed_text: str | None = None
     if fixed_text is not None:
         full = fixed_text
     elif turn.suffix is not None:
-        full = fim_answer(turn.prompt_text, turn.suffix, profile.answer_seed)
+        full = fim_answer(turn.prompt_text, turn.suffix, profile.seed_for(turn.prompt_text))
     elif turn.json_schema is not None:
         value = sample_value(turn.json_schema, turn.json_schema, every_property=True)
         # A schema-less json_schema request still promises an object.
         full = json.dumps(value if isinstance(value, dict) else {"answer": answer_text(turn.prompt_text)})
     elif turn.json_object:
-        full = json.dumps({"answer": answer_text(turn.prompt_text, profile.answer_seed)})
+        full = json.dumps({"answer": answer_text(turn.prompt_text, profile.seed_for(turn.prompt_text))})
     else:
-        full = answer_text(turn.prompt_text, profile.answer_seed)
+        full = answer_text(turn.prompt_text, profile.seed_for(turn.prompt_text))
     pieces = split_tokens(continuation(full, turn.prefill))
     finish: Literal["stop", "length"] = "stop"
     if turn.max_tokens is not None and len(pieces) > turn.max_tokens:

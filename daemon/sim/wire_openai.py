@@ -82,7 +82,7 @@ def _token_entries(pieces: list[str], start: int, turn: Turn, profile: ModelProf
     """Chat-format logprobs for `pieces`, the output tokens starting at index `start`."""
     entries = []
     for offset, piece in enumerate(pieces):
-        logprob = token_logprob(piece, start + offset, profile.confidence)
+        logprob = token_logprob(piece, start + offset, profile.confidence_for(turn.prompt_text))
         top = [{"token": piece, "logprob": logprob, "bytes": list(piece.encode())}]
         top += [
             {"token": f"{piece}~{n}", "logprob": logprob - 1.5 * n, "bytes": list(f"{piece}~{n}".encode())}
@@ -256,7 +256,7 @@ class CompletionCodec:
 
     @staticmethod
     def _logprobs(pieces: list[str], start: int, offset: int, turn: Turn, profile: ModelProfile) -> dict[str, Any]:
-        values = [token_logprob(p, start + i, profile.confidence) for i, p in enumerate(pieces)]
+        values = [token_logprob(p, start + i, profile.confidence_for(turn.prompt_text)) for i, p in enumerate(pieces)]
         offsets, position = [], offset
         for piece in pieces:
             offsets.append(position)
