@@ -38,6 +38,8 @@ from daemon.gateway import Completion, Event, Finish, StreamStart, TextDelta, To
 from daemon.store.records import micros_to_usd
 
 _INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
+DROPPED_TOOLS_HEADER = "x-switchboard-dropped-tools"
+"""Names the built-in tools the request offered that the model was not shown (they run on OpenAI's servers)."""
 
 
 def usage_block(completion: Completion) -> dict[str, Any]:
@@ -264,14 +266,21 @@ async def responses(request: Request) -> Response:
         if not body.get("stream"):
             _, completion = await pipeline.execute(services, ctx, chat, routing)
             return EncodedJson(jsonwire.dumps(response_body(ctx, body, completion, names)),
-                               {TRACE_HEADER: ctx.trace_id, MODEL_HEADER: completion.model or ""})
+                               _headers(ctx, completion, names))
         _, completion, first, rest = await unless_disconnected(
             request, pipeline.execute_stream(services, ctx, chat, routing))
     except SwitchboardError as exc:
         return openai_error(exc, ctx.trace_id if ctx else None)
     renderer = _Renderer(ctx, body, completion, names)
     return EventStream(response_events(renderer, first, rest),  # type: ignore[return-value]
-                       headers={TRACE_HEADER: ctx.trace_id, MODEL_HEADER: completion.model or ""})
+                       headers=_headers(ctx, completion, names))
+
+
+def _headers(ctx: pipeline.RequestContext, completion: Completion, names: ToolNames) -> dict[str, str]:
+    headers = {TRACE_HEADER: ctx.trace_id, MODEL_HEADER: completion.model or ""}
+    if names.dropped:
+        headers[DROPPED_TOOLS_HEADER] = ", ".join(names.dropped)
+    return headers
 
 
 routes = [Route("/v1/responses", responses, methods=["POST"])]

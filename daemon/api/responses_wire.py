@@ -27,7 +27,10 @@ refused with a 400 saying so. What is translated:
 =================================  =================================================================
 
 Built-in tools (web search, file search, computer use, code interpreter, image generation, remote
-MCP, local shell), ``background`` and other item types are refused: nothing here can honour them.
+MCP, local shell) run on OpenAI's servers or in shapes only OpenAI's models emit: offered, they are
+left out of what the model sees and named in the ``x-switchboard-dropped-tools`` header (Codex
+offers web search with most models, and must still work); a ``tool_choice`` forcing one is refused.
+``background`` and other input item types are refused: nothing here can honour them.
 """
 
 from __future__ import annotations
@@ -60,6 +63,8 @@ class ToolNames:
 
     by_chat: dict[str, ToolName] = field(default_factory=dict)
     by_tool: dict[tuple[str | None, str], str] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+    """Types of the built-in tools left out (the model never saw them)."""
 
     def chat_name(self, name: str, namespace: str | None) -> str:
         """The chat function name for a Responses tool (or a call to one in the history)."""
@@ -130,9 +135,9 @@ def _tools(tools: list[dict[str, Any]], names: ToolNames, namespace: str | None 
             out += _tools([t for t in tool.get("tools") or () if isinstance(t, dict)], names, str(tool.get("name", "")))
             continue
         if kind not in ("function", "custom"):
-            raise InvalidRequestError(
-                f"tool type {kind!r} is not supported through Switchboard (it runs on OpenAI's servers); "
-                "send function or custom tools")
+            if str(kind) not in names.dropped:
+                names.dropped.append(str(kind))
+            continue
         name = str(tool.get("name") or "")
         if not name:
             raise InvalidRequestError("every tool needs a 'name'")
@@ -234,7 +239,11 @@ def _tool_choice(choice: Any, names: ToolNames) -> Any:
         return choice
     if isinstance(choice, dict) and choice.get("type") in ("function", "custom") and choice.get("name"):
         return {"type": "function", "function": {"name": names.chat_name(choice["name"], choice.get("namespace"))}}
-    raise InvalidRequestError(f"tool_choice {choice!r} is not supported; send auto, none, required or one function")
+    if isinstance(choice, dict) and choice.get("type") == "allowed_tools" and choice.get("mode") in ("auto", "required"):
+        return choice["mode"] if choice["mode"] == "required" else None
+    raise InvalidRequestError(
+        f"tool_choice {choice!r} is not supported: built-in tools run on OpenAI's servers, not through "
+        "Switchboard; send auto, none, required or one function")
 
 
 def _response_format(form: Any) -> dict[str, Any] | None:

@@ -132,11 +132,15 @@ async def test_claude_code_reads_a_file_with_its_read_tool_and_answers(agents, d
     assert out.strip() == second.reply_text
 
 
-async def test_codex_exec_answers_through_the_responses_api(agents, daemon: Daemon, tmp_path) -> None:
+@pytest.mark.parametrize("model", [None, "gpt-5-codex"])
+async def test_codex_exec_answers_through_the_responses_api(agents, daemon: Daemon, tmp_path, model) -> None:
+    # Its default model gets its tools as an additional_tools input item; a model it has no metadata
+    # for gets them in `tools`, with OpenAI's hosted web search among them (left out for the sim).
     codex_home = tmp_path / "codex"
     codex_home.mkdir()
     (codex_home / "config.toml").write_text(
-        'model_provider = "switchboard"\n\n'
+        (f'model = "{model}"\n' if model else "")
+        + 'model_provider = "switchboard"\n\n'
         "[model_providers.switchboard]\n"
         'name = "Switchboard"\n'
         f'base_url = "{daemon.url}/v1"\n'
@@ -149,6 +153,7 @@ async def test_codex_exec_answers_through_the_responses_api(agents, daemon: Daem
     [trace] = await daemon.traces(1)
     assert trace.outcome == "ok" and trace.requested_model is not None
     assert trace.requested_model in err  # Codex names the model it asked for in its banner; the trace keeps it
+    assert model is None or trace.requested_model == model
     assert trace.decision is not None and trace.decision["alias"]["to"] == "auto"
     [seen] = daemon.sim.requests
     assert seen.model == trace.model

@@ -131,7 +131,17 @@ async def test_state_switchboard_does_not_keep_is_refused_with_what_to_do(client
     with pytest.raises(openai.BadRequestError) as refused:
         await client.responses.create(model="auto", input="and then?", previous_response_id="resp_123")
     assert "send the whole conversation in 'input'" in refused.value.message
-    with pytest.raises(openai.BadRequestError, match="tool type 'web_search' is not supported"):
-        await client.responses.create(model="auto", input="news?", tools=[{"type": "web_search"}])
+    with pytest.raises(openai.BadRequestError, match="built-in tools run on OpenAI's servers"):
+        await client.responses.create(model="auto", input="news?", tools=[{"type": "web_search"}],
+                                      tool_choice={"type": "web_search"})
     with pytest.raises(openai.BadRequestError, match="unknown model 'mystery-7b'"):
         await client.responses.create(model="mystery-7b", input="hi")
+
+
+async def test_a_built_in_tool_merely_offered_is_left_out_and_named(client, served: Served) -> None:
+    raw = await client.responses.with_raw_response.create(
+        model="sim-mini", input="open the file", tools=[TOOL, {"type": "web_search", "external_web_access": False}])
+    [call] = raw.parse().output
+    assert call.type == "function_call" and call.name == "open_file"
+    assert raw.headers["x-switchboard-dropped-tools"] == "web_search"
+    assert [t["function"]["name"] for t in served.sim.requests_for("sim-mini")[0].body["tools"]] == ["open_file"]
