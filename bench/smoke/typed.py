@@ -240,9 +240,16 @@ S1,2025-03,1100
 S2,2025-01,800
 S2,2025-02,950
 S2,2025-03,990"""),
-    typed("data-sql-top", "data",
-          "Write a SQL query for the top 5 customers by total order value in 2024, given orders(id, customer_id, "
-          "amount, created_at)."),
+    typed("data-dedupe", "data", """\
+Deduplicate these rows: keep only the most recent row per email (by updated_at).
+
+email,plan,updated_at
+ana@example.com,free,2025-09-01
+li@example.com,pro,2025-10-12
+ana@example.com,pro,2025-11-03
+sam@example.com,team,2025-08-20
+li@example.com,free,2025-07-30
+sam@example.com,team,2025-11-15"""),
     typed("data-expenses", "data", """\
 Group these expenses by category and give me the total per category:
 
