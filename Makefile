@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(PY) bench/gateway_overhead.py
 	$(PY) bench/routing_quality.py
 	$(PY) bench/decision_speed.py
+	$(PY) bench/router_smoke.py
 	$(PY) bench/lsp_latency.py
 
 ## System packages the end-to-end tests drive (headless Neovim for the LSP test), installed only when missing.
