@@ -26,6 +26,8 @@ NOT_HERE = {
     "switchboard store copy --from": "names the team's PostgreSQL host: tests/daemon/store/test_store_copy.py",
     ".venv/bin/switchboard tui [": "shows the option syntax and is interactive: tests/tui drives the dashboard",
     "claude mcp add": "configures Claude Code: tests/e2e/test_mcp_tools.py drives the same server",
+    "claude ": "is Claude Code itself, interactive: tests/e2e/test_coding_agents.py drives it",
+    "codex exec": "is the Codex CLI: tests/e2e/test_coding_agents.py drives it",
 }
 
 EDITOR = """#!/bin/sh
