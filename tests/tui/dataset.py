@@ -91,7 +91,7 @@ DECISION = DecisionInfo(
     model="sim-mini", fallbacks=["sim-pro", "sim-ultra"], policy="complexity-gated", policy_kind="complexity_gated",
     matrix_version=12, task_type="code_edit", complexity=0.42,
     features={"tokens": 412, "code_ratio": 0.81, "has_diff": True},
-    reason="sim-mini: cheapest model above the 0.72 quality floor for code_edit at complexity 0.42",
+    reason="code edit, complexity 0.42 → small tier; sim-mini cheapest above floor 0.72 (quality 0.78)",
     candidates=[
         CandidateInfo(model="sim-nano", tier="small", eligible=True, predicted_quality=0.64,
                       predicted_latency_ms=60, predicted_cost_usd=0.00004, score=0.41),

@@ -34,3 +34,16 @@ def test_outcome_label_names_errors_fallbacks_and_escalations() -> None:
     base = TRACES[0].model_dump()
     assert outcome_label(TraceSummary(**{**base, "fallback_used": True, "escalated": True})) == "ok ↑esc ↪fb"
     assert outcome_label(TraceSummary(**{**base, "outcome": "error", "error_code": "provider_timeout"})) == "timeout"
+
+
+def test_the_trace_view_says_why_each_candidate_did_not_serve() -> None:
+    from tests.tui.dataset import DECISION
+    from tui.widgets.trace_detail import quality_floor, why_not
+
+    floor = quality_floor(DECISION.reason)
+    assert floor == 0.72
+    by_model = {c.model: c for c in DECISION.candidates}
+    chosen = by_model["sim-mini"]
+    assert why_not(by_model["sim-nano"], chosen, floor) == "below the quality floor 0.72"
+    assert why_not(by_model["sim-pro"], chosen, floor) == "costs more than sim-mini"
+    assert why_not(by_model["sim-ultra"], chosen, floor) == "circuit open"

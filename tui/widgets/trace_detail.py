@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -10,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from daemon.api.wire import DecisionInfo, TraceDetail
+from daemon.api.wire import CandidateInfo, DecisionInfo, TraceDetail
 from tui.format import DASH, clock, decision_from_trace, ms, outcome_label, outcome_style, short, usd, when
 
 
@@ -80,13 +81,14 @@ def decision(t: TraceDetail) -> list[RenderableType]:
         if info.consensus_models:
             text.append(f"\nconsensus {', '.join(info.consensus_models)} (tiebreaker {info.tiebreaker or DASH})")
         if info.features:
-            feats = " ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in info.features.items())
-            text.append("\nfeatures ", "bold")
-            text.append(short(feats, 400), "dim")
+            text.append("\nclassified by ", "bold")
+            text.append(features_line(info.features), "dim")
     parts.append(text)
     if info and info.candidates:
-        table = _table("model", "tier", "quality", "latency", "cost", "score", "why not",
-                       right=("quality", "latency", "cost", "score"))
+        table = _table("model", "tier", "quality", "latency", "max cost", "rank", "why not",
+                       right=("quality", "latency", "max cost", "rank"))
+        chosen_info = next((c for c in info.candidates if c.model == info.model), None)
+        floor = quality_floor(info.reason)
         for c in sorted(info.candidates, key=lambda c: (not c.eligible, -(c.score or 0))):
             chosen = c.model == info.model
             style = "bold green" if chosen else ("" if c.eligible else "dim")
@@ -94,12 +96,53 @@ def decision(t: TraceDetail) -> list[RenderableType]:
                 ("▶ " if chosen else "  ") + c.model, c.tier or DASH,
                 f"{c.predicted_quality:.2f}" if c.predicted_quality is not None else DASH,
                 ms(c.predicted_latency_ms), usd(c.predicted_cost_usd),
-                f"{c.score:.3f}" if c.score is not None else DASH, c.excluded_reason or "", style=style,
+                f"{c.score:.3f}" if c.score is not None else DASH,
+                "chosen" if chosen else why_not(c, chosen_info, floor), style=style,
             )
         parts.append(table)
+        note = Text("quality: predicted for this request · max cost: a worst case, the prompt plus the full answer "
+                    "budget (max_tokens) at the model's prices", "dim")
+        if t.cost_usd and chosen_info is not None and chosen_info.predicted_cost_usd:
+            note.append(f"; this one cost {usd(t.cost_usd)}", "dim")
+        note.append(" · rank: the policy's score, highest wins", "dim")
+        parts.append(note)
     elif t.decision and not info:
         parts.append(Text(short(json.dumps(t.decision), 2000), "dim"))
     return parts
+
+
+def quality_floor(reason: str | None) -> float | None:
+    """The quality floor the router's reason names (``… above floor 0.59 …``), if any."""
+    match = re.search(r"floor (\d(?:\.\d+)?)", reason or "")
+    return float(match.group(1)) if match else None
+
+
+def why_not(c: CandidateInfo, chosen: CandidateInfo | None, floor: float | None) -> str:
+    """Why a candidate did not serve: its exclusion, the quality floor, or what the chosen one beat it on."""
+    if not c.eligible:
+        return c.excluded_reason or "not eligible"
+    if floor is not None and c.predicted_quality is not None and c.predicted_quality < floor:
+        return f"below the quality floor {floor:.2f}"
+    if chosen is None:
+        return "ranked lower"
+    if c.predicted_cost_usd is not None and chosen.predicted_cost_usd is not None and \
+            c.predicted_cost_usd > chosen.predicted_cost_usd:
+        return f"costs more than {chosen.model}"
+    if c.predicted_quality is not None and chosen.predicted_quality is not None and \
+            c.predicted_quality < chosen.predicted_quality:
+        return f"lower quality than {chosen.model}"
+    return f"ranked below {chosen.model}"
+
+
+def features_line(features: dict[str, float | int | str | bool]) -> str:
+    """The classifier's inputs that were present, as people read them (``code fence, 120 prompt tokens``)."""
+    shown = []
+    for key, value in features.items():
+        if value is False or value == 0 or value == "":
+            continue
+        name = key.replace("_", " ")
+        shown.append(name if value is True else f"{name} {value:.2f}" if isinstance(value, float) else f"{name} {value}")
+    return short(", ".join(shown[:10]) + (f" (+{len(shown) - 10} more)" if len(shown) > 10 else ""), 300) or "no features"
 
 
 def attempts(t: TraceDetail) -> list[RenderableType]:
