@@ -85,22 +85,21 @@ async def cmd_dev_add(args: argparse.Namespace) -> int:
     """Create a developer and print its key once."""
     async with _client(args) as client:
         created = await client.add_developer(args.name, admin=args.admin)
-    if args.json:
-        _print_json(created)
-    else:
-        print(f"Developer {created.developer.name} created. Their key (shown only now, store it safely):")
-        print(created.key)
-    return 0
+    return _print_key(args, created, f"Developer {created.developer.name} created. Their key")
 
 
 async def cmd_dev_key(args: argparse.Namespace) -> int:
     """Another key for an existing developer, printed once."""
     async with _client(args) as client:
         created = await client.new_key(args.name)
+    return _print_key(args, created, f"A new key for {created.developer.name}")
+
+
+def _print_key(args: argparse.Namespace, created: Any, headline: str) -> int:
     if args.json:
         _print_json(created)
     else:
-        print(f"A new key for {created.developer.name} (shown only now, store it safely):")
+        print(f"{headline} (shown only now, store it safely):")
         print(created.key)
     return 0
 

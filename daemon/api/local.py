@@ -26,6 +26,7 @@ from daemon.api.wire import (
 from daemon.candidates import availability
 from daemon.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
 from daemon.keys import new_key
+from daemon.services import Services
 from daemon.store.records import Developer, TraceQuery, TraceRecord, micros_to_usd
 
 
@@ -75,16 +76,18 @@ async def create_developer(request: Request) -> Response:
     _require_admin(developer_of(request))
     body = await parse_body(request, DeveloperCreate)
     developer = await services.store.create_developer(body.name, is_admin=body.admin)
-    key, digest, prefix = new_key()
-    await services.store.add_key(developer.id, digest, prefix)
-    return json_response(DeveloperCreated(developer=_developer_info(developer), key=key), status=201)
+    return await _issue_key(services, developer)
 
 
 async def new_developer_key(request: Request) -> Response:
     """Give an existing developer another key (admin), shown once: after a revoke, or a second machine."""
     services = services_of(request)
     _require_admin(developer_of(request))
-    developer = await services.store.developer_by_name(request.path_params["name"])
+    return await _issue_key(services, await services.store.developer_by_name(request.path_params["name"]))
+
+
+async def _issue_key(services: Services, developer: Developer) -> Response:
+    """A new key for ``developer``: only its hash is stored, the key itself is in this answer alone."""
     key, digest, prefix = new_key()
     await services.store.add_key(developer.id, digest, prefix)
     return json_response(DeveloperCreated(developer=_developer_info(developer), key=key), status=201)

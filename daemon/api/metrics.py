@@ -169,17 +169,22 @@ def compute_metrics(
     )
 
 
-async def get_metrics(request: Request) -> Response:
-    """Mine by default; everyone's for an admin asking with ``all=1``."""
-    services = services_of(request)
+def window_and_scope(request: Request, default: str, what: str) -> tuple[str, int | None]:
+    """The ``window`` asked for, and whose figures: the caller's id, or None for everyone (admins, ``all=1``)."""
     me = developer_of(request)
-    window = request.query_params.get("window", "24h")
+    window = request.query_params.get("window", default)
     if window not in WINDOWS:
         raise InvalidRequestError(f"window must be one of {', '.join(WINDOWS)}, got {window!r}")
     everyone = request.query_params.get("all") in ("1", "true")
     if everyone and not me.is_admin:
-        raise PermissionDeniedError("only an admin may see everyone's metrics; drop all=1 to see your own")
-    developer_id = None if everyone else me.id
+        raise PermissionDeniedError(f"only an admin may see everyone's {what}; drop all=1 to see your own")
+    return window, None if everyone else me.id
+
+
+async def get_metrics(request: Request) -> Response:
+    """Mine by default; everyone's for an admin asking with ``all=1``."""
+    services = services_of(request)
+    window, developer_id = window_and_scope(request, "24h", "metrics")
     now = time.time()
     since = now - WINDOWS[window][0]
     store = services.store
@@ -210,15 +215,8 @@ def baseline_model(services: Services, requested: str | None) -> Candidate:
 async def get_savings(request: Request) -> Response:
     """Spend against sending every answered request to the baseline model, with the quality evidence."""
     services = services_of(request)
-    me = developer_of(request)
-    window = request.query_params.get("window", "7d")
-    if window not in WINDOWS:
-        raise InvalidRequestError(f"window must be one of {', '.join(WINDOWS)}, got {window!r}")
-    everyone = request.query_params.get("all") in ("1", "true")
-    if everyone and not me.is_admin:
-        raise PermissionDeniedError("only an admin may see everyone's savings; drop all=1 to see your own")
+    window, developer_id = window_and_scope(request, "7d", "savings")
     baseline = baseline_model(services, request.query_params.get("baseline"))
-    developer_id = None if everyone else me.id
     since = time.time() - WINDOWS[window][0]
     await services.traces.caught_up()
     facts = await services.store.trace_facts(since, developer_id=developer_id)

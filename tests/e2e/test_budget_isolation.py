@@ -72,7 +72,7 @@ async def test_budget_and_traces_cli_verbs(sim_config_file: Path):
             answer = await owner.ask(AskRequest(prompt="explain this trace to me"))
         code, out = await _cli(daemon, "budget", "set", "carol", "--monthly", "50")
         assert code == 0, out
-        assert "carol's monthly budget: $0.00 of $50.00 (0%)" in out and "routed normally" in out
+        assert "carol's monthly budget: $0 spent of $50.00 (0%) · $50.00 left" in out and "routed normally" in out
         code, out = await _cli(daemon, "budget", "set", "--team", "platform", "--weekly", "80", "--soft", "0.5")
         assert code == 0 and "team platform's weekly budget" in out, out
         code, out = await _cli(daemon, "budget", "--all")

@@ -67,21 +67,23 @@ async def open_trace(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-async def open_reviews(pilot: Pilot) -> None:
+async def switch_to(pilot: Pilot, key: str) -> object:
+    """Press a screen's key from the filled overview; the screen on view after it."""
     await fill_overview(pilot)
-    await pilot.press("r")
+    await pilot.press(key)
     await pilot.pause()
-    screen = pilot.app.screen
+    return pilot.app.screen
+
+
+async def open_reviews(pilot: Pilot) -> None:
+    screen = await switch_to(pilot, "r")
     assert isinstance(screen, ReviewScreen)
     screen.show_reviews(REVIEWS)
     await pilot.pause()
 
 
 async def open_matrix(pilot: Pilot) -> None:
-    await fill_overview(pilot)
-    await pilot.press("m")
-    await pilot.pause()
-    screen = pilot.app.screen
+    screen = await switch_to(pilot, "m")
     assert isinstance(screen, MatrixScreen)
     screen.show_matrix(MATRIX)
     await pilot.pause()
