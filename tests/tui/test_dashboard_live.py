@@ -154,6 +154,13 @@ async def test_window_switch_pause_filter_and_matrix_view_work_from_the_keyboard
             await until(lambda: app.get_screen("matrix").matrix is not None, pilot, "the matrix")  # type: ignore[attr-defined]
             table = app.get_screen("matrix").query_one("#matrix-table")
             assert table.row_count == len({(c.task_type, c.band) for c in expected.cells})
-            assert len(table.columns) == 1 + len({c.model for c in expected.cells})
-            rated = table.get_cell(f"{expected.cells[0].task_type}:{expected.cells[0].band}", expected.cells[0].model)
-            assert rated.plain.startswith("●"), "a cell updated just now is marked as a recent change"
+            assert len(table.columns) == 1 + len(expected.models)  # every usable model, evidence or not
+            cell = expected.cells[0]
+            rated = table.get_cell(f"{cell.task_type}:{cell.band}", cell.model)
+            shown = next(q for q in expected.grid if (q.task_type, q.band, q.model) == (cell.task_type, cell.band,
+                                                                                           cell.model))
+            assert rated.plain.strip().startswith(f"{shown.quality:.2f}"), "the quality the router uses"
+            assert not rated.plain.startswith("●"), "the first look is the baseline: nothing has changed yet"
+            await client.feedback(FeedbackRequest(trace_id=mcp_id, score=0.0, source="agent"))
+            await until(lambda: table.get_cell(f"{cell.task_type}:{cell.band}", cell.model).plain.startswith("●"),
+                        pilot, "the cell a new rating moved, marked as changed")
