@@ -12,7 +12,16 @@ from typing import Any
 
 from daemon.sim.profiles import ModelProfile
 from daemon.sim.respond import StreamPlan, dumps
-from daemon.sim.turns import Reply, SimError, ToolSpec, Turn, input_tokens, last_user_text, text_of
+from daemon.sim.turns import (
+    CONTENT_POLICY_MESSAGE,
+    Reply,
+    SimError,
+    ToolSpec,
+    Turn,
+    input_tokens,
+    last_user_text,
+    text_of,
+)
 
 _STOP = {"stop": "end_turn", "length": "max_tokens", "tool": "tool_use"}
 _MALFORMED = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"te\n\n'
@@ -27,6 +36,7 @@ _ERRORS: dict[str, tuple[str, str]] = {
     "unavailable": ("overloaded_error", "Overloaded"),
     "context_length": ("invalid_request_error", ""),
     "content_filter": ("invalid_request_error", "Output blocked by content filtering policy"),
+    "content_policy": ("invalid_request_error", CONTENT_POLICY_MESSAGE),
 }
 
 

@@ -12,7 +12,17 @@ from typing import Any
 from daemon.sim.answers import count_tokens
 from daemon.sim.profiles import ModelProfile
 from daemon.sim.respond import StreamPlan, dumps
-from daemon.sim.turns import Reply, SimError, ToolSpec, Turn, input_tokens, last_user_text, text_of, token_logprob
+from daemon.sim.turns import (
+    CONTENT_POLICY_MESSAGE,
+    Reply,
+    SimError,
+    ToolSpec,
+    Turn,
+    input_tokens,
+    last_user_text,
+    text_of,
+    token_logprob,
+)
 
 _DONE = b"data: [DONE]\n\n"
 _MALFORMED = b'data: {"id":"chatcmpl-broken","choices":[{"delta":{"content":"unterminated\n\n'
@@ -33,6 +43,7 @@ _ERRORS: dict[str, tuple[str | None, str | None, str]] = {
         "The response was filtered due to the prompt triggering Azure OpenAI's content "
         "management policy. Please modify your prompt and retry.",
     ),
+    "content_policy": ("invalid_request_error", "content_policy_violation", CONTENT_POLICY_MESSAGE),
 }
 
 

@@ -65,7 +65,7 @@ async def test_hard_limit_refuses_saying_whose_budget_what_is_spent_and_when_it_
     assert refused["status"] == 402
     message = refused["error"]["message"]
     assert refused["error"]["code"] == "budget_exceeded"
-    assert f"{me.name}'s weekly budget" in message and "$0.50 of $0.50 spent" in message
+    assert f"{me.name}'s weekly budget" in message and "is used up: $0.50 of $0.50 is spent" in message
     assert describe_reset(resets, "UTC") in message
 
 
@@ -84,7 +84,7 @@ async def test_spend_of_a_past_period_does_not_count_in_the_new_one(config: Path
     assert state.fraction_used == 0.0 and not state.hard_exceeded
 
 
-async def test_failover_to_a_dearer_model_cannot_settle_past_the_limit(sim, tmp_path: Path):
+async def test_failover_goes_only_to_fallbacks_the_budget_can_pay_for(sim, tmp_path: Path):
     from daemon.sim import Fault
 
     extra = {"routing": {"exploration_rate": 0.0}, "gateway": {"max_retries": 0},
@@ -97,12 +97,14 @@ async def test_failover_to_a_dearer_model_cannot_settle_past_the_limit(sim, tmp_
         # Affords a nano call (about $0.00002 at most) but not the ultra one it can fail over to (about $0.004).
         await accounting.set_budget(services, developer=me.name, limit_usd=0.001)
         refused = await client.post("/api/ask", json=body)
+        ultra_calls = len(sim.requests_for("sim-ultra"))
         await accounting.set_budget(services, developer=me.name, limit_usd=0.01)
         served = await client.post("/api/ask", json=body)
         (budget, name), = await accounting.budgets_of(services, me)
         f = await accounting.figures(services, budget, name)
     error = refused.json()["error"]
-    assert refused.status_code == 402 and "this request could cost up to" in error["message"]
-    assert error["details"]["request_usd"] > 0.001  # priced at the fallback, not at the model that fails
+    # Not refused for the fallback it cannot pay for: that fallback is dropped, and nano's own failure is the answer.
+    assert refused.status_code == 503 and error["code"] == "provider_unavailable", error
+    assert ultra_calls == 0
     assert served.status_code == 200 and served.json()["model"] == "sim-ultra"
     assert 0 < f.settled_micros <= f.limit_micros
