@@ -348,7 +348,7 @@ class Gateway:
             if run.cannot_resume:
                 told += (f"; {', '.join(dict.fromkeys(run.cannot_resume))} cannot continue a partial answer "
                          "(no assistant prefill)")
-            if exc is not cause and not exc.details.get("prefill_unsupported"):
+            if exc.message != cause.message and not exc.details.get("prefill_unsupported"):
                 told += f"; resuming it failed too ({exc.message})"
             broken = StreamBrokenError(f"{told}; no fallback could complete it, retry the request",
                                        details=dict(cause.details))
