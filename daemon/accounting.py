@@ -102,6 +102,7 @@ async def _read_budgets(services: Services, developer: Developer) -> Owned:
     default_usd = services.settings.budgets.default_monthly_usd
     if own is None and default_usd > 0:
         own = await store.set_budget("developer", current.id, "month", usd_to_micros(default_usd))
+        await carry_over(services, own, [current.id])
     found: Owned = [(own, current.name)] if own is not None else []
     if current.team_id is not None:
         team_budget = await store.budget_for("team", current.team_id)
@@ -301,6 +302,27 @@ async def release(services: Services, trace_id: str) -> None:
 # -- admin -----------------------------------------------------------------------------------------
 
 
+async def carry_over(services: Services, budget: Budget, members: list[int]) -> int:
+    """Count what ``members`` already spent this period toward a budget that starts counting mid-period
+    (new, or given another period): a limit set on the 20th covers the month, not the rest of it.
+    Returns what was carried (micro-dollars)."""
+    start, _ = period_bounds(budget.period, time.time(), services.settings.budgets.timezone)
+    spent = await services.store.spend_by_developer(start)
+    already, _ = await services.store.spend(budget.id, start)  # rows of this period the budget already has
+    carried = sum(spent.get(member, (0, 0))[0] for member in members) - already
+    if carried > 0:
+        await services.store.carry_spend(budget.id, start, carried)
+    return max(0, carried)
+
+
+async def spend_this_period(services: Services, developers: list[Developer],
+                            since: float) -> list[tuple[Developer, int, int]]:
+    """(developer, cost in micro-dollars, requests) since a period's start, for each of ``developers``,
+    whether or not a budget limits them (from their traces)."""
+    spent = await services.store.spend_by_developer(since)
+    return [(d, *spent.get(d.id, (0, 0))) for d in developers]
+
+
 async def set_budget(
     services: Services,
     *,
@@ -331,10 +353,15 @@ async def set_budget(
         scope, scope_id, name = "developer", person.id, person.name
     else:
         raise InvalidRequestError("say whose budget to set: a developer name or a team")
+    before = await store.budget_for(scope, scope_id)
     budget = await store.set_budget(
         scope, scope_id, period, usd_to_micros(limit_usd),
         soft_threshold=soft_threshold, critical_only_threshold=critical_only_threshold,
     )
+    if before is None or before.period != period:
+        members = [scope_id] if scope == "developer" else [d.id for d in await store.list_developers()
+                                                          if d.team_id == scope_id]
+        await carry_over(services, budget, members)
     forget(services)
     note_state(services, budget.id, await figures(services, budget, name))
     return budget, name

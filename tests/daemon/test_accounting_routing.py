@@ -108,3 +108,27 @@ async def test_failover_goes_only_to_fallbacks_the_budget_can_pay_for(sim, tmp_p
     assert ultra_calls == 0
     assert served.status_code == 200 and served.json()["model"] == "sim-ultra"
     assert 0 < f.settled_micros <= f.limit_micros
+
+
+async def test_a_request_without_max_tokens_is_sent_the_cap_its_reservation_assumed(sim, tmp_path: Path):
+    """Finding 5 of issue 16: a request without max_tokens reserved 4,096 output tokens, but nothing capped
+    the answer, and a long one settled past a hard limit."""
+    from daemon.gateway.cost import DEFAULT_OUTPUT_CAP
+    from daemon.sim import Fault
+
+    config = write_config(tmp_path / "c.toml", sim_config(sim.url, extra={"routing": {"exploration_rate": 0.0}}))
+    long_answer = " word" * (3 * DEFAULT_OUTPUT_CAP)  # would cost about $0.49 on sim-ultra ($40 per million out)
+    sim.script("sim-ultra", Fault(kind="reply", text=long_answer))
+    async with in_process_daemon(config, data_dir=tmp_path / "d") as (services, client):
+        me = await services.local_developer()
+        await accounting.set_budget(services, developer=me.name, limit_usd=0.20)  # affords the 4,096 it reserves
+        response = await client.post("/v1/chat/completions", json={
+            "model": "sim-ultra", "messages": [{"role": "user", "content": "write at length"}]})
+        (budget, name), = await accounting.budgets_of(services, me)
+        f = await accounting.figures(services, budget, name)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    [seen] = sim.requests_for("sim-ultra")
+    assert seen.body["max_tokens"] == DEFAULT_OUTPUT_CAP  # the reservation's assumption, sent
+    assert body["choices"][0]["finish_reason"] == "length" and body["usage"]["completion_tokens"] == DEFAULT_OUTPUT_CAP
+    assert 0 < f.settled_micros <= f.limit_micros and f.reserved_micros == 0
