@@ -159,7 +159,10 @@ async def test_restart_reconciles_reservations_a_crash_left_open(sim_config_file
     async with in_process_daemon(sim_config_file, data_dir=data) as (services, _):
         totals = await services.store.ledger_totals(budget_id)
         lost = await services.store.get_trace("t2")
-        traces = [await services.store.get_trace(t) for t in ("t0", "t2")]
-    assert totals == {"open": 0, "settled": 11 * CENT, "released": 10 * CENT}
+        in_flight = await services.store.get_trace("t1")
+        traces = [await services.store.get_trace(t) for t in ("t0", "t1", "t2")]
+    # t1 was in flight: its provider may have answered and billed it, so what it reserved is charged.
+    assert totals == {"open": 0, "settled": 21 * CENT, "released": 0}
     assert sum(t.cost_micros for t in traces) == totals["settled"]
     assert lost.outcome == "error" and "stopped before this trace was written" in (lost.error_message or "")
+    assert in_flight.cost_micros == 10 * CENT and "in flight" in (in_flight.error_message or "")
