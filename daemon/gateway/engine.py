@@ -135,7 +135,9 @@ class Gateway:
         """The decision's route followed by the deployments' own configured ``fallbacks`` not already on it
         (a pinned model keeps its failover even when the router lists no alternatives), less ``skip``
         (what the request's budget cannot pay for)."""
-        expanded = [name for name in dict.fromkeys(route) if name not in skip]
+        expanded = list(dict.fromkeys(route))
+        if skip:
+            expanded = [name for name in expanded if name not in skip]
         for name in list(expanded):
             model = self.models.get(name)
             for fallback in model.fallbacks if model else ():
@@ -199,10 +201,10 @@ class Gateway:
         settings = self.settings
         end = loop.time() + settings.total_timeout
         quick = settings.stream_first_token_timeout if limits.first_token_timeout is None else limits.first_token_timeout
-        fail_fast = Deadlines(settings.connect_timeout, settings.first_token_timeout, settings.stall_timeout, end, quick)
-        patient = max(quick, settings.first_token_timeout)
-        last_chance = fail_fast if patient == quick else Deadlines(
-            settings.connect_timeout, settings.first_token_timeout, settings.stall_timeout, end, patient)
+        deadlines = fail_fast = Deadlines(settings.connect_timeout, settings.first_token_timeout,
+                                          settings.stall_timeout, end, quick)
+        # The last deployment a stream has left waits longer for its first byte: nothing is left to fail over to.
+        patient = stream and settings.first_token_timeout > quick
         run = _Run(result.cost_micros)
         last: SwitchboardError | None = None
         too_long_for = 0
@@ -260,12 +262,13 @@ class Gateway:
                         self._record(result, name, "skipped", time.time(), 0.0, error=last)
                         break
                     attempt = capped
-                alone = not self._others_after(route, position, run, too_long_for)
+                if patient:
+                    deadlines = fail_fast if self._others_after(route, position, run, too_long_for) else \
+                        replace(fail_fast, stream_first=settings.first_token_timeout)
                 attempt_log = _Attempt(self, name, model, result, run, attempt)
                 try:
                     async with contextlib.aclosing(self._transport(model).events(
-                        name, model, attempt, last_chance if alone else fail_fast, stream=stream,
-                        extra_headers=extra_headers,
+                        name, model, attempt, deadlines, stream=stream, extra_headers=extra_headers,
                     )) as events:
                         async for batch in events:
                             out = attempt_log.take(batch)

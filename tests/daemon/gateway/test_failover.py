@@ -184,3 +184,13 @@ async def test_a_content_policy_violation_is_content_filtered_and_not_retried(se
     assert status == 400 and body["error"]["code"] == "content_filtered"
     assert "safety system" in body["error"]["message"]
     assert len(served.sim.requests_for("sim-nano")) == 1 and not served.sim.requests_for("sim-mini")
+
+
+async def test_a_tool_call_broken_mid_stream_ends_with_an_error_not_half_a_call(served: Served):
+    served.sim.script("sim-nano", Fault(kind="cut", after_chunks=2, times=None))
+    tools = [{"type": "function", "function": {"name": "lookup", "parameters": {
+        "type": "object", "properties": {"query": {"type": "string"}, "limit": {"type": "integer"}}}}}]
+    chunks, _ = await _stream(served, tools=tools)
+    error = chunks[-1]["error"]
+    assert error["code"] == "stream_broken" and "in the middle of a tool call" in error["message"]
+    assert len(served.sim.requests_for("sim-nano")) == 1 and not served.sim.requests_for("sim-mini")
