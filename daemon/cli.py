@@ -243,21 +243,19 @@ async def cmd_budget(args: argparse.Namespace) -> int:
 
     async with _client(args) as client:
         status = await client.budget(developer=args.developer, all=args.all)
-        day = month = None
-        if not status.budgets and not args.developer:
-            day, month = await asyncio.gather(client.metrics("24h", all=args.all), client.metrics("30d", all=args.all))
     if args.json:
         _print_json(status)
         return 0
     for b in status.budgets:
         _print_budget(b)
-    if day is not None and month is not None:
-        whose = "everyone" if args.all else "you"
-        print(f"no budget is set, so requests are not limited; {whose} spent {usd(day.spend_usd)} in the last 24 h "
-              f"({day.requests} request{'s' if day.requests != 1 else ''}) and {usd(month.spend_usd)} in 30 days.")
-        print("  an admin sets one with `switchboard budget set NAME --daily USD` (or --weekly, --monthly)")
-    elif not status.budgets:
-        print(f"no budget applies to {args.developer}: their requests are not limited")
+    if not status.budgets:
+        print("no budget is set, so requests are not limited (an admin sets one with "
+              "`switchboard budget set NAME --daily USD`, or --weekly, --monthly)")
+    if status.spend:
+        print("spend this month:")
+        for s in status.spend:
+            limit = "" if s.limited else " (no limit)"
+            print(f"  {s.developer}: {usd(s.spent_usd)} over {s.requests} request{'s' * (s.requests != 1)}{limit}")
     return 0
 
 

@@ -22,11 +22,13 @@ from daemon.api.wire import (
     ReviewResolve,
     RouteRequest,
 )
+from daemon.budgets import router_state
+from daemon.budgets.afford import headroom
 from daemon.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
 from daemon.router.engine import prior_quality
 from daemon.router.matrix import N_BANDS, QualitySignal, RoutingMatrix
 from daemon.router.settings import RoutingSettings
-from daemon.router.types import Candidate, TaskType
+from daemon.router.types import NO_BUDGET, Candidate, TaskType
 from daemon.routing import RoutingInput, candidates_for, decide_for
 from daemon.services import Services
 from daemon.store.records import Developer, ReviewItem
@@ -71,8 +73,9 @@ async def route(request: Request) -> Response:
 
     services = services_of(request)
     body = await parse_body(request, RouteRequest)
-    budget = await accounting.budget_state(services, developer_of(request))
-    decision = decide_for(services, routing_input(body), budget)
+    found = await accounting.current_figures(services, developer_of(request))
+    budget = router_state(found) if found else NO_BUDGET
+    decision = decide_for(services, routing_input(body), budget, room=headroom(found))  # as a real request would
     return json_response(decision_info(decision.to_dict()))
 
 
