@@ -104,7 +104,7 @@ def _cpq_bars(models: list[ModelValue]) -> str:
              f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">']
     for i, m in enumerate(rated):
         y = 4 + i * (bar_h + 6)
-        w = max(1.0, (m.cost_per_quality_point or 0.0) / peak * (width - 240))
+        w = max(1.0, (m.cost_per_quality_point or 0.0) / peak * (width - 400))  # room for the label
         parts.append(f'<text x="0" y="{y + bar_h - 5}" font-size="12">{html.escape(m.model)}</text>')
         parts.append(f'<rect class="bar cpq" x="150" y="{y}" width="{w:.1f}" height="{bar_h - 2}" fill="{QUALITY}">'
                      f'<title>{html.escape(m.model)} {usd(m.cost_per_quality_point)}</title></rect>')
