@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import os
 import signal
@@ -36,6 +35,7 @@ from daemon.api import (
 from daemon.api.auth import IdentifyDeveloper
 from daemon.api.hot import HotPaths
 from daemon.api.http import handle_switchboard_error, handle_unexpected_error
+from daemon.config import listen_address
 from daemon.errors import ConfigError, SwitchboardError
 from daemon.paths import ensure_private_dir
 from daemon.services import DaemonOptions, Services, open_services
@@ -97,17 +97,10 @@ def _bind_unix(path: Path) -> socket.socket:
 
 
 def _bind_tcp(address: str, allow_remote: bool) -> socket.socket:
-    host, _, port_text = address.rpartition(":")
-    host = host.strip("[]") or "127.0.0.1"
     try:
-        port = int(port_text)
-        is_loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        raise ConfigError(f"daemon.http: {address!r} is not host:port (e.g. 127.0.0.1:7411)") from None
-    if not is_loopback and not allow_remote:
-        raise ConfigError(
-            f"daemon.http: {host} is not a loopback address; set daemon.allow_remote = true to listen on it"
-        )
+        host, port = listen_address(address, allow_remote)
+    except ValueError as exc:
+        raise ConfigError(f"daemon.http: {exc}") from None
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets whose proto says TCP; without it
     # Nagle and delayed ACKs add ~40 ms to every small response.
