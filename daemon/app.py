@@ -35,6 +35,7 @@ from daemon.api import (
 from daemon.api.auth import IdentifyDeveloper
 from daemon.api.hot import HotPaths
 from daemon.api.http import handle_switchboard_error, handle_unexpected_error
+from daemon.api.listener import ConnectionGate, fd_room, gated_protocol
 from daemon.config import listen_address
 from daemon.errors import ConfigError, SwitchboardError
 from daemon.paths import ensure_private_dir
@@ -116,17 +117,24 @@ def _bind_tcp(address: str, allow_remote: bool) -> socket.socket:
     return sock
 
 
-def _uvicorn_config(app, services: Services) -> uvicorn.Config:
+def _uvicorn_config(app, services: Services, http: type[asyncio.Protocol] | str = "httptools") -> uvicorn.Config:
     return uvicorn.Config(
         app,
         lifespan="off",
         log_level="warning",
         access_log=False,
-        http="httptools",
+        http=http,
         loop="none",
         proxy_headers=False,  # loopback and a Unix socket: no proxy in front, no X-Forwarded-* to trust
         timeout_graceful_shutdown=services.settings.daemon.drain_seconds,
     )
+
+
+def tcp_server(app: HotPaths, services: Services) -> uvicorn.Server:
+    """The TCP listener: developer keys checked in front of ``app``, connections capped and timed
+    (``daemon.api.listener``)."""
+    gate = ConnectionGate(lambda: services.settings.daemon, fd_room(services.settings.daemon.max_connections))
+    return _Server(_uvicorn_config(IdentifyDeveloper(app, services, "tcp"), services, gated_protocol(gate)))
 
 
 async def serve(options: DaemonOptions) -> None:
@@ -141,7 +149,7 @@ async def serve(options: DaemonOptions) -> None:
             tcp_sock = _bind_tcp(http, services.settings.daemon.allow_remote)
             host, port = tcp_sock.getsockname()[:2]
             services.http_address = f"{host}:{port}"
-            servers.append((_Server(_uvicorn_config(IdentifyDeveloper(app, services, "tcp"), services)), tcp_sock))
+            servers.append((tcp_server(app, services), tcp_sock))
         loop = asyncio.get_running_loop()
 
         def stop() -> None:

@@ -55,6 +55,20 @@ class DaemonSettings(_Frozen):
     """Seconds SIGTERM waits for in-flight requests."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Log level of the daemon."""
+    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    """Largest request body accepted, in bytes; a larger one is refused with 413 before it is read."""
+    max_connections: int = Field(1024, ge=2)
+    """Most TCP connections open at once."""
+    max_unauthenticated_connections: int = Field(256, ge=1)
+    """Of those, most that have not yet shown a valid developer key (the oldest give way to new ones)."""
+    header_timeout: float = Field(10.0, gt=0)
+    """Seconds a TCP connection has to send a request's headers."""
+    body_timeout: float = Field(60.0, gt=0)
+    """Seconds a TCP request has to send its body once its headers are in."""
+    idle_timeout: float = Field(5.0, gt=0)
+    """Seconds an idle keep-alive TCP connection stays open between requests."""
+    max_header_bytes: int = Field(65_536, ge=1024)
+    """Most bytes of request headers on TCP (431 past that)."""
 
     @field_validator("http")
     @classmethod
@@ -62,6 +76,14 @@ class DaemonSettings(_Frozen):
         if http:
             listen_address(http, bool(info.data.get("allow_remote")))
         return http
+
+    @field_validator("max_unauthenticated_connections")
+    @classmethod
+    def _within_max_connections(cls, share: int, info: ValidationInfo) -> int:
+        total = info.data.get("max_connections")
+        if total is not None and share > total:
+            raise ValueError(f"{share} is more than daemon.max_connections ({total}); it is a share of those")
+        return share
 
 
 class StoreSettings(_Frozen):
@@ -134,6 +156,8 @@ class TraceSettings(_Frozen):
 
     store_prompts: Literal["redacted", "hash", "none"] = "redacted"
     """How prompts and answers are kept."""
+    max_stored_chars: int = Field(16_384, ge=256)
+    """Most characters of a prompt, and of an answer, a trace keeps (the rest is cut, its length kept)."""
     retention_days: int = Field(30, ge=1)
     """Age past which traces are deleted."""
     max_traces: int = Field(200_000, ge=100)

@@ -98,13 +98,13 @@ def _route_request(services: Services, request: RoutingInput, request_id: str | 
         policy = requested.removeprefix("auto:")
         if policy not in settings.routing.policies:
             raise InvalidRequestError(
-                f"unknown routing policy {policy!r}; configured policies: {', '.join(sorted(settings.routing.policies))}"
-            )
+                f"model: unknown routing policy {policy!r}; configured policies: "
+                f"{', '.join(sorted(settings.routing.policies))}", details={"param": "model"})
     elif requested != "auto":
         if requested not in settings.models:
             raise InvalidRequestError(
-                f"unknown model {requested!r}; use 'auto', 'auto:<policy>' or one of: {', '.join(sorted(settings.models))}"
-            )
+                f"model: unknown model {requested!r}; use 'auto', 'auto:<policy>' or one of: "
+                f"{', '.join(sorted(settings.models))}", details={"param": "model"})
         pinned = requested
     messages = tuple(
         Message(str(m.get("role", "user")), m["content"] if isinstance(m.get("content"), str) else _text_of(m.get("content")))
