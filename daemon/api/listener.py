@@ -97,6 +97,7 @@ class GatedConnection(HttpToolsProtocol):
         self.timeout_keep_alive = limits.idle_timeout  # uvicorn arms it after each response
         self._deadline: asyncio.TimerHandle | None = None
         self._in_headers = True
+        self._awaiting_body = False
         self._header_bytes = 0
 
     # -- the connection ------------------------------------------------------------------------
@@ -147,29 +148,34 @@ class GatedConnection(HttpToolsProtocol):
         self.transport.close()
 
     # -- parser events -------------------------------------------------------------------------
+    # A request that arrives in one read (nearly all of them) costs no timer at all: the deadlines
+    # are armed only when a read leaves headers or a body unfinished.
 
     def data_received(self, data: bytes) -> None:
         if self._in_headers:
             self._header_bytes += len(data)
         super().data_received(data)
-        if self._in_headers and self._header_bytes > self.limits.max_header_bytes and not self.transport.is_closing():
-            self._answer_and_close(431, b"the request headers are too large")
-
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self.scope[CONNECTION_KEY] = self  # type: ignore[literal-required]
-        if self._deadline is None:
-            self._arm(self.limits.header_timeout)
+        if self.transport.is_closing():
+            return
+        if self._in_headers:
+            if self._header_bytes > self.limits.max_header_bytes:
+                self._answer_and_close(431, b"the request headers are too large")
+            elif self._header_bytes and self._deadline is None:
+                self._arm(self.limits.header_timeout)
+        elif self._awaiting_body and self._deadline is None:
+            self._arm(self.limits.body_timeout)
 
     def on_headers_complete(self) -> None:
         self._in_headers = False
-        self._header_bytes = 0
-        self._arm(self.limits.body_timeout)
+        self._awaiting_body = True
+        self._disarm()
+        self.scope[CONNECTION_KEY] = self  # type: ignore[literal-required]
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         self._disarm()
         self._in_headers = True
+        self._awaiting_body = False
         self._header_bytes = 0
         super().on_message_complete()
 
