@@ -69,16 +69,17 @@ class _PipeReader:
 
     async def header_line(self) -> bytes | None:
         """One line (b"" at the end); None for a line over ``MAX_HEADER_LINE``, read to its end and dropped."""
-        try:
-            return await self.stream.readline()
-        except ValueError:  # over the limit: what was buffered is gone, the rest of the line follows
-            while True:
-                try:
-                    rest = await self.stream.readline()
-                except ValueError:
-                    continue
-                if not rest or rest.endswith(b"\n"):
-                    return None
+        too_long = False
+        while True:
+            try:
+                line = await self.stream.readuntil(b"\n")
+            except asyncio.IncompleteReadError as exc:
+                return exc.partial
+            except asyncio.LimitOverrunError as exc:  # the data stays buffered: drop it, then find the line's end
+                await self.stream.readexactly(exc.consumed)
+                too_long = True
+                continue
+            return None if too_long else line
 
     async def readexactly(self, n: int) -> bytes:
         """``n`` bytes, or fewer at the end of the stream."""
@@ -144,9 +145,11 @@ def _handle(server: JsonRPCServer, body: bytes) -> dict[str, Any] | None:
         return decode(body)[1] or parse_error("the body is not valid JSON")
     if isinstance(message, dict | list | str | int | float | bool) or message is None:
         return not_a_message(message)
+    request_id = getattr(message, "id", None)
     if getattr(message, "jsonrpc", None) != "2.0":
-        return error_response(id_of({"id": getattr(message, "id", None)}), INVALID_REQUEST,
-                              "Invalid Request: the message is not JSON-RPC 2.0")
+        return error_response(id_of({"id": request_id}), INVALID_REQUEST, "Invalid Request: the message is not JSON-RPC 2.0")
+    if request_id is not None and id_of({"id": request_id}) is None:
+        return error_response(None, INVALID_REQUEST, "Invalid Request: an id must be a string or a number")
     try:
         protocol.handle_message(message)
     except Exception as exc:  # as pygls' own loop: a handler's failure is reported, the server reads on
