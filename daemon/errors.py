@@ -8,7 +8,8 @@ what happened, why, and what to do next.
     SwitchboardError
     ├── ConfigError                 config_invalid        (refused at start or on reload)
     ├── InvalidRequestError         invalid_request       400
-    │   └── PayloadTooLargeError    payload_too_large     413
+    │   ├── PayloadTooLargeError    payload_too_large     413
+    │   └── ModelUnavailableError   model_unavailable     400 (a named model that cannot serve for a lasting reason)
     ├── AuthenticationError         unauthorized          401
     ├── PermissionDeniedError       forbidden             403
     ├── NotFoundError               not_found             404
@@ -68,6 +69,14 @@ class PayloadTooLargeError(InvalidRequestError):
 
     code = "payload_too_large"
     status = 413
+
+
+class ModelUnavailableError(InvalidRequestError):
+    """The named model (directly or through an alias) cannot serve for a lasting reason (disabled in the
+    config, its API key variable unset): retrying cannot help, so it is a 4xx, never a retryable 503."""
+
+    code = "model_unavailable"
+    status = 400
 
 
 class AuthenticationError(SwitchboardError):

@@ -19,7 +19,13 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from daemon.errors import BudgetExceededError, ContextLengthError, InvalidRequestError, NoRouteError
+from daemon.errors import (
+    BudgetExceededError,
+    ContextLengthError,
+    InvalidRequestError,
+    NoRouteError,
+    SwitchboardError,
+)
 from daemon.router.classify import Classifier, classify
 from daemon.router.matrix import RoutingMatrix
 from daemon.router.policies import POLICIES, TASK_LABELS, Option, PolicyOutcome
@@ -162,9 +168,8 @@ def _pinned(
         else:
             scores.append(CandidateScore(cand.name, cand.tier, None, None, None, False, pin))
     if not options:
-        _refuse_if_too_long(request, named, pinned)
         why = rows[0][6] if rows else "it is not configured"
-        raise NoRouteError(
+        raise _pin_refused(named[0] if named else None, request, budget)(
             f"{pinned} cannot serve this request: {why}; name another model or send 'auto'",
             details={"excluded": {row.model: row.excluded_reason for row in scores}},
         )
@@ -180,6 +185,22 @@ def _pinned(
         reason=(f"pinned by the request ({TASK_LABELS[cls.task_type]}, complexity {cls.complexity:.2f}; "
                 f"predicted quality {chosen.quality:.2f})"),
     )
+
+
+def _pin_refused(cand: Candidate | None, request: RouteRequest, budget: BudgetState) -> type[SwitchboardError]:
+    """The error a pinned model's refusal raises, so clients retry only what a retry can fix: the
+    request's own checks are lasting (a 4xx: too long for the window, a missing capability, the frontier
+    reserved by the budget); a reason the daemon gave (``excluded_reason``) is its to judge (503 here)."""
+    if cand is None or cand.excluded_reason:
+        return NoRouteError
+    eligibility = _Eligibility(request, budget)  # the same checks, in the same order, as ``exclusion``
+    if eligibility.needed > cand.context_window:
+        return ContextLengthError
+    if eligibility.required and not eligibility.required <= cand.capabilities:
+        return InvalidRequestError
+    if eligibility.frontier_reason is not None and cand.tier is Tier.FRONTIER:
+        return BudgetExceededError
+    return NoRouteError
 
 
 def _policy(request: RouteRequest, settings: RoutingSettings) -> tuple[str, PolicySettings]:
@@ -283,7 +304,7 @@ def _latency(cand: Candidate, cell: object, tier_latency: Mapping[Tier, float]) 
     return tier_latency.get(cand.tier, 2000.0)
 
 
-def _refuse_if_too_long(request: RouteRequest, candidates: Sequence[Candidate], pinned: str | None = None) -> None:
+def _refuse_if_too_long(request: RouteRequest, candidates: Sequence[Candidate]) -> None:
     """When every usable model is too small for the request, it is the request that is wrong (a 400 the
     caller can fix by asking for less), not a missing route (a 503 a client would retry)."""
     usable = [cand for cand in candidates if not cand.excluded_reason]
@@ -291,7 +312,7 @@ def _refuse_if_too_long(request: RouteRequest, candidates: Sequence[Candidate], 
     if not usable or any(needed <= cand.context_window for cand in usable):
         return
     largest = max(cand.context_window for cand in usable)
-    takes = f"{pinned} takes (its context window is" if pinned else "any usable model takes (the largest context window is"
+    takes = "any usable model takes (the largest context window is"
     asked = request.max_output_tokens
     if asked:
         raise ContextLengthError(

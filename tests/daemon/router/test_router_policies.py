@@ -110,13 +110,24 @@ def test_pinned_request_predicts_only_the_named_model_and_says_the_caller_chose(
 
 
 def test_pinned_model_that_cannot_serve_the_request_is_refused_with_its_reason() -> None:
-    candidates = [cand("sim-nano", Tier.SMALL, 0.2, capabilities=frozenset({"chat"})), *trio()[1:]]
-    with pytest.raises(NoRouteError) as caught:
-        decide(chat("hello", pinned_model="sim-nano", has_tools=True), candidates, RoutingMatrix(),
-               settings=NO_EXPLORE, classification=cls())
-    assert caught.value.message.startswith("sim-nano cannot serve this request: lacks capability tools")
+    candidates = [cand("sim-nano", Tier.SMALL, 0.2, context_window=100), *trio()[1:]]
+    with pytest.raises(ContextLengthError) as caught:  # lasting for this request: a 400, not a retryable 503
+        decide(chat("word " * 400, pinned_model="sim-nano"), candidates, RoutingMatrix(), settings=NO_EXPLORE,
+               classification=cls())
+    assert caught.value.status == 400
+    assert caught.value.message.startswith("sim-nano cannot serve this request: context window 100 < ")
     assert caught.value.message.endswith("name another model or send 'auto'")
     assert caught.value.details["excluded"]["sim-mid"] == "request is pinned to sim-nano"
+
+
+def test_pinned_model_refusals_say_whether_a_retry_could_help() -> None:
+    lacking = [cand("sim-nano", Tier.SMALL, 0.2, capabilities=frozenset({"chat"})), *trio()[1:]]
+    with pytest.raises(InvalidRequestError, match="sim-nano cannot serve this request: lacks capability tools"):
+        decide(chat(pinned_model="sim-nano", has_tools=True), lacking, RoutingMatrix(), settings=NO_EXPLORE,
+               classification=cls())
+    down = [cand("sim-nano", Tier.SMALL, 0.2, excluded_reason="circuit open"), *trio()[1:]]
+    with pytest.raises(NoRouteError, match="sim-nano cannot serve this request: circuit open"):  # the daemon's to judge
+        decide(chat(pinned_model="sim-nano"), down, RoutingMatrix(), settings=NO_EXPLORE, classification=cls())
 
 
 def test_a_request_too_long_for_every_usable_model_is_a_400_naming_max_tokens_not_a_503() -> None:
@@ -125,13 +136,13 @@ def test_a_request_too_long_for_every_usable_model_is_a_400_naming_max_tokens_no
     with pytest.raises(ContextLengthError) as auto:
         decide(chat("hello", max_output_tokens=500), candidates, RoutingMatrix(), settings=NO_EXPLORE,
                classification=cls())
-    with pytest.raises(ContextLengthError) as pinned:
-        decide(chat("word " * 400, pinned_model="sim-nano"), candidates, RoutingMatrix(), settings=NO_EXPLORE,
-               classification=cls())
+    with pytest.raises(ContextLengthError) as long_prompt:
+        decide(chat("word " * 400), candidates, RoutingMatrix(), settings=NO_EXPLORE, classification=cls())
     assert auto.value.status == 400 and auto.value.details["param"] == "max_tokens"
     assert auto.value.message.startswith("max_tokens: the prompt (about ")
     assert "the largest context window is 100 tokens" in auto.value.message
-    assert pinned.value.message.endswith("longer than sim-nano takes (its context window is 100 tokens); shorten it")
+    assert long_prompt.value.message.endswith("longer than any usable model takes (the largest context window is "
+                                              "100 tokens); shorten it")
 
 
 def test_configured_fallbacks_come_first_then_policy_ranking() -> None:
