@@ -159,7 +159,8 @@ async def get_matrix(request: Request) -> Response:
     services = services_of(request)
     params = request.query_params
     if params.get("task_type") and params["task_type"] not in {t.value for t in TaskType}:
-        raise InvalidRequestError(f"unknown task type {params['task_type']!r}; one of: {', '.join(t.value for t in TaskType)}")
+        raise InvalidRequestError(f"task_type: unknown task type {params['task_type']!r}; one of: "
+                                  f"{', '.join(t.value for t in TaskType)}", details={"param": "task_type"})
     return json_response(matrix_info(services, task_type=params.get("task_type"), model=params.get("model")))
 
 
