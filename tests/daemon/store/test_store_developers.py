@@ -60,6 +60,19 @@ async def test_key_hash_finds_its_developer(store: Store) -> None:
     assert sorted(await store.key_hashes(dev.id)) == ["hash-1", "hash-2"]
 
 
+async def test_revoked_keys_find_no_developer_and_a_new_key_does(store: Store) -> None:
+    dev, other = await store.create_developer("ada"), await store.create_developer("bob")
+    await store.add_key(dev.id, "hash-1", "sb-ab")
+    await store.add_key(dev.id, "hash-2", "sb-cd")
+    await store.add_key(other.id, "hash-3", "sb-ef")
+    assert await store.revoke_keys(dev.id) == 2
+    assert await store.developer_for_key_hash("hash-1") is None and await store.developer_for_key_hash("hash-2") is None
+    assert await store.developer_for_key_hash("hash-3") == other  # only that developer's keys
+    assert await store.revoke_keys(dev.id) == 0
+    await store.add_key(dev.id, "hash-4", "sb-gh")
+    assert await store.developer_for_key_hash("hash-4") == dev
+
+
 async def test_admin_rights_can_be_granted_and_withdrawn(store: Store) -> None:
     dev = await store.create_developer("ada")
     await store.set_admin(dev.id, True)

@@ -21,6 +21,12 @@ async def test_empty_matrix_is_version_zero(store: Store) -> None:
     assert await store.load_matrix() == (0, [])
 
 
+async def test_a_replacing_save_keeps_only_its_cells(store: Store) -> None:
+    await store.save_matrix_cells([_cell("fast", 0.6), _cell("strong", 0.9)], source="config")
+    assert await store.save_matrix_cells([_cell("fast", 0.5)], source="import", replace=True) == 2
+    assert await store.load_matrix() == (2, [_cell("fast", 0.5)])
+
+
 async def test_each_save_is_one_new_version_and_upserts_cells(store: Store) -> None:
     assert await store.save_matrix_cells([_cell("fast", 0.6), _cell("strong", 0.9)], source="config") == 1
     assert await store.save_matrix_cells([_cell("fast", 0.7)], source="feedback", note="editor accepts") == 2
