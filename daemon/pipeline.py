@@ -30,6 +30,7 @@ from typing import Any
 from daemon import accounting
 from daemon.budgets import router_state
 from daemon.budgets.afford import budget_refusal, headroom
+from daemon.candidates import hide_key_names
 from daemon.errors import BudgetExceededError, InvalidRequestError, SwitchboardError
 from daemon.gateway import (
     NO_LIMITS,
@@ -147,12 +148,17 @@ async def decide(services: Services, ctx: RequestContext, routing: RoutingInput)
     """The budget state, then the router's plan for this request among the models its budgets can pay for
     (``BudgetExceededError``, with the real figures, when a budget is used up or none fits)."""
     found = await accounting.current_figures(services, ctx.developer)
-    if not found:
-        return plan_route(services, routing, NO_BUDGET)
-    for f in found:
-        if f.used_up:
-            raise budget_refusal(f)
-    return plan_route(services, routing, router_state(found), room=headroom(found))
+    try:
+        if not found:
+            return plan_route(services, routing, NO_BUDGET)
+        for f in found:
+            if f.used_up:
+                raise budget_refusal(f)
+        return plan_route(services, routing, router_state(found), room=headroom(found))
+    except SwitchboardError as exc:
+        if not ctx.developer.is_admin:
+            hide_key_names(exc)  # why a model is unusable, without naming the owner's key variables
+        raise
 
 
 REPLANS = 8
