@@ -50,22 +50,23 @@ CONSENSUS_MODELS = ("sim-nano", "sim-mini", "sim-pro")
 (a disagreement, queued for review) happen on about a third of consensus requests."""
 
 CHARACTER: dict[str, dict[str, float]] = {
-    "sim-nano": {"dissent": 0.6, "confidence_spread": 0.4},
-    "sim-mini": {"dissent": 0.55, "confidence_spread": 0.45},
+    "sim-nano": {"dissent": 0.6, "confidence_spread": 0.45},
+    "sim-mini": {"dissent": 0.55, "confidence_spread": 0.5},
 }
 """How the small simulated models behave in the demo: unsure on some prompts (a mean token probability
 below ~0.43 puts the cascade's confidence under its 0.6 threshold: it escalates, on about a quarter of
-sim-nano's answers), and of their own opinion on others (consensus disagrees)."""
+their answers), and of their own opinion on others (consensus disagrees)."""
 
 STEADY_QUALITY = {"sim-nano": 0.45, "sim-mini": 0.62, "sim-pro": 0.8, "sim-ultra": 0.93, "sim-claude": 0.9}
 """What a rating of each model's answers is near: steady, so the routing matrix converges."""
 
 FAULT_CYCLE_S = 60.0
 FAULTS: tuple[tuple[float, str, list[dict[str, Any]] | None, int], ...] = (
-    # Six failures queued on sim-claude, then two requests pinned to it (each tries it three times, then
-    # fails over): five failures in a row open its circuit at once. Its faults are cleared at 20 s, so the
-    # half-open probe 30 s after opening finds it well again and the circuit closes.
-    (2.0, "sim-claude", [{"kind": "unavailable", "times": 6}], 2),
+    # sim-claude fails every call until 20 s, and two requests pinned to it (each tries it three times,
+    # then fails over) make sure of five failures in a row: its circuit opens, however busy the daemon is
+    # (a success finishing in between would restart the count). Cleared at 20 s, so the half-open probe
+    # 30 s after opening finds it well again and the circuit closes.
+    (2.0, "sim-claude", [{"kind": "unavailable", "times": None}], 2),
     (8.0, "sim-pro", [{"kind": "content_filter", "times": 1}], 0),  # a 400 no other model is asked about: an error
     (20.0, "sim-claude", None, 0),
     (26.0, "sim-pro", [{"kind": "unavailable", "times": 3}], 0),  # retries run out: the fallback answers
@@ -117,8 +118,8 @@ async def demo_faults(client, *, cycle_s: float = FAULT_CYCLE_S) -> None:  # typ
 
 
 async def demo_workload(client, *, rng: random.Random | None = None, pace_s: float = 0.8) -> None:  # type: ignore[no-untyped-def]
-    """Varied requests until cancelled: mostly ``auto`` on every surface, every fourth a cascade, every
-    sixth a consensus, and a steady rating for a third of the answers."""
+    """Varied requests until cancelled: ``auto`` on every surface, a third of them cascades, every sixth
+    request a consensus, and a steady rating for a third of the answers."""
     from daemon.api.wire import AskRequest, ConsensusRequest, FeedbackRequest
     from daemon.errors import DaemonUnavailableError, SwitchboardError
 
@@ -135,7 +136,7 @@ async def demo_workload(client, *, rng: random.Random | None = None, pace_s: flo
             else:
                 answer = await client.ask(AskRequest(
                     prompt=f"{prompt}\n(demo request {n})", surface=surface,  # type: ignore[arg-type]
-                    model="auto:cascade" if n % 4 == 0 else "auto",
+                    model="auto:cascade" if n % 3 == 1 else "auto",
                     priority="critical" if rng.random() < 0.05 else "normal", max_tokens=rng.choice((64, 256, 512)),
                 ))
                 if n % 3 == 0:

@@ -17,8 +17,9 @@ from daemon.demo_workload import STEADY_QUALITY, run_demo, steady_score
 from daemon.errors import InvalidRequestError
 from tests.support import running_daemon, write_config
 
-DEADLINE_S = 110.0
-"""Bounded wait; at make run's own pace every figure appears within two minutes."""
+DEADLINE_S = 150.0
+"""Bounded wait (generous for a loaded CI machine: alone, every figure shows within about 20 s here;
+at make run's own pace, within two minutes)."""
 
 
 async def test_the_demo_exercises_every_panel(tmp_path: Path) -> None:
@@ -34,6 +35,8 @@ async def test_the_demo_exercises_every_panel(tmp_path: Path) -> None:
         watcher = asyncio.create_task(watch())
         demo = asyncio.create_task(run_demo(client, pace_s=0.15, workers=2, cycle_s=15.0))
         missing: list[str] = []
+        first_seen: dict[str, float] = {}
+        started = asyncio.get_running_loop().time()
         try:
             async with asyncio.timeout(DEADLINE_S):
                 while True:
@@ -55,16 +58,19 @@ async def test_the_demo_exercises_every_panel(tmp_path: Path) -> None:
                         "savings: quality evidence": savings.quality is not None,
                     }
                     missing = [name for name, ok in checks.items() if not ok]
+                    now = asyncio.get_running_loop().time() - started
+                    first_seen.update({name: round(now) for name, ok in checks.items() if ok and name not in first_seen})
                     if not missing:
                         break
         except TimeoutError:
             pytest.fail(f"after {DEADLINE_S:.0f}s the demo still showed nothing for: {', '.join(missing)} "
-                        f"(circuit events: {circuits})")
+                        f"(circuit events: {circuits}; seconds to the others: {first_seen})")
         finally:
             for task in (demo, watcher):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        print(f"seconds until each panel had something: {first_seen}")
         # The disagreement in the queue is between the consensus members' different answers.
         answers = {a.answer for a in reviews[0].answers if a.answer}
         assert len(answers) >= 2
