@@ -7,8 +7,8 @@ Three parts, each a loop a caller runs as a task until cancelled:
   a consensus among models that can disagree (so the review queue fills), and steady ratings: each
   model is rated near its own fixed quality, so the routing matrix settles instead of swinging;
 - ``demo_faults``: a scripted cycle of provider trouble (a model that fails over to its fallback, one
-  whose circuit opens and later closes, a refusal by the provider's content filter that ends in an
-  error), told to the daemon's simulated providers through ``/api/demo``;
+  whose circuit opens and later closes, a provider's content filter refusing a request), told to the
+  daemon's simulated providers through ``/api/demo``;
 - ``prepare_demo``: the simulated models' character (some answer their own way on some prompts, some are
   unsure on some prompts), set once.
 
@@ -67,7 +67,7 @@ FAULTS: tuple[tuple[float, str, list[dict[str, Any]] | None, int], ...] = (
     # (a success finishing in between would restart the count). Cleared at 20 s, so the half-open probe
     # 30 s after opening finds it well again and the circuit closes.
     (2.0, "sim-claude", [{"kind": "unavailable", "times": None}], 2),
-    (8.0, "sim-pro", [{"kind": "content_filter", "times": 1}], 0),  # a 400 no other model is asked about: an error
+    (8.0, "sim-pro", [{"kind": "content_filter", "times": 1}], 0),  # a 400 no other model is asked: refused
     (20.0, "sim-claude", None, 0),
     (26.0, "sim-pro", [{"kind": "unavailable", "times": 3}], 0),  # retries run out: the fallback answers
     (34.0, "sim-pro", [{"kind": "rate_limit", "retry_after": 20, "times": 1}], 0),  # a long Retry-After: fail over
