@@ -26,8 +26,11 @@ from daemon.errors import (
     NoRouteError,
     SwitchboardError,
 )
+from daemon.router import quality
 from daemon.router.classify import Classifier, classify
+from daemon.router.difficulty import difficulty_of
 from daemon.router.matrix import RoutingMatrix
+from daemon.router.memory import NO_KNOWLEDGE, Knowledge
 from daemon.router.policies import POLICIES, TASK_LABELS, Option, PolicyOutcome
 from daemon.router.settings import PolicySettings, RoutingSettings
 from daemon.router.types import (
@@ -56,9 +59,8 @@ def expected_output_tokens(request: RouteRequest, classification: Classification
 
 
 def prior_quality(candidate: Candidate, complexity: float, settings: RoutingSettings) -> float:
-    """The prior for a model with no evidence: its hint or tier prior, lowered as complexity rises."""
-    base = candidate.quality_prior if candidate.quality_prior is not None else settings.tier_priors[candidate.tier]
-    return base - settings.complexity_penalty * complexity * (1.0 - base)
+    """The prior for a model with no evidence on a request of this complexity (see ``daemon.router.quality``)."""
+    return quality.prior_quality(candidate, difficulty_of(complexity), settings)
 
 
 def decide(
@@ -70,8 +72,12 @@ def decide(
     *,
     classification: Classification | None = None,
     classifier: Classifier = classify,
+    knowledge: Knowledge = NO_KNOWLEDGE,
 ) -> Decision:
-    """Choose a model for ``request``; raises ``BudgetExceededError``, ``NoRouteError`` or ``InvalidRequestError``."""
+    """Choose a model for ``request``; raises ``BudgetExceededError``, ``NoRouteError`` or ``InvalidRequestError``.
+
+    ``knowledge`` is what the daemon learned from outcomes (similar past prompts, per-model online
+    models); without it, predictions rest on the prior and the matrix."""
     if budget.hard_exceeded:
         raise BudgetExceededError(
             f"budget {budget.budget_name or 'limit'} is exhausted: the hard limit refuses new requests "
@@ -81,15 +87,15 @@ def decide(
     policy_name, policy = _policy(request, settings)
     cls = classification or classifier(request)
     if request.pinned_model is not None:
-        return _pinned(request, candidates, matrix, budget, cls, settings, policy_name, policy)
-    options, rows = _score(request, candidates, matrix, budget, cls, settings)
+        return _pinned(request, candidates, matrix, budget, cls, settings, policy_name, policy, knowledge)
+    options, rows, note = _score(request, candidates, matrix, budget, cls, settings, knowledge)
     if not options:
         excluded = [_candidate_score(row, 0.0) for row in rows]
         raise NoRouteError(_no_route_message(excluded), details={"excluded": {r.model: r.excluded_reason for r in excluded}})
 
     run = POLICIES[policy.kind]
     outcome = run(options, cls, policy)
-    reason = outcome.reason
+    reason = f"{outcome.reason}; {note}" if note else outcome.reason
     allowed = options
     stepped = False
     if _past_soft(request, budget) and request.pinned_model is None:
@@ -149,6 +155,7 @@ def _pinned(
     settings: RoutingSettings,
     policy_name: str,
     policy: PolicySettings,
+    knowledge: Knowledge,
 ) -> Decision:
     """A request that names its model: the caller chose, so no policy ranks the others, and they are
     listed as excluded by the pin without predictions (working those out for every configured model
@@ -158,7 +165,7 @@ def _pinned(
     pinned = request.pinned_model
     assert pinned is not None
     named = [cand for cand in candidates if cand.name == pinned]
-    options, rows = _score(request, named, matrix, budget, cls, settings)
+    options, rows, _note = _score(request, named, matrix, budget, cls, settings, knowledge)
     pin = f"request is pinned to {pinned}"
     scores = []
     for cand in candidates:
@@ -219,27 +226,25 @@ def _score(
     budget: BudgetState,
     cls: Classification,
     settings: RoutingSettings,
-) -> tuple[list[Option], list[_Row]]:
-    """Predictions and eligibility of every candidate; rows become ``CandidateScore`` once scores are known."""
+    knowledge: Knowledge,
+) -> tuple[list[Option], list[_Row], str]:
+    """Predictions and eligibility of every candidate (rows become ``CandidateScore`` once scores are
+    known), and a note naming the evidence of similar past prompts ("" when there is none)."""
     out_tokens = expected_output_tokens(request, cls, settings)
     prompt_tokens = request.prompt_tokens
-    estimates = matrix.qualities(
-        cls.task_type,
-        cls.complexity,
-        [(cand.name, prior_quality(cand, cls.complexity, settings)) for cand in candidates],
-        prior_strength=settings.prior_strength,
-    )
+    estimates = quality.estimate(candidates, cls, matrix, knowledge, settings)
     eligibility = _Eligibility(request, budget)
     options: list[Option] = []
     rows: list[_Row] = []
-    for cand, (quality, evidence, cell) in zip(candidates, estimates, strict=True):
-        latency = _latency(cand, cell, settings.tier_latency_ms)
+    for cand, est in zip(candidates, estimates, strict=True):
+        latency = _latency(cand, est.cell, settings.tier_latency_ms)
         cost = estimate_cost(cand, prompt_tokens, out_tokens)
         reason = eligibility.exclusion(cand)
-        rows.append((cand.name, cand.tier, quality, latency, cost, reason is None, reason, evidence))
+        rows.append((cand.name, cand.tier, est.quality, latency, cost, reason is None, reason, est.evidence))
         if reason is None:
-            options.append(Option(cand, cand.name, cand.tier, quality, cost, latency, evidence))
-    return options, rows
+            options.append(Option(cand, cand.name, cand.tier, est.quality, cost, latency, est.evidence))
+    note = quality.evidence_note([c.name for c in candidates], estimates)
+    return options, rows, note
 
 
 _Row = tuple[str, Tier, float, float, float, bool, str | None, float]
