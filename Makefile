@@ -32,7 +32,7 @@ contracts: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 ## The lock agrees with pyproject.toml, lint, import contracts, then the whole suite.
-test: lock-check lint contracts deps-system mcp-inspector
+test: lock-check lint contracts deps-system mcp-inspector coding-agents
 	$(PY) -m pytest
 
 ## Fails when requirements/lock.txt and pyproject.toml disagree (a dependency added to one only).
@@ -74,3 +74,19 @@ mcp-inspector:
 	@if ! command -v npm >/dev/null 2>&1; then echo "npm not found: the MCP Inspector test will be skipped"; \
 	elif [ ! -x $(MCP_INSPECTOR) ]; then \
 		npm install --prefix .cache/npm --no-audit --no-fund --silent @modelcontextprotocol/inspector@$(MCP_INSPECTOR_VERSION); fi
+
+# The coding agents tests/e2e/test_coding_agents.py drives end to end against a daemon on the simulated
+# providers: the Claude Code CLI and the Codex CLI, pinned, installed into the same project-local dir when
+# missing (or at another version than the pin). Without npm those tests are skipped and say why.
+CLAUDE_CODE_VERSION := 2.1.332
+CODEX_VERSION := 0.171.0
+NPM_MODULES := .cache/npm/node_modules
+
+.PHONY: coding-agents
+coding-agents:
+	@if ! command -v npm >/dev/null 2>&1; then echo "npm not found: the Claude Code and Codex tests will be skipped"; \
+	else for pin in @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) @openai/codex@$(CODEX_VERSION); do \
+		name=$${pin%@*}; want=$${pin##*@}; \
+		have=$$(node -p "require('./$(NPM_MODULES)/$$name/package.json').version" 2>/dev/null); \
+		[ "$$have" = "$$want" ] || npm install --prefix .cache/npm --no-audit --no-fund --silent --save-exact $$pin || exit 1; \
+	done; fi

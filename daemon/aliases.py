@@ -89,6 +89,20 @@ def _table_for(settings: Settings) -> _Table:
 
 def resolve(settings: Settings, name: str) -> ResolvedModel:
     """What ``name`` routes to; ``InvalidRequestError`` (listing what is accepted) when nothing matches."""
+    # On every request: one dict lookup once a name has been seen under this config.
+    table = _table
+    if table is None or table.settings is not settings:
+        table = _table_for(settings)
+    found = table.memo.get(name)
+    if found is None:
+        found = _resolve(settings, table, name)
+        if len(table.memo) >= _MEMO_LIMIT:
+            table.memo.clear()
+        table.memo[name] = found
+    return found
+
+
+def _resolve(settings: Settings, table: _Table, name: str) -> ResolvedModel:
     if name == "auto":
         return _AUTO
     if name in settings.models:
@@ -99,14 +113,7 @@ def resolve(settings: Settings, name: str) -> ResolvedModel:
                 f"unknown routing policy {name[5:]!r}; configured policies: {', '.join(sorted(settings.routing.policies))}"
             )
         return ResolvedModel(name)
-    table = _table_for(settings)
-    found = table.memo.get(name)
-    if found is None:
-        found = _match(settings, table, name)
-        if len(table.memo) >= _MEMO_LIMIT:
-            table.memo.clear()
-        table.memo[name] = found
-    return found
+    return _match(settings, table, name)
 
 
 def _match(settings: Settings, table: _Table, name: str) -> ResolvedModel:

@@ -20,6 +20,7 @@ from daemon.router.settings import RoutingSettings
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "default.toml"
 
 Tier = Literal["small", "medium", "frontier"]
+SURFACES = ("api", "mcp", "lsp", "cli")
 
 
 class _Frozen(BaseModel):
@@ -52,7 +53,12 @@ class GatewaySettings(_Frozen):
     connect_timeout: float = Field(5.0, gt=0)
     """Seconds to open a connection."""
     first_token_timeout: float = Field(30.0, gt=0)
-    """Seconds to the first token (or the whole body when not streaming)."""
+    """Seconds to the whole body of a call that is not streamed; also a stream's first-token limit on the
+    last deployment a route has left (there is nothing to fail over to, so waiting is the better bet)."""
+    stream_first_token_timeout: float = Field(10.0, gt=0)
+    """Seconds a streamed call may take to its first byte before it fails over to the next deployment."""
+    surface_first_token_timeout: dict[str, float] = {"lsp": 2.0, "mcp": 5.0}
+    """``stream_first_token_timeout`` for interactive surfaces (the editor, coding agents): fail over sooner."""
     stall_timeout: float = Field(15.0, gt=0)
     """Seconds of silence between stream chunks that count as a stall."""
     total_timeout: float = Field(120.0, gt=0)
@@ -67,6 +73,20 @@ class GatewaySettings(_Frozen):
     """Consecutive failures that open a circuit."""
     circuit_reset_seconds: float = Field(30.0, gt=0)
     """Seconds before a half-open probe."""
+
+    @field_validator("surface_first_token_timeout")
+    @classmethod
+    def _known_surfaces(cls, limits: dict[str, float]) -> dict[str, float]:
+        for surface, seconds in limits.items():
+            if surface not in SURFACES:
+                raise ValueError(f"unknown surface {surface!r}; surfaces are {', '.join(SURFACES)}")
+            if not seconds > 0:
+                raise ValueError(f"{surface}: the timeout must be more than 0 seconds")
+        return limits
+
+    def stream_first_token(self, surface: str) -> float:
+        """The first-byte limit of a streamed call from ``surface``."""
+        return self.surface_first_token_timeout.get(surface, self.stream_first_token_timeout)
 
 
 class GuardSettings(_Frozen):
@@ -152,7 +172,8 @@ class ModelSettings(_Frozen):
     context_window: int = Field(8192, gt=0)
     """Tokens accepted, prompt and answer together."""
     capabilities: tuple[str, ...] = ("chat", "stream")
-    """chat, stream, tools, json, fim, logprobs, vision, reasoning."""
+    """chat, stream, tools, json, fim, logprobs, vision, reasoning, prefill (continues an assistant
+    message given last: what resuming a broken stream on this model needs)."""
     fallbacks: tuple[str, ...] = ()
     """Models to fail over to, in order."""
     enabled: bool = True
@@ -172,6 +193,11 @@ class ModelSettings(_Frozen):
     def provider(self) -> str:
         """The LiteLLM provider prefix (``openai``, ``anthropic``, ...)."""
         return self.litellm_model.split("/", 1)[0] if "/" in self.litellm_model else "openai"
+
+    @property
+    def resumes(self) -> bool:
+        """Whether a broken answer may be continued on this model (it supports assistant prefill)."""
+        return "prefill" in self.capabilities
 
     @property
     def is_external(self) -> bool:

@@ -74,6 +74,8 @@ def messages_body(request: ChatRequest, model_id: str, *, stream: bool) -> dict[
     if native is not None and native.wire == "anthropic":
         body = dict(native.body)
         messages = list(body.get("messages") or ())
+        if request.max_tokens:
+            body["max_tokens"] = request.max_tokens  # the caller's, or lower (a budget's, a resume's rest)
     else:
         body = {"max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS}
         system: list[str] = []
@@ -248,6 +250,9 @@ def openai_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
         content = message.get("content")
         if isinstance(content, str):
             out.append({"role": role, "content": content})
+            continue
+        if role == "system":  # a note an agent adds mid-conversation (Claude Code's environment)
+            out.append({"role": "system", "content": _text(content)})
             continue
         blocks = [b for b in content or () if isinstance(b, dict)]
         if role == "assistant":
