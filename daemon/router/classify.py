@@ -72,6 +72,7 @@ _CODE_NOUNS = frozenset(
     "logic handler repo repository codebase service services".split()
 )
 _PROOF_VERBS = frozenset("prove derive".split())
+_EXTRACTION_VERBS = frozenset("extract classify categorize categorise label tag parse".split())
 _FENCED = re.compile(r"```.*?(?:```|$)", re.S)
 _TYPES = tuple(TaskType)
 _round_feature = rounder(3)
@@ -174,9 +175,12 @@ def _task_type(
     if words and words[0] in _WRITING_VERBS and not has_code:
         # An imperative "write/draft/summarize ..." is a writing task; "write a function" is code.
         return TaskType.CODE_COMPLETION if _CODE_NOUNS.intersection(words[:12]) else TaskType.PROSE
+    if words and words[0] in _EXTRACTION_VERBS and not has_code:
+        return TaskType.EXTRACTION
     if feats["data"] >= 1.0 and not has_code:
         return TaskType.DATA
-    if request.wants_json:
+    if request.wants_json or (feats["choices"] >= 0.6 and not has_code):
+        # JSON asked for, or a pick among lettered options given in the ask: extraction/classification.
         return TaskType.EXTRACTION
     scores = {t: sum(w * feats.get(name, 0.0) for name, w in _RULE_WEIGHTS[t].items()) for t in _TYPES}
     if type_scores is not None:

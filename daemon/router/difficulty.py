@@ -33,9 +33,13 @@ WEIGHTS_PATH = Path(__file__).with_name("difficulty_weights.json")
 PRIOR_WEIGHTS: dict[str, float] = {
     # A typical short question sits below the middle; everything else moves it from there.
     "bias": -1.9,
-    # The size and shape of the ask: a paragraph is harder than a line, a spec with a list of
-    # requirements harder still (log_chars is ln(1 + chars) / 10: +0.35 per e-fold of length).
+    # The size and shape of the instruction (what a person wrote to say what to do, without the
+    # material it operates on): a paragraph is harder than a line, a spec with a list of requirements
+    # harder still (log_chars is ln(1 + chars) / 10: +0.35 per e-fold of length).
     "log_chars": 3.5,
+    # Material the ask operates on (pasted code, data, logs) adds a little: more to read and keep
+    # straight, but "rename this prop" stays easy however long the file (+0.1 per e-fold).
+    "log_material": 1.0,
     "lines": 0.3,
     "list_items": 0.5,
     # What it asks for.

@@ -29,6 +29,7 @@ from daemon.errors import (
 from daemon.router import quality
 from daemon.router.classify import Classifier, classify
 from daemon.router.difficulty import difficulty_of
+from daemon.router.features import AGENT_DEFAULT_MAX_TOKENS
 from daemon.router.matrix import RoutingMatrix
 from daemon.router.memory import NO_KNOWLEDGE, Knowledge
 from daemon.router.policies import POLICIES, TASK_LABELS, Option, PolicyOutcome
@@ -50,6 +51,20 @@ DEFAULT_SETTINGS = RoutingSettings()
 def estimate_cost(candidate: Candidate, input_tokens: int, output_tokens: int) -> float:
     """USD cost of one call at the candidate's list prices."""
     return (input_tokens * candidate.input_usd_per_mtok + output_tokens * candidate.output_usd_per_mtok) / 1_000_000
+
+
+AGENT_ANSWER_ROOM = 4096
+"""Room for an answer assumed when ``max_tokens`` is an agent's standing default (Claude Code sends
+128,000 on every request): a model whose window holds the prompt and this much can serve it, and the
+gateway sends the cap the window leaves."""
+
+
+def answer_room(max_output_tokens: int | None) -> int:
+    """Output tokens a model's context window must hold besides the prompt: the request's ``max_tokens``,
+    unless it is an agent's standing default (see ``AGENT_DEFAULT_MAX_TOKENS``)."""
+    if not max_output_tokens:
+        return 0
+    return AGENT_ANSWER_ROOM if max_output_tokens >= AGENT_DEFAULT_MAX_TOKENS else max_output_tokens
 
 
 def expected_output_tokens(request: RouteRequest, classification: Classification, settings: RoutingSettings) -> int:
@@ -265,7 +280,7 @@ class _Eligibility:
     def __init__(self, request: RouteRequest, budget: BudgetState) -> None:
         self.pinned = request.pinned_model
         self.pinned_reason = f"request is pinned to {self.pinned}" if self.pinned is not None else ""
-        self.needed = request.prompt_tokens + (request.max_output_tokens or 0)
+        self.needed = request.prompt_tokens + answer_room(request.max_output_tokens)
         required = request.required_capabilities
         self.required = required | {"tools"} if request.has_tools else required
         frontier_reserved = (
