@@ -58,9 +58,9 @@ def design(rows: Sequence[Row]) -> tuple[np.ndarray, np.ndarray]:
     for i, row in enumerate(rows):
         request = RouteRequest.from_prompt(row.prompt)
         view = PromptView.of(request)
-        feats, words = extract(request, view)
+        feats, words, instruction = extract(request, view)
         X[i] = [feats.get(name, 0.0) for name in CORRECTED]
-        task = _task_type(request, view, feats, words, None)
+        task = _task_type(request, instruction, feats, words, None)
         base[i] = sum(w * feats.get(n, 0.0) for n, w in PRIOR_WEIGHTS.items()) + TASK_SHIFT.get(task, 0.0)
     return X, base
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import NamedTuple
 
 from daemon.router.prompt import PromptView
 from daemon.router.types import RouteRequest
@@ -195,8 +196,18 @@ def _is_data_row(line: str, commas: int, previous: int, following: int) -> bool:
     return commas >= 3 and digits * 3 >= len(line.replace(" ", ""))
 
 
-def extract(request: RouteRequest, view: PromptView | None = None) -> tuple[dict[str, float], list[str]]:
-    """Named features of ``request`` and the lower-cased words of its ask."""
+class Extracted(NamedTuple):
+    """What ``extract`` reads off a request."""
+
+    feats: dict[str, float]
+    words: list[str]
+    """The lower-cased words of the ask (its scanned head and tail)."""
+    instruction: str
+    """The lines a person wrote to say what to do (see ``split_instruction``)."""
+
+
+def extract(request: RouteRequest, view: PromptView | None = None) -> Extracted:
+    """Named features of ``request``, the words of its ask and its instruction."""
     view = view or PromptView.of(request)
     ask = view.ask
     body = scan(ask)
@@ -265,7 +276,7 @@ def extract(request: RouteRequest, view: PromptView | None = None) -> tuple[dict
         "surface_lsp": 1.0 if request.surface == "lsp" else 0.0,
         "surface_mcp": 1.0 if request.surface == "mcp" else 0.0,
     }
-    return feats, words
+    return Extracted(feats, words, instruction)
 
 
 AGENT_DEFAULT_MAX_TOKENS = 32_000
