@@ -115,7 +115,7 @@ class DifficultyWeights:
     def drivers(self, feats: Mapping[str, float], top: int = 3) -> list[tuple[str, float]]:
         """The features that moved this request's difficulty most, with their contributions."""
         terms = [(name, weight * feats[name]) for name, weight in self.items
-                 if name != "bias" and feats.get(name)]
+                 if name != "bias" and feats.get(name) and abs(weight * feats[name]) >= 0.05]
         terms.sort(key=lambda t: -abs(t[1]))
         return [(name, round(value, 2)) for name, value in terms[:top]]
 

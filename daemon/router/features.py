@@ -231,7 +231,7 @@ def extract(request: RouteRequest, view: PromptView | None = None) -> Extracted:
     demand = demand or cues
     math_marks, digits = _mark_and_digit_counts(body)
     ask_tokens = max(1, (len(ask) + 3) // 4)
-    extra_context = max(0, view.context_tokens - ask_tokens)
+    extra_context = max(0, view.context_tokens - ask_tokens - 16)  # 16: a message's framing, not context
     tool_trace = 0.0
     if view.tool_results:
         tool_trace = 1.0 if any(mark in view.tool_results for mark in _TRACE_MARKS) else 0.5
