@@ -133,11 +133,14 @@ def classify(
     embedding = emb_model.embed(view.ask) if isinstance(emb_model, StaticEmbedder) and view.ask else None
     type_scores = centres.scores(embedding) if embedding is not None and isinstance(centres, TypeCentroids) else None
     task = _task_type(request, instruction, feats, words, type_scores)
-    d = weights.difficulty(feats, request.model_hint, TASK_SHIFT.get(task, 0.0))
+    semantic = weights.semantic_term(embedding)
+    d = weights.difficulty(feats, request.model_hint, TASK_SHIFT.get(task, 0.0), semantic)
     complexity = 1.0 / (1.0 + math.exp(-d))
     shown = {k: _round_feature(v) for k, v in feats.items() if v and k != "bias"}
+    if semantic:
+        shown["semantic"] = _round_feature(semantic)
     return Classification(task_type=task, complexity=complexity, features=shown, difficulty=d, embedding=embedding,
-                          drivers=tuple(weights.drivers(feats)))
+                          drivers=tuple(weights.drivers(feats, semantic)))
 
 
 def _task_type(
