@@ -36,15 +36,18 @@ async def cmd_route(args: argparse.Namespace) -> int:
     print(f"→ {decision.model}   ({decision.reason})")
     print(f"  {decision.task_type}, complexity {decision.complexity:.2f}; policy {decision.policy} ({decision.policy_kind}); "
           f"matrix v{decision.matrix_version}" + ("; budget step-down" if decision.stepped_down else ""))
+    if decision.drivers:
+        print("  complexity driven by: " + ", ".join(f"{name} {value:+.2f}" for name, value in decision.drivers))
     if decision.fallbacks:
         print(f"  fallbacks: {', '.join(decision.fallbacks)}")
-    print(f"  {'model':<18} {'quality':>7} {'p95 ms':>8} {'cost $':>10}  note")
+    print(f"  {'model':<18} {'tier':<9} {'quality':>7} {'evidence':>8} {'p95 ms':>8} {'cost $':>10}  note")
     for c in decision.candidates:
         note = "" if c.eligible else f"excluded: {c.excluded_reason}"
         q = f"{c.predicted_quality:.2f}" if c.predicted_quality is not None else "-"
         lat = f"{c.predicted_latency_ms:.0f}" if c.predicted_latency_ms is not None else "-"
         cost = f"{c.predicted_cost_usd:.6f}" if c.predicted_cost_usd is not None else "-"
-        print(f"  {c.model:<18} {q:>7} {lat:>8} {cost:>10}  {note}")
+        evidence = f"{c.evidence:.1f}" if c.evidence else "prior"
+        print(f"  {c.model:<18} {c.tier or '-':<9} {q:>7} {evidence:>8} {lat:>8} {cost:>10}  {note}")
     return 0
 
 
@@ -131,8 +134,11 @@ def parse_batch_line(text: str, default_policy: str | None = None) -> tuple[Any,
         return None, f"not JSON: {exc}"
     if not isinstance(line, dict):
         return None, 'a line must be a JSON object like {"id": "1", "prompt": "..."}'
-    if not isinstance(line.get("prompt"), str) or not line["prompt"].strip():
-        return line, '"prompt" must be a non-empty string'
+    messages = line.get("messages")
+    if messages is not None and (not isinstance(messages, list) or not messages):
+        return line, '"messages" must be a non-empty list of chat messages'
+    if messages is None and (not isinstance(line.get("prompt"), str) or not line["prompt"].strip()):
+        return line, 'a line needs a non-empty string "prompt" (or a list of "messages")'
     if "model" in line and "policy" not in line:  # a line may say auto:<policy> as requests do
         model = line.pop("model")
         if not isinstance(model, str) or not (model == "auto" or model.startswith("auto:")):
