@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 
 from daemon.api.wire import AskRequest, FeedbackRequest
-from daemon.router.engine import DEFAULT_SETTINGS
+from daemon.router.engine import DEFAULT_SETTINGS, prior_quality
 from daemon.router.matrix import RoutingMatrix, band_of
-from daemon.router.types import TaskType, Tier
+from daemon.router.types import Candidate, TaskType, Tier
 from tests.support import REPO, DaemonProcess, running_daemon
 
 SWITCHBOARD = str(Path(sys.executable).parent / "switchboard")
@@ -125,9 +125,11 @@ async def test_matrix_shows_what_the_router_uses_and_round_trips_through_an_edit
         expected = matrix.qualities(TaskType(rated.task_type), (band + 0.5) / 10, [(rated.model, shown["prior"])])[0][0]
         assert abs(shown["quality"] - expected) < 1e-3 and abs(shown["quality"] - raw["quality"]) > 0.05
         assert shown["evidence"] == raw["evidence"] and shown["source"] == "cell"
-        tier = DEFAULT_SETTINGS.tier_priors[Tier("frontier" if rated.model in ("sim-ultra", "sim-claude") else
-                                                "medium" if rated.model == "sim-pro" else "small")]
-        assert abs(shown["prior"] - (tier - DEFAULT_SETTINGS.complexity_penalty * (band + 0.5) / 10 * (1 - tier))) < 1e-3
+        tier = Tier("frontier" if rated.model in ("sim-ultra", "sim-claude") else
+                    "medium" if rated.model == "sim-pro" else "small")
+        candidate = Candidate(name=rated.model, tier=tier, input_usd_per_mtok=0.0, output_usd_per_mtok=0.0,
+                              context_window=128_000)
+        assert abs(shown["prior"] - prior_quality(candidate, (band + 0.5) / 10, DEFAULT_SETTINGS)) < 1e-3
 
         code, _, err = await run(daemon, "matrix", "export", "matrix.toml", cwd=tmp_path)
         text = (tmp_path / "matrix.toml").read_text()
