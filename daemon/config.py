@@ -78,6 +78,9 @@ class GuardSettings(_Frozen):
     """Redact emails, phone and card numbers for external models."""
     injection: Literal["flag", "block", "off"] = "flag"
     """Prompt-injection scan of tool results: flag in the trace, block the request, or off."""
+    scan_timeout: float = Field(30.0, gt=0)
+    """Seconds the scan of a large request (run in a worker process, off the event loop) may take
+    before the request is refused unsent."""
 
 
 class BudgetSettings(_Frozen):

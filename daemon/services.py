@@ -19,6 +19,7 @@ from daemon.config_watch import LiveConfig
 from daemon.events import EventBus
 from daemon.gateway import Gateway, litellm_transport
 from daemon.gateway.direct import DIRECT_PROVIDERS
+from daemon.guard import ScanPool
 from daemon.keys import hash_key
 from daemon.learning import LatencyTracker, MatrixState
 from daemon.store import Store, open_store, watch_matrix_version
@@ -51,6 +52,8 @@ class Services:
     gateway: Gateway
     traces: TraceWriter
     matrix: MatrixState
+    scans: ScanPool
+    """Worker processes for the guard's scans of large requests (off the event loop)."""
     latency: LatencyTracker = field(default_factory=LatencyTracker)
     events: EventBus = field(default_factory=EventBus)
     started_at: float = field(default_factory=time.time)
@@ -142,7 +145,10 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
         traces = TraceWriter(store)
         matrix = MatrixState(store)
         await matrix.load()
-        services = Services(options, live, store, gateway, traces, matrix, events=events, simulated=options.demo)
+        scans = ScanPool()
+        stack.push_async_callback(scans.aclose)
+        services = Services(options, live, store, gateway, traces, matrix, scans, events=events,
+                            simulated=options.demo)
         traces.subscribe(services.latency.observe_trace)
         await stack.enter_async_context(observing(services))  # trace events, OTLP spans, retention
         from daemon.evaluation import run_periodically  # it runs requests: imported after the services exist

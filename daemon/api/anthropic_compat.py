@@ -203,7 +203,7 @@ async def messages(request: Request) -> Response:
         ctx = admit(request, body)
         chat = chat_request(body, ctx.traceparent)
         ctx.prompt_text = pipeline.prompt_text_of(chat)
-        chat = guarded(services, ctx, chat)
+        chat = await guarded(services, ctx, chat)
         routing = pipeline.routing_input(ctx, chat)
         extra = _passed_headers(request)
         if not body.get("stream"):

@@ -225,7 +225,10 @@ class Gateway:
                     if request.fim is not None:
                         # A fill-in-the-middle answer cannot be resumed: a longer prompt is another question.
                         raise self._give_up(last or StreamBrokenError("the completion broke off"), delivered, result)
-                    attempt = attempt.continued("".join(delivered))
+                    prefill = "".join(delivered)
+                    if model.is_external and request.redact_text is not None:
+                        prefill = request.redact_text(prefill)  # another model's answer, about to leave
+                    attempt = attempt.continued(prefill)
                 attempt_log = _Attempt(self, name, model, result, state, began)
                 try:
                     async with contextlib.aclosing(self._transport(model).events(
