@@ -72,7 +72,7 @@ substring test skips a pattern that cannot match (the regex scans cost ~2-3 us e
 ENV_ASSIGNMENT = re.compile(
     r"(?im)^([ \t]*+(?:export[ \t]++)?"
     r"(?=[A-Z][A-Z0-9_]*?(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD|PWD|CREDENTIALS?|AUTH|DSN))"
-    r"[A-Z][A-Z0-9_]*+[ \t]*+[=:][ \t]*+[\"']?)([^\s\"'#]{6,})"
+    r"[A-Z][A-Z0-9_]*+\s*+[=:]\s*+[\"']?)([^\s\"'#]{6,})"
 )
 """``.env``-style ``NAME_KEY=value`` lines: the value (group 2) is the secret, the name stays readable.
 The name is matched once (possessive) after a look-ahead finds the key word in it: a name matched
@@ -81,10 +81,13 @@ by ``[A-Z0-9_]*(?:KEY|...)[A-Z0-9_]*`` backtracks quadratically over "KEYKEYKEY.
 EMAIL_DOMAIN = re.compile(r"@[A-Za-z0-9\-]++\.")
 """Text without an ``@`` followed by a domain label and a dot holds no address (``@decorator`` lines)."""
 EMAIL = re.compile(
-    r"[A-Za-z0-9._%+\-](?<![A-Za-z0-9._%+\-].)[A-Za-z0-9._%+\-]*+@(?:[A-Za-z0-9\-]++\.)+[A-Za-z]{2,}\b")
+    r"[A-Za-z0-9._%+\-](?<![A-Za-z0-9._%+\-].)(?:(?<=[A-Za-z0-9])|[._%+\-]*+[A-Za-z0-9])"
+    r"[A-Za-z0-9._%+\-]*+@(?:[A-Za-z0-9\-]++\.)+[A-Za-z]{2,}\b")
+EMAIL_GLUED = re.compile(r"[._%+\-]*+[A-Za-z0-9][A-Za-z0-9._%+\-]*+@(?:[A-Za-z0-9\-]++\.)+[A-Za-z]{2,}\b")
 """An address is matched from where its run of local-part characters starts (the leading punctuation
 is kept by the redactor), so each run is read once: a word-boundary start let every letter of
-"a.a.a.a..." rescan the run."""
+"a.a.a.a..." rescan the run. The one address that starts inside a run is one glued to the end of the
+previous address ("a@b.com-c@d.io"): ``EMAIL_GLUED`` is tried right there, once per address."""
 PHONE = re.compile(
     r"[+(\d](?<![\w.].)(?:(?<=\+)\(?\d{1,4}|(?<=\()\d{1,4}|(?<=\d)\d{0,3})"
     r"\)?(?:[\s.\-]?\(?\d{2,4}\)?){2,4}(?!\w)(?!\.\d)")
@@ -116,7 +119,7 @@ INJECTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("role_override", re.compile(
         r"(?:you are now (?<!\w.{12})(?:a|an|in)\b|new (?<!\w.{4})(?:system )?instructions?\s*+:"
         r"|<\|im_start\|>|\[inst\])")),
-    ("role_override", re.compile(r"^[ \t]*+system[ \t]*+:", re.MULTILINE)),
+    ("role_override", re.compile(r"^[ \t]*+system\s*+:", re.MULTILINE)),
     ("hidden_unicode", re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]")),
 )
 """(kind, pattern) of single markers in lower-cased tool results and retrieved content (a kind may

@@ -15,6 +15,7 @@ from daemon.guard.patterns import (
     CARD_RUN,
     EMAIL,
     EMAIL_DOMAIN,
+    EMAIL_GLUED,
     ENV_ASSIGNMENT,
     PHONE,
     PRIVATE_KEY_BEGIN,
@@ -152,7 +153,7 @@ class Redactor:
                 text = ENV_ASSIGNMENT.sub(self._env, text)
         if self.pii:
             if "@" in text and EMAIL_DOMAIN.search(text) is not None:
-                text = EMAIL.sub(self._email, text)
+                text = self._emails(text)
             digits = sum(map(text.count, "0123456789"))
             if digits >= _CARD_MIN_DIGITS:
                 text = CARD_RUN.sub(self._card, text)
@@ -181,13 +182,21 @@ class Redactor:
             return match.group(1) + _marker(kind)
         return _marker(kind)
 
-    def _email(self, match: re.Match[str]) -> str:
-        raw = match.group(0)
-        local = len(raw) - len(raw.lstrip("._%+-"))  # leading punctuation is not the address
-        if raw[local] == "@":
-            return raw
-        self.counts["email"] += 1
-        return raw[:local] + _marker("email")
+    def _emails(self, text: str) -> str:
+        out: list[str] = []
+        position = 0
+        match = EMAIL.search(text)
+        while match is not None:
+            raw = match.group(0)
+            local = len(raw) - len(raw.lstrip("._%+-"))  # leading punctuation is not the address
+            out += (text[position:match.start()], raw[:local], _marker("email"))
+            self.counts["email"] += 1
+            position = match.end()
+            match = EMAIL_GLUED.match(text, position) or EMAIL.search(text, position)
+        if not out:
+            return text
+        out.append(text[position:])
+        return "".join(out)
 
     def _env(self, match: re.Match[str]) -> str:
         if match.group(2).startswith("[REDACTED"):
