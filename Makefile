@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint contracts install bench clean deps-system
+.PHONY: run test lint contracts install bench clean deps-system lock lock-check
 
 # The venv is built from the hashed lock alone. The lock is complete (compiled with every dependency
 # and extra), so pip must never resolve anything: --no-deps installs exactly its pins, whatever pip
@@ -31,14 +31,28 @@ lint: $(STAMP)
 contracts: $(STAMP)
 	$(VENV)/bin/lint-imports
 
-## Lint, import contracts, then the whole suite.
-test: lint contracts deps-system mcp-inspector
+## The lock agrees with pyproject.toml, lint, import contracts, then the whole suite.
+test: lock-check lint contracts deps-system mcp-inspector coding-agents
 	$(PY) -m pytest
+
+## Fails when requirements/lock.txt and pyproject.toml disagree (a dependency added to one only).
+lock-check:
+	$(PYTHON) requirements/check_lock.py
+
+## Regenerate requirements/lock.txt from pyproject.toml with a pinned, hashed uv (needs PyPI).
+LOCK_TOOLS := .cache/lock-tools
+lock:
+	test -x $(LOCK_TOOLS)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOLS) && \
+		$(LOCK_TOOLS)/bin/python -m pip install --quiet --no-deps --require-hashes -r requirements/lock-tools.txt; }
+	$(LOCK_TOOLS)/bin/uv pip compile --quiet pyproject.toml --extra test --generate-hashes --python-version 3.11 \
+		--index-url https://pypi.org/simple -o requirements/lock.txt
+	$(PYTHON) requirements/check_lock.py
 
 bench: $(STAMP)
 	$(PY) bench/gateway_overhead.py
 	$(PY) bench/routing_quality.py
 	$(PY) bench/decision_speed.py
+	$(PY) bench/router_smoke.py
 	$(PY) bench/lsp_latency.py
 
 ## System packages the end-to-end tests drive (headless Neovim for the LSP test), installed only when missing.
@@ -60,3 +74,19 @@ mcp-inspector:
 	@if ! command -v npm >/dev/null 2>&1; then echo "npm not found: the MCP Inspector test will be skipped"; \
 	elif [ ! -x $(MCP_INSPECTOR) ]; then \
 		npm install --prefix .cache/npm --no-audit --no-fund --silent @modelcontextprotocol/inspector@$(MCP_INSPECTOR_VERSION); fi
+
+# The coding agents tests/e2e/test_coding_agents.py drives end to end against a daemon on the simulated
+# providers: the Claude Code CLI and the Codex CLI, pinned, installed into the same project-local dir when
+# missing (or at another version than the pin). Without npm those tests are skipped and say why.
+CLAUDE_CODE_VERSION := 2.1.332
+CODEX_VERSION := 0.171.0
+NPM_MODULES := .cache/npm/node_modules
+
+.PHONY: coding-agents
+coding-agents:
+	@if ! command -v npm >/dev/null 2>&1; then echo "npm not found: the Claude Code and Codex tests will be skipped"; \
+	else for pin in @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) @openai/codex@$(CODEX_VERSION); do \
+		name=$${pin%@*}; want=$${pin##*@}; \
+		have=$$(node -p "require('./$(NPM_MODULES)/$$name/package.json').version" 2>/dev/null); \
+		[ "$$have" = "$$want" ] || npm install --prefix .cache/npm --no-audit --no-fund --silent --save-exact $$pin || exit 1; \
+	done; fi

@@ -30,6 +30,7 @@ from daemon.api import (
     mcp_http,
     metrics,
     openai_compat,
+    responses,
     routing,
     strategies,
 )
@@ -49,7 +50,7 @@ def build_app(services: Services) -> HotPaths:
     app = Starlette(
         routes=[
             *local.routes, *ask.routes, *routing.routes, *strategies.routes, *budget.routes, *metrics.routes, *events.routes,
-            *complete.routes, *openai_compat.routes, *anthropic_compat.routes,
+            *complete.routes, *openai_compat.routes, *responses.routes, *anthropic_compat.routes,
             *mcp_http.routes,
         ],
         exception_handlers={SwitchboardError: handle_switchboard_error, Exception: handle_unexpected_error},
@@ -59,6 +60,7 @@ def build_app(services: Services) -> HotPaths:
         "/v1/chat/completions": openai_compat.chat_completions,
         "/v1/completions": openai_compat.completions,
         "/v1/messages": anthropic_compat.messages,
+        "/v1/responses": responses.responses,
         "/api/complete": complete.complete,
         "/api/ask": ask.ask,
     })

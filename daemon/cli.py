@@ -40,16 +40,21 @@ async def cmd_daemon(args: argparse.Namespace) -> int:
     import logging
 
     from daemon.app import serve
+    from daemon.demo_mode import DEMO_NOTICE, wants_demo
     from daemon.paths import data_dir, socket_path
     from daemon.services import DaemonOptions
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config_path = Path(args.config) if args.config else None
+    demo = wants_demo(config_path, explicit=args.demo)
+    if demo and args.demo is None:
+        logging.getLogger("switchboard.daemon").warning(DEMO_NOTICE)
     options = DaemonOptions(
         socket=socket_path(args.socket),
         data_dir=data_dir(args.data_dir),
-        config_path=Path(args.config) if args.config else None,
+        config_path=config_path,
         http=args.http if args.http is not None else os.environ.get("SWITCHBOARD_HTTP"),
-        demo=args.demo,
+        demo=demo,
     )
     await serve(options)
     return 0
@@ -178,11 +183,9 @@ async def cmd_tui(args: argparse.Namespace) -> int:
 
 async def cmd_sim(args: argparse.Namespace) -> int:
     """Run the simulated providers standalone."""
-    from daemon.sim.cli import add_sim_arguments, run_sim
+    from daemon.sim.cli import run_sim
 
-    parser = argparse.ArgumentParser(prog="switchboard sim", description="Run the simulated providers standalone.")
-    add_sim_arguments(parser)
-    await run_sim(parser.parse_args(args.sim_args))
+    await run_sim(args)
     return 0
 
 
@@ -384,8 +387,15 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
-    parser = argparse.ArgumentParser(prog="switchboard", description="Route every LLM request to the right model.")
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    from daemon import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="switchboard", description="Route every LLM request to the right model.",
+        epilog="Start with `make run` (daemon + dashboard), then `switchboard ask \"hello\"`. "
+               "`switchboard VERB --help` explains each verb.",
+    )
+    parser.add_argument("--version", action="version", version=f"switchboard {__version__}")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
 
     def verb(name: str, handler: Handler, help_text: str, *, json_flag: bool = False) -> argparse.ArgumentParser:
         p = verbs.add_parser(name, help=help_text, description=help_text)
@@ -398,7 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("daemon", cmd_daemon, "run the daemon in the foreground")
     p.add_argument("--config", help="config file (default $SWITCHBOARD_CONFIG or ~/.config/switchboard/config.toml)")
     p.add_argument("--http", help="loopback listener host:port, '' to turn TCP off (default from config)")
-    p.add_argument("--demo", action="store_true", help="start the simulated providers too and route to them")
+    p.add_argument("--demo", action=argparse.BooleanOptionalAction, default=None,
+                   help="run on the simulated providers (--no-demo: never). Default: demo mode when no provider "
+                        "key is set and no config exists, as `make run` does")
 
     verb("status", cmd_status, "show the daemon's state and models", json_flag=True)
 
@@ -453,16 +465,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", choices=["1h", "24h", "7d", "30d"], default="24h", help="figures over this window")
     p.add_argument("--no-start", action="store_true", help="do not start the daemon when it is not running")
 
-    p = verbs.add_parser("sim", help="run the simulated providers standalone (options: switchboard sim --help)",
-                         add_help=False)
-    p.add_argument("sim_args", nargs=argparse.REMAINDER)
+    p = verbs.add_parser("sim", help="run the simulated providers standalone",
+                         description="Run the simulated providers standalone (OpenAI- and Anthropic-format fake "
+                                     "models); prints the base URL as the first line.")
+    from daemon.sim.options import add_sim_arguments  # argparse only: cheap
+
+    add_sim_arguments(p)
     p.set_defaults(handler=cmd_sim)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``switchboard`` console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verb is None:  # a bare `switchboard`: what it can do, not an argparse error
+        parser.print_help()
+        return 0
     if args.verb == "dev" and not hasattr(args, "handler"):
         return 2
     from daemon.errors import SwitchboardError

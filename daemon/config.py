@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from daemon.errors import ConfigError
 from daemon.router.settings import RoutingSettings
@@ -185,6 +185,22 @@ class ModelSettings(_Frozen):
         return not ("127.0.0.1" in base or "localhost" in base or "[::1]" in base)
 
 
+class AliasSettings(_Frozen):
+    """Where requests naming a model that matches an alias pattern go (``[aliases]``)."""
+
+    to: str
+    """``auto``, ``auto:<policy>`` or a configured model name."""
+    hint: Literal["light", "heavy"] | None = None
+    """What the name says about the ask, for the router: ``light`` for an agent's small/background model
+    (a cheap, fast answer will do), ``heavy`` for its strongest one."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _target_alone(cls, value: Any) -> Any:
+        # `"claude-*" = "auto"` is the short form of `"claude-*" = { to = "auto" }`.
+        return {"to": value} if isinstance(value, str) else value
+
+
 class Settings(_Frozen):
     """The whole configuration."""
 
@@ -197,6 +213,22 @@ class Settings(_Frozen):
     routing: RoutingSettings = RoutingSettings()
     evaluation: EvaluationSettings = EvaluationSettings()
     models: dict[str, ModelSettings] = {}
+    aliases: dict[str, AliasSettings] = {}
+    """Glob patterns of model names clients send (agents' own ids) → where those requests go."""
+
+    @model_validator(mode="after")
+    def _alias_targets_exist(self) -> Settings:
+        for pattern, alias in self.aliases.items():
+            target = alias.to
+            if target == "auto" or target in self.models:
+                continue
+            if target.startswith("auto:") and target.removeprefix("auto:") in self.routing.policies:
+                continue
+            raise ValueError(
+                f"aliases.{pattern!r} goes to {target!r}, which is neither 'auto', 'auto:<policy>' "
+                f"(policies: {', '.join(sorted(self.routing.policies))}) nor a configured model"
+            )
+        return self
 
     @field_validator("models")
     @classmethod
@@ -250,7 +282,7 @@ def validate(raw: dict[str, Any], *, source: str) -> Settings:
             reason = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 reason = "unknown key (check the spelling against config/default.toml)"
-            problems.append(f"{path}: {reason}")
+            problems.append(f"{path}: {reason}" if err["loc"] else reason)
         raise ConfigError(f"{source}: invalid config: " + "; ".join(problems), details={"problems": problems}) from None
 
 

@@ -8,6 +8,7 @@ what happened, why, and what to do next.
     SwitchboardError
     ├── ConfigError                 config_invalid        (refused at start or on reload)
     ├── InvalidRequestError         invalid_request       400
+    │   └── ModelUnavailableError   model_unavailable     400 (a named model that cannot serve for a lasting reason)
     ├── AuthenticationError         unauthorized          401
     ├── PermissionDeniedError       forbidden             403
     ├── NotFoundError               not_found             404
@@ -59,6 +60,14 @@ class InvalidRequestError(SwitchboardError):
     """The request is malformed or asks for something that cannot exist."""
 
     code = "invalid_request"
+    status = 400
+
+
+class ModelUnavailableError(InvalidRequestError):
+    """The named model (directly or through an alias) cannot serve for a lasting reason (disabled in the
+    config, its API key variable unset): retrying cannot help, so it is a 4xx, never a retryable 503."""
+
+    code = "model_unavailable"
     status = 400
 
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from daemon.aliases import ResolvedModel
+from daemon.aliases import resolve as resolve_model
 from daemon.candidates import availability
-from daemon.errors import InvalidRequestError
+from daemon.errors import ModelUnavailableError, NoRouteError, SwitchboardError
 from daemon.router.engine import decide
 from daemon.router.types import BudgetState, Candidate, Decision, Message, RouteRequest, TaskType, Tier
 from daemon.services import Services
@@ -89,34 +91,23 @@ def _build_candidates(services: Services, reasons: dict[str, str | None]) -> lis
     return out
 
 
-def _route_request(services: Services, request: RoutingInput, request_id: str | None) -> RouteRequest:
-    settings = services.settings
+def _route_request(services: Services, request: RoutingInput, request_id: str | None
+                   ) -> tuple[RouteRequest, ResolvedModel]:
     requested = request.requested_model or "auto"
-    policy: str | None = None
-    pinned: str | None = None
-    if requested.startswith("auto:"):
-        policy = requested.removeprefix("auto:")
-        if policy not in settings.routing.policies:
-            raise InvalidRequestError(
-                f"unknown routing policy {policy!r}; configured policies: {', '.join(sorted(settings.routing.policies))}"
-            )
-    elif requested != "auto":
-        if requested not in settings.models:
-            raise InvalidRequestError(
-                f"unknown model {requested!r}; use 'auto', 'auto:<policy>' or one of: {', '.join(sorted(settings.models))}"
-            )
-        pinned = requested
+    resolved = resolve_model(services.settings, requested)
     messages = tuple(
         Message(str(m.get("role", "user")), m["content"] if isinstance(m.get("content"), str) else _text_of(m.get("content")))
         for m in request.messages
     )
-    return RouteRequest(
-        messages=messages, surface=request.surface, policy=policy,  # type: ignore[arg-type]
+    route_request = RouteRequest(
+        messages=messages, surface=request.surface, policy=resolved.policy,  # type: ignore[arg-type]
         max_output_tokens=request.max_output_tokens, has_tools=request.has_tools, wants_json=request.wants_json,
         is_fim=request.is_fim, priority="critical" if request.priority == "critical" else "normal",
         task_hint=TaskType(request.task_hint) if request.task_hint else None,
-        input_tokens=request.input_tokens or None, pinned_model=pinned, request_id=request_id,
+        input_tokens=request.input_tokens or None, pinned_model=resolved.pinned, request_id=request_id,
+        requested_model=requested, model_hint=resolved.hint,
     )
+    return route_request, resolved
 
 
 def _text_of(content: object) -> str:
@@ -128,18 +119,59 @@ def _text_of(content: object) -> str:
 
 def decide_for(services: Services, request: RoutingInput, budget: BudgetState, *, request_id: str | None = None) -> Decision:
     """The pure router's decision for a request, with the daemon's candidates and matrix."""
-    route_request = _route_request(services, request, request_id)
-    return decide(route_request, candidates_for(services), services.matrix.matrix, budget, services.settings.routing)
+    return _decide(services, request, budget, request_id)[0]
+
+
+def _decide(services: Services, request: RoutingInput, budget: BudgetState, request_id: str | None
+            ) -> tuple[Decision, ResolvedModel]:
+    route_request, resolved = _route_request(services, request, request_id)
+    candidates = candidates_for(services)
+    try:
+        decision = decide(route_request, candidates, services.matrix.matrix, budget, services.settings.routing)
+    except NoRouteError as exc:
+        raise _lasting(services, route_request, resolved, exc) from None
+    return decision, resolved
+
+
+def _lasting(services: Services, request: RouteRequest, resolved: ResolvedModel, exc: NoRouteError) -> SwitchboardError:
+    """The refusal a client should see: a model that cannot serve for a reason of the config (disabled,
+    its key unset) will not serve on a retry either, so that is a 4xx naming the reason, not the 503
+    that clients retry for minutes. Reasons that pass (circuit open, rate limits) keep their 503/429."""
+    reasons = availability(services.settings)
+    via = f" (the name {request.requested_model!r} goes to it by the alias {resolved.pattern!r})" if resolved.pattern else ""
+    pinned = request.pinned_model
+    if pinned is not None:
+        why = reasons.get(pinned)
+        if why is not None:
+            return ModelUnavailableError(
+                f"{pinned}{via} cannot serve: {why}; fix the config (`switchboard status` shows every model), "
+                "name another model or send 'auto'", details={**exc.details, "model": pinned, "reason": why})
+        return exc
+    excluded = exc.details.get("excluded") or {}
+    if excluded and all(reasons.get(name) is not None for name in excluded):
+        return ModelUnavailableError(
+            "no configured model can be used: " + "; ".join(f"{name}: {reasons[name]}" for name in excluded)
+            + "; set a provider's key variable or enable a model (`switchboard status` shows them all)",
+            details=exc.details)
+    return exc
 
 
 def plan_route(
     services: Services, request: RoutingInput, budget: BudgetState, *, request_id: str | None = None
 ) -> RoutePlan:
     """Decide where a request goes (raises ``NoRouteError``/``BudgetExceededError``/``InvalidRequestError``)."""
-    decision = decide_for(services, request, budget, request_id=request_id)
+    decision, resolved = _decide(services, request, budget, request_id)
     cls = decision.classification
+    reason, stored = decision.reason, decision.to_dict()
+    if resolved.pattern is not None:
+        # The trace says how the client's own name was understood.
+        alias = {"name": request.requested_model, "pattern": resolved.pattern, "to": resolved.target,
+                 "hint": resolved.hint}
+        hint = f", {resolved.hint}" if resolved.hint else ""
+        reason = f"{request.requested_model} → {resolved.target} (alias {resolved.pattern}{hint}); {reason}"
+        stored = {**stored, "reason": reason, "alias": alias}
     return RoutePlan(
-        chosen=decision.model, fallbacks=decision.fallbacks, reason=decision.reason, policy=decision.policy,
+        chosen=decision.model, fallbacks=decision.fallbacks, reason=reason, policy=decision.policy,
         policy_kind=decision.policy_kind, matrix_version=decision.matrix_version, task_type=str(cls.task_type),
-        complexity=cls.complexity, stepped_down=decision.stepped_down, decision=decision.to_dict(),
+        complexity=cls.complexity, stepped_down=decision.stepped_down, decision=stored,
     )

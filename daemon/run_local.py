@@ -20,8 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from daemon.candidates import availability
-from daemon.config import load_settings, user_config_path
+from daemon.demo_mode import DEMO_NOTICE, wants_demo
 
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
@@ -41,15 +40,6 @@ DEMO_PROMPTS: tuple[tuple[str, str], ...] = (
     ("cli", "Design a rate limiter for a multi-tenant API: compare token bucket and sliding window, "
             "with failure modes, and propose a rollout plan."),
 )
-
-
-def wants_demo() -> bool:
-    """True when no configured model is usable (no keys set, no local servers configured)."""
-    if os.environ.get("SWITCHBOARD_DEMO") in ("1", "true"):
-        return True
-    if user_config_path() is not None:
-        return False
-    return not any(reason is None for reason in availability(load_settings()).values())
 
 
 async def demo_workload(client, *, rng: random.Random | None = None, pace_s: float = 0.8) -> None:  # type: ignore[no-untyped-def]
@@ -142,11 +132,15 @@ async def run_with_dashboard(daemon_args: list[str]) -> int:
     process = log_path = None
     try:
         async with DaemonClient() as client:
-            if await client.is_running():
+            attached = await client.is_running()
+            if attached:
                 print(f"Using the Switchboard daemon already running on {client.socket}.", file=sys.stderr)
             else:
+                if wants_demo():
+                    print(DEMO_NOTICE, file=sys.stderr)
                 process, log_path = _spawn_daemon(daemon_args)
-            app = SwitchboardApp(client)
+            # Attached: the dashboard says so, and in which mode that daemon runs (it may not be the demo).
+            app = SwitchboardApp(client, attached=attached)
             workload = asyncio.create_task(_start_workload(app, client, process, log_path))
             # A closed terminal (SIGHUP) or a kill (SIGTERM) quits like `q`, so the cleanup below
             # still stops the daemon this command started instead of leaving it running.
@@ -175,12 +169,8 @@ async def run_with_dashboard(daemon_args: list[str]) -> int:
 
 def main() -> int:
     """``make run``: the dashboard in a terminal; ``switchboard daemon`` in the foreground otherwise."""
-    args: list[str] = []
-    if wants_demo():
-        print("No provider key (OPENAI_API_KEY, ANTHROPIC_API_KEY, ...) and no config: starting with the "
-              "SIMULATED providers (demo mode). Answers are synthetic.", file=sys.stderr)
-        args.append("--demo")
-    args += sys.argv[1:]
+    # The daemon decides demo mode itself (daemon.demo_mode), by the same rule as one a client starts.
+    args = sys.argv[1:]
     if not (sys.stdin.isatty() and sys.stdout.isatty()) or os.environ.get("SWITCHBOARD_NO_TUI") == "1":
         from daemon.cli import main as cli_main
 

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -45,14 +46,16 @@ def to_toml(data: dict[str, Any], prefix: str = "") -> str:
     scalars = {k: v for k, v in data.items() if not isinstance(v, dict)}
     tables = {k: v for k, v in data.items() if isinstance(v, dict)}
     lines = [f"[{prefix}]"] if prefix and scalars else []
-    lines += [f"{k} = {_toml_value(v)}" for k, v in scalars.items()]
+    lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in scalars.items()]
     out = "\n".join(lines) + ("\n\n" if lines else "")
     for key, table in tables.items():
-        name = f"{prefix}.{key}" if prefix else key
-        if any(c in key for c in ".:"):
-            name = f'{prefix}."{key}"' if prefix else f'"{key}"'
-        out += to_toml(table, name)
+        out += to_toml(table, f"{prefix}.{_toml_key(key)}" if prefix else _toml_key(key))
     return out
+
+
+def _toml_key(key: str) -> str:
+    """A bare key when TOML allows one, else a quoted one (model names with dots, alias patterns)."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
 
 
 def sim_config(sim_url: str, *, profiles: Iterable[ModelProfile] | None = None, extra: dict[str, Any] | None = None,

@@ -62,13 +62,15 @@ class SwitchboardApp(App[None]):
     ]
 
     def __init__(self, client: DaemonClient | None, *, window: str = "24h", demo_workload: bool = False,
-                 clock: Callable[[], float] = time.time) -> None:
-        """``client`` None shows whatever is fed to the screens (tests, screenshots) and calls nothing."""
+                 attached: bool = False, clock: Callable[[], float] = time.time) -> None:
+        """``client`` None shows whatever is fed to the screens (tests, screenshots) and calls nothing.
+        ``attached``: ``make run`` found a daemon running that it did not start (the status line says so)."""
         super().__init__()
         self.client = client
         self.window = window
         self.clock = clock
         self.demo_workload = demo_workload
+        self.attached = attached
         self.status: Status | None = None
         self.metrics: Metrics | None = None
         """The figures on screen (the last ``/api/metrics`` answer)."""
@@ -132,10 +134,18 @@ class SwitchboardApp(App[None]):
         self.models = [m.name for m in status.models]
         self.connection = "live"
         self.overview.remove_class("-disconnected")
+        usable = sum(1 for m in status.models if m.available)
         self.overview.connection.set(state="live", detail="", developer=status.developer, everyone=self.everyone,
-                                     simulated=status.simulated)
+                                     simulated=status.simulated, attached_pid=status.pid if self.attached else None,
+                                     usable_models=usable)
         if status.simulated:
             self.sub_title = "demo mode: simulated providers"
+        if first and self.attached:
+            mode = "the SIMULATED providers (demo mode)" if status.simulated else f"real providers ({usable} usable models)"
+            advice = "" if usable else " No model is usable: set a provider key or a config, then restart that daemon."
+            self.notify(f"Attached to the daemon already running (pid {status.pid}); it runs on {mode}. "
+                        f"Quitting leaves it running.{advice}", title="Attached", timeout=12,
+                        severity="information" if usable else "warning")
         self.reload_tail()
         self.refresh_figures()
 

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from daemon import jsonwire, pipeline
-from daemon.api.http import TRACE_HEADER, EncodedJson, header, services_of
+from daemon.api.http import TRACE_HEADER, EncodedJson, error_headers, header, services_of
 from daemon.api.openai_compat import MODEL_HEADER, admit, guarded, read_json
 from daemon.api.streaming import EventStream, unless_disconnected
 from daemon.candidates import excluded_reason
@@ -67,8 +67,8 @@ def _error_body(exc: SwitchboardError) -> dict[str, Any]:
 
 def anthropic_error(exc: SwitchboardError, trace_id: str | None) -> Response:
     """An error in Anthropic's shape, with the trace id header."""
-    headers = {TRACE_HEADER: trace_id} if trace_id else {}
-    return Response(_dumps(_error_body(exc)), status_code=exc.status, media_type="application/json", headers=headers)
+    return Response(_dumps(_error_body(exc)), status_code=exc.status, media_type="application/json",
+                    headers=error_headers(exc, trace_id))
 
 
 def chat_request(body: dict[str, Any], traceparent: str | None = None) -> ChatRequest:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -41,12 +42,21 @@ class EncodedJson(Response):
         self.raw_headers += [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
 
 
+def error_headers(exc: SwitchboardError, trace_id: str | None) -> dict[str, str]:
+    """The headers of an error answer: the trace id, and ``Retry-After`` on a refusal that passes (429,
+    503) when how long is known (an open circuit, a rate limit), which clients honour before retrying."""
+    headers = {TRACE_HEADER: trace_id} if trace_id else {}
+    if exc.status in (429, 503):
+        retry_after = exc.details.get("retry_after")
+        if isinstance(retry_after, int | float):
+            headers["retry-after"] = str(max(1, math.ceil(retry_after)))
+    return headers
+
+
 def error_response(exc: SwitchboardError) -> Response:
     """``{"error": {"code", "message"}}`` with the error's HTTP status (and trace id header)."""
-    headers = {}
     trace_id = exc.details.get("trace_id") if exc.details else None
-    if trace_id:
-        headers[TRACE_HEADER] = str(trace_id)
+    headers = error_headers(exc, str(trace_id) if trace_id else None)
     return Response(json.dumps(exc.to_payload()), status_code=exc.status, media_type="application/json", headers=headers)
 
 

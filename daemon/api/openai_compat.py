@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from daemon import jsonwire, pipeline
-from daemon.api.http import TRACE_HEADER, EncodedJson, body_of, developer_of, header, services_of
+from daemon.api.http import TRACE_HEADER, EncodedJson, body_of, developer_of, error_headers, header, services_of
 from daemon.api.streaming import EventStream, unless_disconnected
 from daemon.errors import InvalidRequestError, SwitchboardError
 from daemon.gateway import (
@@ -47,8 +47,8 @@ def _dumps(obj: Any) -> bytes:
 def openai_error(exc: SwitchboardError, trace_id: str | None) -> Response:
     """An error in OpenAI's shape (``error.message/type/code``), with the trace id header."""
     body = {"error": {"message": exc.message, "type": exc.code, "code": exc.code, "param": None}}
-    headers = {TRACE_HEADER: trace_id} if trace_id else {}
-    return Response(_dumps(body), status_code=exc.status, media_type="application/json", headers=headers)
+    return Response(_dumps(body), status_code=exc.status, media_type="application/json",
+                    headers=error_headers(exc, trace_id))
 
 
 async def read_json(request: Request) -> dict[str, Any]:

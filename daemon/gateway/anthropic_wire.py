@@ -249,6 +249,9 @@ def openai_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
         if isinstance(content, str):
             out.append({"role": role, "content": content})
             continue
+        if role == "system":  # a note an agent adds mid-conversation (Claude Code's environment)
+            out.append({"role": "system", "content": _text(content)})
+            continue
         blocks = [b for b in content or () if isinstance(b, dict)]
         if role == "assistant":
             entry: dict[str, Any] = {"role": "assistant", "content": _openai_content(blocks) or None}

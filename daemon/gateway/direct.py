@@ -174,7 +174,8 @@ class DirectTransport:
                 body = openai_wire.text_body(request, model_id(model), stream=stream)
             else:
                 url = base + "/chat/completions"
-                body = openai_wire.chat_body(request, model_id(model), stream=stream)
+                body = openai_wire.chat_body(request, model_id(model), stream=stream,
+                                             reasoning="reasoning" in model.capabilities)
         if extra_headers:
             headers.update(extra_headers)
         return url, headers, body, kind

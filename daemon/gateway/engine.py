@@ -200,8 +200,10 @@ class Gateway:
                         f"the request's total budget of {settings.total_timeout:g}s was spent "
                         f"(last failure: {last.message if last else 'none'})"), delivered, result)
                 if not self.circuits.allow(name):
-                    last = ProviderUnavailableError(f"{name} is failing (circuit open); not calling it until it recovers",
-                                                    details={"model": name})
+                    reopens = self.circuits.retry_in(name)
+                    last = ProviderUnavailableError(
+                        f"{name} is failing (circuit open); not calling it for another {reopens:.0f}s, until it recovers",
+                        details={"model": name, "retry_after": reopens})
                     self._record(result, name, "skipped", time.time(), 0.0, error=last)
                     break
                 limited = model.rpm is not None or model.tpm is not None

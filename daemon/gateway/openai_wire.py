@@ -18,15 +18,21 @@ from daemon.gateway.types import (
     Usage,
 )
 
+REASONING_PARAMS = ("reasoning_effort", "verbosity")
+"""Parameters only reasoning models take (others answer 400): sent to models with the capability."""
 
-def chat_body(request: ChatRequest, model_id: str, *, stream: bool) -> dict[str, Any]:
-    """The ``/v1/chat/completions`` body for ``request``."""
+
+def chat_body(request: ChatRequest, model_id: str, *, stream: bool, reasoning: bool = True) -> dict[str, Any]:
+    """The ``/v1/chat/completions`` body for ``request`` (``reasoning``: the model takes reasoning parameters)."""
     native = request.native
     if native is not None and native.wire == "openai-chat":
         body = dict(native.body)
         messages = list(body.get("messages") or ())
     else:
         body = dict(request.params)
+        if not reasoning:
+            for key in REASONING_PARAMS:
+                body.pop(key, None)
         messages = list(request.messages)
         if request.max_tokens:
             body["max_tokens"] = request.max_tokens

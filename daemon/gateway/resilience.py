@@ -56,6 +56,13 @@ class CircuitBreakers:
             self._set(circuit, "half_open")
         return circuit.state
 
+    def retry_in(self, name: str) -> float:
+        """Seconds until an open circuit lets a probe through (0 when it is not open)."""
+        circuit = self._circuits.get(name)
+        if circuit is None or circuit.state != "open":
+            return 0.0
+        return max(0.0, circuit.opened_at + self.settings.circuit_reset_seconds - time.monotonic())
+
     def allow(self, name: str) -> bool:
         """Whether a call to ``name`` may go out now (in half-open, only one probe at a time)."""
         state = self.state(name)

@@ -19,7 +19,13 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from daemon.errors import BudgetExceededError, InvalidRequestError, NoRouteError
+from daemon.errors import (
+    BudgetExceededError,
+    ContextLengthError,
+    InvalidRequestError,
+    NoRouteError,
+    SwitchboardError,
+)
 from daemon.router.classify import Classifier, classify
 from daemon.router.matrix import RoutingMatrix
 from daemon.router.policies import POLICIES, TASK_LABELS, Option, PolicyOutcome
@@ -162,7 +168,7 @@ def _pinned(
             scores.append(CandidateScore(cand.name, cand.tier, None, None, None, False, pin))
     if not options:
         why = rows[0][6] if rows else "it is not configured"
-        raise NoRouteError(
+        raise _pin_refused(named[0] if named else None, request, budget)(
             f"{pinned} cannot serve this request: {why}; name another model or send 'auto'",
             details={"excluded": {row.model: row.excluded_reason for row in scores}},
         )
@@ -178,6 +184,22 @@ def _pinned(
         reason=(f"pinned by the request ({TASK_LABELS[cls.task_type]}, complexity {cls.complexity:.2f}; "
                 f"predicted quality {chosen.quality:.2f})"),
     )
+
+
+def _pin_refused(cand: Candidate | None, request: RouteRequest, budget: BudgetState) -> type[SwitchboardError]:
+    """The error a pinned model's refusal raises, so clients retry only what a retry can fix: the
+    request's own checks are lasting (a 4xx: too long for the window, a missing capability, the frontier
+    reserved by the budget); a reason the daemon gave (``excluded_reason``) is its to judge (503 here)."""
+    if cand is None or cand.excluded_reason:
+        return NoRouteError
+    eligibility = _Eligibility(request, budget)  # the same checks, in the same order, as ``exclusion``
+    if eligibility.needed > cand.context_window:
+        return ContextLengthError
+    if eligibility.required and not eligibility.required <= cand.capabilities:
+        return InvalidRequestError
+    if eligibility.frontier_reason is not None and cand.tier is Tier.FRONTIER:
+        return BudgetExceededError
+    return NoRouteError
 
 
 def _policy(request: RouteRequest, settings: RoutingSettings) -> tuple[str, PolicySettings]:

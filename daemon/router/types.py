@@ -83,6 +83,13 @@ class RouteRequest:
     pinned_model: str | None = None
     request_id: str | None = None
     """Seeds bounded exploration so the same request always gets the same decision."""
+    requested_model: str | None = None
+    """The model name the client sent, as it sent it (``claude-haiku-4-5-20251001``, ``auto``, a configured
+    name); ``policy`` and ``pinned_model`` say what it resolved to."""
+    model_hint: Literal["light", "heavy"] | None = None
+    """What the requested name says about the ask, from the alias that matched it (``[aliases]``):
+    ``light`` for an agent's small/background model (a cheap, fast answer will do), ``heavy`` for a name
+    asking for the strongest model; None when the name says nothing."""
 
     def __post_init__(self) -> None:
         # Accept (role, text) pairs and lists so callers and tests stay terse; store one canonical form.

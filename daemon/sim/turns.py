@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -54,10 +55,51 @@ class SimError(Exception):
 
 @dataclass(slots=True)
 class ToolSpec:
-    """The tool a model will call: its name and JSON schema."""
+    """The tool a model will call: its name and JSON schema (and the arguments the prompt scripted)."""
 
     name: str
     schema: dict[str, Any]
+    arguments: dict[str, Any] | None = None
+    """Set when the prompt gave them (``Read {"file_path": "/tmp/notes.txt"}``); else sample values."""
+
+
+_ARGUMENTS = json.JSONDecoder()
+
+
+def choose_tool(tools: list[ToolSpec], prompt: str, forced: bool | str | None) -> ToolSpec | None:
+    """The tool the model calls, by the sim's rule, or None for a text answer.
+
+    The tool the request forces (``tool_choice`` naming one); else the tool the prompt names (its exact
+    name as a word; the first mentioned), with a JSON object right after the name as its arguments;
+    else the first tool when the request requires one, or when it offers just one. A request offering
+    several tools and naming none gets a text answer: a coding agent sends its whole toolbox with
+    every turn, and "say hello" is not a request to use it.
+    """
+    if not tools:
+        return None
+    if isinstance(forced, str):
+        return next((t for t in tools if t.name == forced), tools[0])
+    mentioned: tuple[int, ToolSpec, re.Match[str]] | None = None
+    for tool in tools:
+        if not tool.name:
+            continue
+        found = re.search(r"(?<![\w-])" + re.escape(tool.name) + r"(?![\w-])", prompt)
+        if found is not None and (mentioned is None or found.start() < mentioned[0]):
+            mentioned = (found.start(), tool, found)
+    if mentioned is not None:
+        _, tool, found = mentioned
+        rest = prompt[found.end():].lstrip()
+        if rest.startswith("{"):
+            try:
+                arguments, _ = _ARGUMENTS.raw_decode(rest)
+            except ValueError:
+                arguments = None
+            if isinstance(arguments, dict):
+                return ToolSpec(tool.name, tool.schema, arguments)
+        return tool
+    if forced or len(tools) == 1:
+        return tools[0]
+    return None
 
 
 @dataclass(slots=True)
@@ -137,6 +179,14 @@ def all_text(value: Any) -> str:
     return ""
 
 
+def latest_turn(messages: list[Any]) -> dict[str, Any]:
+    """The last message that is not a system note (agents append those after the user's turn)."""
+    for message in reversed(messages):
+        if isinstance(message, dict) and message.get("role") not in ("system", "developer"):
+            return message
+    return {}
+
+
 def last_user_text(messages: list[Any]) -> str:
     """Text of the last user message that has text (tool-result-only turns are skipped)."""
     for message in reversed(messages):
@@ -180,7 +230,8 @@ def sample_value(schema: Any, root: dict[str, Any], *, every_property: bool = Fa
 def build_reply(turn: Turn, profile: ModelProfile, fixed_text: str | None = None) -> Reply:
     """The reply `profile` gives to `turn`; `fixed_text` is a scripted `reply` fault's text."""
     if turn.tool is not None and fixed_text is None:
-        arguments = json.dumps(sample_value(turn.tool.schema, turn.tool.schema))
+        scripted = turn.tool.arguments
+        arguments = json.dumps(scripted if scripted is not None else sample_value(turn.tool.schema, turn.tool.schema))
         pieces = split_tokens(arguments)
         key = hashlib.sha256(f"{turn.prompt_text}\x00{turn.tool.name}".encode()).hexdigest()[:24]
         return Reply(

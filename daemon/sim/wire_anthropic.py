@@ -12,7 +12,17 @@ from typing import Any
 
 from daemon.sim.profiles import ModelProfile
 from daemon.sim.respond import StreamPlan, dumps
-from daemon.sim.turns import Reply, SimError, ToolSpec, Turn, input_tokens, last_user_text, text_of
+from daemon.sim.turns import (
+    Reply,
+    SimError,
+    ToolSpec,
+    Turn,
+    choose_tool,
+    input_tokens,
+    last_user_text,
+    latest_turn,
+    text_of,
+)
 
 _STOP = {"stop": "end_turn", "length": "max_tokens", "tool": "tool_use"}
 _MALFORMED = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"te\n\n'
@@ -50,17 +60,18 @@ def _is_tool_result(message: Any) -> bool:
 
 
 def _pick_tool(body: dict[str, Any]) -> ToolSpec | None:
-    """The tool to call, per the sim's rule: tools given, choice not "none", last message not a tool result."""
-    tools = [t for t in body.get("tools") or [] if isinstance(t, dict)]
+    """The tool to call (``choose_tool``'s rule), when the latest turn is the user's and not a tool result."""
     choice = body.get("tool_choice") or {"type": "auto"}
     messages = body.get("messages") or []
-    last = messages[-1] if messages and isinstance(messages[-1], dict) else {}
-    if not tools or choice.get("type") == "none" or last.get("role") != "user" or _is_tool_result(last):
+    last = latest_turn(messages)
+    if choice.get("type") == "none" or last.get("role") != "user" or _is_tool_result(last):
         return None
-    chosen = tools[0]
+    tools = [ToolSpec(name=t.get("name", "tool"), schema=t.get("input_schema") or {})
+             for t in body.get("tools") or [] if isinstance(t, dict)]
+    forced: bool | str = choice.get("type") == "any"
     if choice.get("type") == "tool":
-        chosen = next((t for t in tools if t.get("name") == choice.get("name")), chosen)
-    return ToolSpec(name=chosen.get("name", "tool"), schema=chosen.get("input_schema") or {})
+        forced = str(choice.get("name", ""))
+    return choose_tool(tools, last_user_text(messages), forced)
 
 
 def _messages(body: dict[str, Any]) -> list[Any]:

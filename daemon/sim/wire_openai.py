@@ -12,7 +12,18 @@ from typing import Any
 from daemon.sim.answers import count_tokens
 from daemon.sim.profiles import ModelProfile
 from daemon.sim.respond import StreamPlan, dumps
-from daemon.sim.turns import Reply, SimError, ToolSpec, Turn, input_tokens, last_user_text, text_of, token_logprob
+from daemon.sim.turns import (
+    Reply,
+    SimError,
+    ToolSpec,
+    Turn,
+    choose_tool,
+    input_tokens,
+    last_user_text,
+    latest_turn,
+    text_of,
+    token_logprob,
+)
 
 _DONE = b"data: [DONE]\n\n"
 _MALFORMED = b'data: {"id":"chatcmpl-broken","choices":[{"delta":{"content":"unterminated\n\n'
@@ -93,17 +104,19 @@ def _token_entries(pieces: list[str], start: int, turn: Turn, profile: ModelProf
 
 
 def _pick_tool(body: dict[str, Any]) -> ToolSpec | None:
-    """The tool to call, per the sim's rule: tools given, choice not "none", last message not a tool result."""
-    tools = body.get("tools") or []
+    """The tool to call (``choose_tool``'s rule), when the latest turn is the user's: a tool result answers."""
     choice = body.get("tool_choice", "auto")
     messages = body.get("messages") or []
-    if not tools or choice == "none" or not messages or messages[-1].get("role") != "user":
+    if choice == "none" or latest_turn(messages).get("role") != "user":
         return None
-    chosen = tools[0]
+    tools = []
+    for tool in body.get("tools") or []:
+        function = tool.get("function") or {} if isinstance(tool, dict) else {}
+        tools.append(ToolSpec(name=function.get("name", "tool"), schema=function.get("parameters") or {}))
+    forced: bool | str = choice == "required"
     if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
-        chosen = next((t for t in tools if t.get("function", {}).get("name") == choice["function"].get("name")), chosen)
-    function = chosen.get("function") or {}
-    return ToolSpec(name=function.get("name", "tool"), schema=function.get("parameters") or {})
+        forced = str(choice["function"].get("name", ""))
+    return choose_tool(tools, last_user_text(messages), forced)
 
 
 class ChatCodec:

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import anthropic
 import pytest
 
-from daemon.sim import SimServer, answer_text
-from tests.daemon.gateway.served import Served, serve_daemon
+from daemon.sim import answer_text
+from tests.daemon.gateway.served import Served
 
 PROMPT = "Which model should answer this?"
 TOOL = {"name": "open_file", "description": "Open a file", "input_schema": {
     "type": "object", "properties": {"path": {"type": "string"}, "line": {"type": "integer"}},
     "required": ["path", "line"]}}
-
-
-@pytest.fixture
-async def served(sim: SimServer, tmp_path: Path) -> AsyncIterator[Served]:
-    async with serve_daemon(sim, tmp_path) as daemon:
-        yield daemon
 
 
 @pytest.fixture

@@ -25,6 +25,9 @@ class LineState:
     filters: str = ""
     simulated: bool = False
     demo_workload: bool = False
+    attached_pid: int | None = None
+    """Set when ``make run`` attached to a daemon it did not start (that daemon's pid)."""
+    usable_models: int | None = None
 
 
 class ConnectionLine(Widget):
@@ -67,4 +70,11 @@ class ConnectionLine(Widget):
             label = " DEMO: simulated providers" + (", demo workload running " if s.demo_workload else " ")
             text.append(" ")
             text.append(label, "bold black on yellow")
+        elif s.state == "live" and s.usable_models == 0:
+            text.append(" ")
+            text.append(" NO USABLE MODEL: set a provider key ", "bold white on red")
+        if s.attached_pid is not None:
+            # make run found this daemon running: it did not start it, and quitting leaves it running.
+            mode = "" if s.simulated else ", real providers"
+            text.append(f" · attached to daemon pid {s.attached_pid}{mode}", "bold magenta")
         return text

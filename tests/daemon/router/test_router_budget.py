@@ -58,3 +58,10 @@ def test_hard_limit_raises_budget_exceeded_naming_the_budget_even_for_critical()
 def test_small_tier_choice_does_not_step_down_further() -> None:
     d = decide(chat(), trio(), RoutingMatrix(), _budget(0.85), NO_EXPLORE, classification=cls(complexity=0.0))
     assert d.model == "sim-nano" and not d.stepped_down
+
+
+def test_a_pinned_frontier_model_held_back_by_the_budget_is_a_budget_refusal_not_a_retryable_503() -> None:
+    # Issue 16, finding 13: this answered 503 overloaded_error, which clients retry for minutes.
+    with pytest.raises(BudgetExceededError, match="sim-ultra cannot serve this request: budget team-monthly 96% used") as err:
+        decide(chat(pinned_model="sim-ultra"), trio(), RoutingMatrix(), _budget(0.96), NO_EXPLORE, classification=cls())
+    assert err.value.status == 402

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.errors import InvalidRequestError, NoRouteError
+from daemon.errors import ContextLengthError, InvalidRequestError, NoRouteError
 from daemon.router.engine import decide
 from daemon.router.matrix import RoutingMatrix
 from daemon.router.settings import PolicySettings, RoutingSettings
@@ -111,12 +111,23 @@ def test_pinned_request_predicts_only_the_named_model_and_says_the_caller_chose(
 
 def test_pinned_model_that_cannot_serve_the_request_is_refused_with_its_reason() -> None:
     candidates = [cand("sim-nano", Tier.SMALL, 0.2, context_window=100), *trio()[1:]]
-    with pytest.raises(NoRouteError) as caught:
+    with pytest.raises(ContextLengthError) as caught:  # lasting for this request: a 400, not a retryable 503
         decide(chat("word " * 400, pinned_model="sim-nano"), candidates, RoutingMatrix(), settings=NO_EXPLORE,
                classification=cls())
+    assert caught.value.status == 400
     assert caught.value.message.startswith("sim-nano cannot serve this request: context window 100 < ")
     assert caught.value.message.endswith("name another model or send 'auto'")
     assert caught.value.details["excluded"]["sim-mid"] == "request is pinned to sim-nano"
+
+
+def test_pinned_model_refusals_say_whether_a_retry_could_help() -> None:
+    lacking = [cand("sim-nano", Tier.SMALL, 0.2, capabilities=frozenset({"chat"})), *trio()[1:]]
+    with pytest.raises(InvalidRequestError, match="sim-nano cannot serve this request: lacks capability tools"):
+        decide(chat(pinned_model="sim-nano", has_tools=True), lacking, RoutingMatrix(), settings=NO_EXPLORE,
+               classification=cls())
+    down = [cand("sim-nano", Tier.SMALL, 0.2, excluded_reason="circuit open"), *trio()[1:]]
+    with pytest.raises(NoRouteError, match="sim-nano cannot serve this request: circuit open"):  # the daemon's to judge
+        decide(chat(pinned_model="sim-nano"), down, RoutingMatrix(), settings=NO_EXPLORE, classification=cls())
 
 
 def test_configured_fallbacks_come_first_then_policy_ranking() -> None:

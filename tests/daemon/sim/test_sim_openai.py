@@ -111,9 +111,8 @@ WEATHER_TOOL = {
 }
 
 
-async def test_tools_get_a_deterministic_call_to_the_first_tool(sim, client, chat_body):
-    other = {"type": "function", "function": {"name": "other", "parameters": {"type": "object"}}}
-    body = chat_body("weather?", tools=[WEATHER_TOOL, other])
+async def test_a_single_tool_gets_a_deterministic_call(sim, client, chat_body):
+    body = chat_body("weather?", tools=[WEATHER_TOOL])
     first = (await client.post(f"{sim.openai_base}/chat/completions", json=body)).json()
     second = (await client.post(f"{sim.openai_base}/chat/completions", json=body)).json()
     choice = first["choices"][0]
@@ -123,6 +122,28 @@ async def test_tools_get_a_deterministic_call_to_the_first_tool(sim, client, cha
     assert call["function"]["name"] == "get_weather"
     assert json.loads(call["function"]["arguments"]) == {"city": "example", "days": 1, "unit": "c"}
     assert call["id"].startswith("call_") and call["id"] == second["choices"][0]["message"]["tool_calls"][0]["id"]
+
+
+async def test_a_toolbox_is_used_only_when_the_prompt_names_a_tool_or_one_is_required(sim, client, chat_body):
+    other = {"type": "function", "function": {"name": "other", "parameters": {"type": "object"}}}
+    toolbox = [other, WEATHER_TOOL]
+    url = f"{sim.openai_base}/chat/completions"
+    unnamed = (await client.post(url, json=chat_body("say hello", tools=toolbox))).json()["choices"][0]
+    assert unnamed["finish_reason"] == "stop" and unnamed["message"]["content"] == answer_text("say hello")
+    named = (await client.post(url, json=chat_body("call get_weather please", tools=toolbox))).json()
+    assert named["choices"][0]["message"]["tool_calls"][0]["function"]["name"] == "get_weather"
+    required = (await client.post(url, json=chat_body("say hello", tools=toolbox, tool_choice="required"))).json()
+    assert required["choices"][0]["message"]["tool_calls"][0]["function"]["name"] == "other"
+
+
+async def test_a_prompt_can_script_the_arguments_and_agents_system_notes_do_not_hide_it(sim, client, chat_body):
+    body = chat_body('Use get_weather {"city": "Oslo", "days": 3} and tell me', tools=[WEATHER_TOOL, {
+        "type": "function", "function": {"name": "other", "parameters": {"type": "object"}}}])
+    body["messages"].append({"role": "system", "content": "Environment: get_weather is slow"})
+    data = (await client.post(f"{sim.openai_base}/chat/completions", json=body)).json()
+    call = data["choices"][0]["message"]["tool_calls"][0]
+    assert call["function"]["name"] == "get_weather"
+    assert json.loads(call["function"]["arguments"]) == {"city": "Oslo", "days": 3}
 
 
 async def test_no_tool_call_when_choice_is_none_or_after_a_tool_result(sim, client, chat_body):
