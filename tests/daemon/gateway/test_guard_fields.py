@@ -92,11 +92,39 @@ def anthropic_body(plant: Planted, model: str) -> dict[str, Any]:
     }
 
 
+def responses_body(plant: Planted, model: str) -> dict[str, Any]:
+    return {
+        "model": model,
+        "instructions": f"You deploy with {plant('instructions')}.",
+        "input": [
+            {"type": "message", "role": "developer", "content": f"note {plant('developer message')}"},
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": f"first {plant('input text')}"}]},
+            {"type": "function_call", "call_id": "call_1", "name": "lookup",
+             "arguments": json.dumps({"q": plant("function call arguments")})},
+            {"type": "function_call_output", "call_id": "call_1", "output": f"found {plant('function output')}"},
+            {"type": "message", "role": "user", "content": f"and {plant('user message')}?"},
+        ],
+        "tools": [{"type": "function", "name": "lookup", "description": f"Looks up {plant('tool description')}",
+                   "parameters": {"type": "object", "properties": {
+                       "q": {"type": "string", "description": f"e.g. {plant('schema description')}"},
+                       plant("schema property name"): {"type": "string"}}}},
+                  {"type": "custom", "name": "patch", "description": f"Applies {plant('custom tool description')}",
+                   "format": {"type": "grammar", "syntax": "lark", "definition": f"start: {plant('grammar')!r}"}}],
+        "text": {"format": {"type": "json_schema", "name": "answer", "schema": {
+            "type": "object", "properties": {"a": {"type": "string", "description": plant("text format schema")}}}}},
+        "user": plant("user"),
+        "metadata": {"ticket": plant("metadata value")},
+        "max_output_tokens": 32,
+    }
+
+
 CASES = [
     ("/v1/chat/completions", openai_body, "sim-nano"),    # forwarded as sent
     ("/v1/chat/completions", openai_body, "sim-claude"),  # OpenAI format to an Anthropic-format model
     ("/v1/messages", anthropic_body, "sim-claude"),       # forwarded as sent
     ("/v1/messages", anthropic_body, "sim-nano"),         # Anthropic format to an OpenAI-format model
+    ("/v1/responses", responses_body, "sim-nano"),        # Responses API, translated to chat
+    ("/v1/responses", responses_body, "sim-claude"),      # ... and on to the Anthropic format
 ]
 
 
