@@ -44,6 +44,8 @@ class StoreSettings(_Frozen):
 
     url: str = ""
     """Empty: SQLite in the data dir. ``postgresql://...`` for a team store."""
+    file_check_seconds: float = Field(5.0, gt=0)
+    """How often the daemon checks that its SQLite file is still there (a deleted data dir is reported)."""
 
 
 class GatewaySettings(_Frozen):

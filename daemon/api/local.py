@@ -54,6 +54,7 @@ async def status(request: Request) -> Response:
             data_dir=str(services.options.data_dir),
             config_path=str(services.config.path) if services.config.path else None,
             config_loaded_at=services.config.loaded_at, config_error=services.config.error,
+            store_error=services.store_problem,
             simulated=services.simulated, developer=developer.name, is_admin=developer.is_admin, models=models,
         )
     )
