@@ -26,7 +26,8 @@ import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from daemon.budgets import BudgetFigures, crossed, exceeded_message, period_bounds, router_state, usd
+from daemon.budgets import BudgetFigures, crossed, period_bounds, router_state, usd
+from daemon.budgets.afford import budget_refusal
 from daemon.budgets.state import State
 from daemon.errors import BudgetExceededError, InvalidRequestError, NotFoundError
 from daemon.router.types import BudgetState
@@ -63,8 +64,8 @@ class _Book:
     """(budget id, period start) → (read at, figures, adjusted since by this daemon)."""
     claims: dict[str, _Claim] = field(default_factory=dict)
     """trace id → what it reserved."""
-    states: dict[int, tuple[float, State]] = field(default_factory=dict)
-    """budget id → (period start, state) last published."""
+    states: dict[int, tuple[float, State, bool]] = field(default_factory=dict)
+    """budget id → (period start, state, used up) last published."""
 
 
 _books: weakref.WeakKeyDictionary[Any, _Book] = weakref.WeakKeyDictionary()
@@ -101,6 +102,7 @@ async def _read_budgets(services: Services, developer: Developer) -> Owned:
     default_usd = services.settings.budgets.default_monthly_usd
     if own is None and default_usd > 0:
         own = await store.set_budget("developer", current.id, "month", usd_to_micros(default_usd))
+        await carry_over(services, own, [current.id])
     found: Owned = [(own, current.name)] if own is not None else []
     if current.team_id is not None:
         team_budget = await store.budget_for("team", current.team_id)
@@ -197,32 +199,38 @@ def budget_event_data(f: BudgetFigures, previous: State | None) -> dict[str, Any
 
 
 def note_state(services: Services, budget_id: int, f: BudgetFigures) -> None:
-    """Publish a ``budget`` event when a budget's state differs from the last one seen."""
+    """Publish a ``budget`` event when a budget's state differs from the last one seen (a full budget
+    becoming used up is news too: the next action changes from "wait a moment" to "wait for the reset")."""
     book = _book(services)
     last = book.states.get(budget_id)
-    book.states[budget_id] = (f.period_start, f.state)
+    used_up = f.used_up
+    book.states[budget_id] = (f.period_start, f.state, used_up)
     if last is None:
         if f.state == "ok":
             return  # first sight of a healthy budget is not news
         services.events.publish("budget", budget_event_data(f, None))
-    elif last[0] != f.period_start or crossed(last[1], f.state):
+    elif last[0] != f.period_start or crossed(last[1], f.state) or last[2] != used_up:
         services.events.publish("budget", budget_event_data(f, last[1]))
 
 
 # -- the request path ------------------------------------------------------------------------------
 
 
-async def budget_state(services: Services, developer: Developer) -> BudgetState:
-    """The budget state the router sees: settled spend plus open reservations, worst budget first."""
+async def current_figures(services: Services, developer: Developer) -> list[BudgetFigures]:
+    """Every budget a developer's requests count toward, as it stands now (settled and reserved)."""
     found = await budgets_of(services, developer)
-    if not found:
-        return BudgetState.unlimited()
     all_figures = []
     for budget, name in found:
         f = await _current(services, budget, name)
         note_state(services, budget.id, f)
         all_figures.append(f)
-    return router_state(all_figures)
+    return all_figures
+
+
+async def budget_state(services: Services, developer: Developer) -> BudgetState:
+    """The budget state the router sees: settled spend plus open reservations, worst budget first."""
+    found = await current_figures(services, developer)
+    return router_state(found) if found else BudgetState.unlimited()
 
 
 async def reserve(
@@ -242,17 +250,11 @@ async def reserve(
     except BudgetExceededError as exc:
         failed_id = (exc.details or {}).get("budget_id")
         budget, name = next(((b, n) for b, n in found if b.id == failed_id), found[0])
-        f = await figures(services, budget, name, now=when)
+        f = await figures(services, budget, name, now=when)  # fresh: the caller may decide again on them
         note_state(services, budget.id, f)
-        raise BudgetExceededError(
-            exceeded_message(f, worst_case_micros),
-            details={
-                "budget": f.label, "scope": f.scope, "name": f.name, "period": f.period,
-                "spent_usd": micros_to_usd(f.settled_micros), "reserved_usd": micros_to_usd(f.reserved_micros),
-                "limit_usd": micros_to_usd(f.limit_micros), "request_usd": micros_to_usd(worst_case_micros),
-                "resets_at": f.resets_at, "trace_id": trace_id,
-            },
-        ) from None
+        refusal = budget_refusal(f, worst_case_micros)
+        refusal.details["trace_id"] = trace_id
+        raise refusal from None
     claim = _Claim(found, starts, amount)
     _book(services).claims[trace_id] = claim
     _adjust(services, claim, reserved=amount, settled=0)
@@ -273,6 +275,21 @@ async def settle(services: Services, trace_id: str, actual_micros: int) -> None:
     _adjust(services, claim, reserved=-claim.amount, settled=actual)
 
 
+def reserved(services: Services, trace_id: str) -> int | None:
+    """What a request in flight reserved (None when no budget applies to it)."""
+    claim = _book(services).claims.get(trace_id)
+    return None if claim is None else claim.amount
+
+
+async def close(services: Services, trace_id: str, spent_micros: int) -> None:
+    """End a request that did not finish: charge what its attempts cost (a provider bills the part of an
+    answer it sent before it broke off, or before the caller left), or release it all when that is nothing."""
+    if spent_micros > 0:
+        await settle(services, trace_id, spent_micros)
+    else:
+        await release(services, trace_id)
+
+
 async def release(services: Services, trace_id: str) -> None:
     """Drop a request's reservations (the call failed or was cancelled)."""
     claim = _book(services).claims.pop(trace_id, None)
@@ -283,6 +300,27 @@ async def release(services: Services, trace_id: str) -> None:
 
 
 # -- admin -----------------------------------------------------------------------------------------
+
+
+async def carry_over(services: Services, budget: Budget, members: list[int]) -> int:
+    """Count what ``members`` already spent this period toward a budget that starts counting mid-period
+    (new, or given another period): a limit set on the 20th covers the month, not the rest of it.
+    Returns what was carried (micro-dollars)."""
+    start, _ = period_bounds(budget.period, time.time(), services.settings.budgets.timezone)
+    spent = await services.store.spend_by_developer(start)
+    already, _ = await services.store.spend(budget.id, start)  # rows of this period the budget already has
+    carried = sum(spent.get(member, (0, 0))[0] for member in members) - already
+    if carried > 0:
+        await services.store.carry_spend(budget.id, start, carried)
+    return max(0, carried)
+
+
+async def spend_this_period(services: Services, developers: list[Developer],
+                            since: float) -> list[tuple[Developer, int, int]]:
+    """(developer, cost in micro-dollars, requests) since a period's start, for each of ``developers``,
+    whether or not a budget limits them (from their traces)."""
+    spent = await services.store.spend_by_developer(since)
+    return [(d, *spent.get(d.id, (0, 0))) for d in developers]
 
 
 async def set_budget(
@@ -315,10 +353,15 @@ async def set_budget(
         scope, scope_id, name = "developer", person.id, person.name
     else:
         raise InvalidRequestError("say whose budget to set: a developer name or a team")
+    before = await store.budget_for(scope, scope_id)
     budget = await store.set_budget(
         scope, scope_id, period, usd_to_micros(limit_usd),
         soft_threshold=soft_threshold, critical_only_threshold=critical_only_threshold,
     )
+    if before is None or before.period != period:
+        members = [scope_id] if scope == "developer" else [d.id for d in await store.list_developers()
+                                                          if d.team_id == scope_id]
+        await carry_over(services, budget, members)
     forget(services)
     note_state(services, budget.id, await figures(services, budget, name))
     return budget, name

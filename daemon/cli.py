@@ -227,6 +227,11 @@ async def cmd_budget(args: argparse.Namespace) -> int:
     if not status.budgets:
         print("no budget applies: requests are not limited (an admin sets one with "
               "`switchboard budget set NAME --monthly USD`)")
+    if status.spend:
+        print("spend this month:")
+        for s in status.spend:
+            limit = "" if s.limited else " (no limit)"
+            print(f"  {s.developer}: {_usd(s.spent_usd)} over {s.requests} request{'s' * (s.requests != 1)}{limit}")
     return 0
 
 

@@ -38,6 +38,10 @@ class LiveConfig:
             self.error = exc.message
             log.error("config reload refused, keeping the previous config: %s", exc.message)
             return False
+        except Exception as exc:  # a bug in loading must not end the watcher: it is reported like a bad edit
+            self.error = f"{self.path}: could not be loaded ({type(exc).__name__}: {exc}); the previous config is in force"
+            log.exception("config reload failed, keeping the previous config")
+            return False
         self.settings = settings
         self.loaded_at = time.time()
         self.error = None
@@ -52,8 +56,14 @@ class LiveConfig:
             return
         from watchfiles import awatch
 
-        # Watch the directory: editors replace files by rename, which a file watch would miss.
+        # Watch the directory: editors replace files by rename, which a file watch would miss. But only
+        # the file's own changes get through (and get logged): its folder may hold busy files too.
         target = self.path.resolve()
-        async for changes in awatch(target.parent, debounce=100, step=50, recursive=False):
-            if any(Path(p).resolve() == target for _, p in changes) and target.exists():
+        mine = str(target)
+
+        def only_the_file(_change: object, path: str) -> bool:
+            return path == mine
+
+        async for _ in awatch(target.parent, watch_filter=only_the_file, debounce=100, step=50, recursive=False):
+            if target.exists():
                 await asyncio.to_thread(self.reload)

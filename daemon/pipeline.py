@@ -10,9 +10,11 @@ Every surface (``/api/ask``, ``/api/complete``, ``/v1/*``) goes through the same
     record(services, ctx, plan, completion, error)                   # one trace, off the critical path
 
 ``run_completion`` and ``run_stream`` redact for the external models on the route (``redact_for``: every
-text field that leaves the machine, in whichever format it is sent),
-reserve the worst case before calling, settle the real cost after, release on failure or cancel —
-and do not record a trace, so a strategy (cascade, consensus) can combine several calls into one.
+text field that leaves the machine, in whichever format it is sent), reserve the worst case before
+calling (``reserve``: among the models the budget can pay for, deciding again when requests in flight
+took what a plan counted on), settle the real cost after (every attempt's, a broken one's estimated),
+release on a failure or cancel that cost nothing — and do not record a trace, so a strategy (cascade,
+consensus) can combine several calls into one.
 """
 
 from __future__ import annotations
@@ -28,8 +30,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from daemon import accounting
+from daemon.budgets import router_state
+from daemon.budgets.afford import budget_refusal, headroom
 from daemon.errors import BudgetExceededError, InvalidRequestError, SwitchboardError
 from daemon.gateway import (
+    NO_LIMITS,
+    CallLimits,
     ChatRequest,
     Completion,
     Event,
@@ -39,6 +45,7 @@ from daemon.gateway import (
     worst_case_micros,
 )
 from daemon.guard import GuardReport, Redactor, redact_values, scan_texts, tool_results
+from daemon.router.types import NO_BUDGET
 from daemon.routing import RoutePlan, RoutingInput, plan_route
 from daemon.services import Services
 from daemon.store.records import Developer, TraceRecord
@@ -157,9 +164,37 @@ async def redact_for(services: Services, ctx: RequestContext, request: ChatReque
 
 
 async def decide(services: Services, ctx: RequestContext, routing: RoutingInput) -> RoutePlan:
-    """The budget state, then the router's plan for this request."""
-    budget = await accounting.budget_state(services, ctx.developer)
-    return plan_route(services, routing, budget)
+    """The budget state, then the router's plan for this request among the models its budgets can pay for
+    (``BudgetExceededError``, with the real figures, when a budget is used up or none fits)."""
+    found = await accounting.current_figures(services, ctx.developer)
+    if not found:
+        return plan_route(services, routing, NO_BUDGET)
+    for f in found:
+        if f.used_up:
+            raise budget_refusal(f)
+    return plan_route(services, routing, router_state(found), room=headroom(found))
+
+
+REPLANS = 8
+"""Times a request decides again when other requests reserved what its plan counted on (each time among
+fewer, cheaper models), before it is refused."""
+
+
+async def reserve(services: Services, ctx: RequestContext, request: ChatRequest, routing: RoutingInput,
+                  plan: RoutePlan, max_cost_usd: float | None = None) -> RoutePlan:
+    """Reserve the worst case of ``plan``'s route. When requests in flight took what it counted on (the
+    store refuses, and says what is left), decide again within what is left: a step down, not a refusal,
+    while even the cheapest model that could serve the request still fits. Returns the plan reserved for."""
+    for _ in range(REPLANS):
+        try:
+            await _reserve(services, ctx, request, plan, max_cost_usd)
+            return plan
+        except BudgetExceededError as exc:
+            if "budget" not in exc.details:
+                raise  # the request's own max_cost_usd, not a budget: deciding again changes nothing
+        plan = await decide(services, ctx, routing)
+    await _reserve(services, ctx, request, plan, max_cost_usd)
+    return plan
 
 
 def routing_input(ctx: RequestContext, request: ChatRequest, *, task_hint: str | None = None,
@@ -174,15 +209,22 @@ def routing_input(ctx: RequestContext, request: ChatRequest, *, task_hint: str |
     )
 
 
+def _worst(services: Services, request: ChatRequest, plan: RoutePlan) -> int | None:
+    """The most ``request`` can cost along ``plan``'s route: the dearest model the gateway may fail over to
+    (a failover must not settle more than was reserved). None when no model on it is configured."""
+    known = services.settings.models
+    models = [known[name] for name in services.gateway.expand(plan.route, plan.skip) if name in known]
+    if not models:
+        return None
+    tokens = estimate_input_tokens(request)
+    return max(worst_case_micros(model, tokens, request.max_tokens) for model in models)
+
+
 async def _reserve(services: Services, ctx: RequestContext, request: ChatRequest, plan: RoutePlan,
                    max_cost_usd: float | None = None) -> None:
-    route = services.gateway.expand(plan.route)
-    models = [services.settings.models[name] for name in route if name in services.settings.models]
-    if not models:
+    worst = _worst(services, request, plan)
+    if worst is None:
         return
-    # The dearest model the gateway may fail over to: a failover must not settle more than was reserved.
-    tokens = estimate_input_tokens(request)
-    worst = max(worst_case_micros(model, tokens, request.max_tokens) for model in models)
     if max_cost_usd is not None and worst > max_cost_usd * 1_000_000:
         raise BudgetExceededError(
             f"this request could cost up to ${worst / 1e6:.4f} on {plan.chosen}, above its max_cost_usd of "
@@ -209,33 +251,52 @@ async def run_completion(services: Services, ctx: RequestContext, request: ChatR
 
 async def run_into(services: Services, ctx: RequestContext, request: ChatRequest, plan: RoutePlan,
                    completion: Completion, *, stream: bool = False, extra_headers: dict[str, str] | None = None,
-                   max_cost_usd: float | None = None, reserve: bool = True) -> Completion:
-    """``run_completion`` filling a ``Completion`` the caller holds (so attempts survive an error)."""
+                   max_cost_usd: float | None = None, reserve: bool = True, reserved: bool = False) -> Completion:
+    """``run_completion`` filling a ``Completion`` the caller holds (so attempts survive an error).
+
+    ``reserved=True``: ``reserve`` already reserved for this request; it is settled (or released) here."""
     request = _with_traceparent(await redact_for(services, ctx, request, plan.route), ctx)
-    if reserve:
+    owner = reserve or reserved
+    if reserve and not reserved:
         await _reserve(services, ctx, request, plan, max_cost_usd)
+    limits = _limits(services, ctx, request, plan, owner)
     try:
-        await services.gateway.complete(request, plan.route, completion, stream=stream, extra_headers=extra_headers)
+        await services.gateway.complete(request, plan.route, completion, stream=stream, extra_headers=extra_headers,
+                                        limits=limits)
     except BaseException:
-        if reserve:
-            await accounting.release(services, ctx.trace_id)
+        if owner:
+            await accounting.close(services, ctx.trace_id, completion.cost_micros)
         raise
-    if reserve:
+    if owner:
         await accounting.settle(services, ctx.trace_id, completion.cost_micros)
     return completion
 
 
+def _limits(services: Services, ctx: RequestContext, request: ChatRequest, plan: RoutePlan, owner: bool) -> CallLimits:
+    """What this call may take: its surface's first-byte limit, and, when a budget applies, only the
+    models it can pay for and no more than was reserved (a strategy's calls: each its own route's worst)."""
+    held = accounting.reserved(services, ctx.trace_id)
+    allowance = None if held is None else held if owner else _worst(services, request, plan)
+    first = services.settings.gateway.surface_first_token_timeout.get(ctx.surface)
+    if first is None and allowance is None and not plan.skip:
+        return NO_LIMITS
+    return CallLimits(first_token_timeout=first, skip=plan.skip, allowance_micros=allowance)
+
+
 async def run_stream(services: Services, ctx: RequestContext, request: ChatRequest, plan: RoutePlan,
                      completion: Completion, *, extra_headers: dict[str, str] | None = None,
-                     max_cost_usd: float | None = None, stream: bool = True) -> AsyncIterator[list[Event]]:
+                     max_cost_usd: float | None = None, stream: bool = True,
+                     reserved: bool = False) -> AsyncIterator[list[Event]]:
     """The streaming form of ``run_completion``: batches of events as they come; ``completion`` collects the rest."""
     request = _with_traceparent(await redact_for(services, ctx, request, plan.route), ctx)
-    await _reserve(services, ctx, request, plan, max_cost_usd)
+    if not reserved:
+        await _reserve(services, ctx, request, plan, max_cost_usd)
     settled = False
     text: list[str] = []
     try:
         async for batch in services.gateway.stream(request, plan.route, completion, stream=stream,
-                                                   extra_headers=extra_headers):
+                                                   extra_headers=extra_headers,
+                                                   limits=_limits(services, ctx, request, plan, True)):
             for event in batch:
                 if isinstance(event, TextDelta):
                     text.append(event.text)
@@ -247,7 +308,7 @@ async def run_stream(services: Services, ctx: RequestContext, request: ChatReque
     finally:
         if not settled:
             completion.text = "".join(text)
-            await accounting.release(services, ctx.trace_id)
+            await accounting.close(services, ctx.trace_id, completion.cost_micros)
 
 
 def _with_traceparent(request: ChatRequest, ctx: RequestContext) -> ChatRequest:
@@ -259,14 +320,36 @@ def _with_traceparent(request: ChatRequest, ctx: RequestContext) -> ChatRequest:
     return request
 
 
-def _text_fields(mode: str, text: str, redact: bool) -> tuple[str | None, str | None, int]:
+_CUT_MARGIN = 8192
+"""Characters read past a trace's cap so a secret straddling the cap is seen whole by the redactor
+(longer than any secret pattern, a PEM private key included)."""
+
+
+def _text_fields(mode: str, text: str, redact: bool, cap: int) -> tuple[str | None, str | None, int]:
     if mode == "none":
         return None, None, len(text)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if mode == "hash":
         return None, digest, len(text)
     # "redacted": what is kept has secrets and PII replaced, whatever model answered.
-    return (Redactor().text(text) if redact else text), digest, len(text)
+    return _kept(text, redact, cap), digest, len(text)
+
+
+def _kept(text: str, redact: bool, cap: int) -> str:
+    """At most ``cap`` characters of ``text`` (redacted), with a note of how much was cut.
+
+    Long text is cut before it is redacted (redacting megabytes only to keep kilobytes would cost the
+    loop for nothing), ``_CUT_MARGIN`` past the cap; what the redactor then leaves unchanged at the
+    end of that piece is the original's end, where a secret cut in two may sit unrecognised, so the
+    last ``_CUT_MARGIN`` characters of the redacted piece are dropped as well.
+    """
+    if len(text) <= cap:
+        return Redactor().text(text) if redact else text
+    piece = text[:cap + _CUT_MARGIN]
+    if redact:
+        piece = Redactor().text(piece)
+    kept = piece[:max(0, min(cap, len(piece) - _CUT_MARGIN))]
+    return f"{kept}\n[... cut: the trace keeps {len(kept)} of {len(text)} characters]"
 
 
 def record(services: Services, ctx: RequestContext, plan: RoutePlan | None, completion: Completion,
@@ -287,9 +370,10 @@ def _submit(services: Services, ctx: RequestContext, plan: RoutePlan | None, com
             error: BaseException | None, outcome: str | None, escalated: bool, answer_text: str | None,
             latency_ms: float) -> None:
     mode = services.settings.traces.store_prompts
-    prompt, prompt_hash, prompt_chars = _text_fields(mode, ctx.prompt_text, True)
+    cap = services.settings.traces.max_stored_chars
+    prompt, prompt_hash, prompt_chars = _text_fields(mode, ctx.prompt_text, True, cap)
     answer_raw = completion.text if answer_text is None else answer_text
-    answer, answer_hash, answer_chars = _text_fields(mode, answer_raw, True)
+    answer, answer_hash, answer_chars = _text_fields(mode, answer_raw, True, cap)
     if outcome is None:
         if error is None:
             outcome = "ok"
@@ -301,6 +385,11 @@ def _submit(services: Services, ctx: RequestContext, plan: RoutePlan | None, com
     message = error.message if isinstance(error, SwitchboardError) else (
         "the caller went away before the answer was finished" if error is not None else None)
     usage = completion.usage
+    input_tokens, output_tokens = usage.input_tokens, usage.output_tokens
+    if len(completion.attempts) > 1:
+        # What was billed: every attempt's tokens (a broken one's estimated), not only the one that answered.
+        input_tokens = sum(a.input_tokens for a in completion.attempts)
+        output_tokens = sum(a.output_tokens for a in completion.attempts)
     services.traces.submit(
         TraceRecord(
             id=ctx.trace_id,
@@ -319,8 +408,8 @@ def _submit(services: Services, ctx: RequestContext, plan: RoutePlan | None, com
             reason=plan.reason if plan else None,
             decision=_decision(plan),
             ttft_ms=completion.ttft_ms,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
             cached_tokens=usage.cached_tokens,
             reasoning_tokens=usage.reasoning_tokens,
             cost_micros=completion.cost_micros,
@@ -379,8 +468,9 @@ async def execute(services: Services, ctx: RequestContext, request: ChatRequest,
             completion, escalated = outcome.completion, outcome.escalated
             plan = replace(plan, reason=f"{plan.reason}; {outcome.reason}")
         else:
+            plan = await reserve(services, ctx, request, routing, plan, max_cost_usd)
             await run_into(services, ctx, request, plan, completion, stream=stream, extra_headers=extra_headers,
-                           max_cost_usd=max_cost_usd)
+                           reserved=True)
     except SwitchboardError as exc:
         exc.details.setdefault("trace_id", ctx.trace_id)
         record(services, ctx, plan, completion, exc)
@@ -399,15 +489,17 @@ async def execute_stream(services: Services, ctx: RequestContext, request: ChatR
     records the trace when it ends, is closed, or is cancelled.
     """
     completion = Completion()
+    plan: RoutePlan | None = None
     try:
         plan = await decide(services, ctx, routing)
+        plan = await reserve(services, ctx, request, routing, plan, max_cost_usd)
     except SwitchboardError as exc:
         exc.details.setdefault("trace_id", ctx.trace_id)
-        record(services, ctx, None, completion, exc)
+        record(services, ctx, plan, completion, exc)
         raise
+    # Nothing awaits between the reservation and the stream's start, whose end settles or releases it.
     events = _traced(services, ctx, plan, completion,
-                     run_stream(services, ctx, request, plan, completion, extra_headers=extra_headers,
-                                max_cost_usd=max_cost_usd))
+                     run_stream(services, ctx, request, plan, completion, extra_headers=extra_headers, reserved=True))
     try:
         first = await anext(events)
     except SwitchboardError as exc:

@@ -4,13 +4,16 @@ router (``daemon.router.engine.decide``) for a decision, and hand the request pa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from daemon.aliases import ResolvedModel
 from daemon.aliases import resolve as resolve_model
+from daemon.budgets import usd
+from daemon.budgets.afford import Headroom, budget_refusal, cheapest, unaffordable
 from daemon.candidates import availability
 from daemon.errors import ModelUnavailableError, NoRouteError, SwitchboardError
+from daemon.gateway import worst_case_micros
 from daemon.router.engine import decide
 from daemon.router.types import BudgetState, Candidate, Decision, Message, RouteRequest, TaskType, Tier
 from daemon.services import Services
@@ -47,6 +50,8 @@ class RoutePlan:
     stepped_down: bool = False
     decision: dict[str, Any] = field(default_factory=dict)
     """The decision as a JSON-able dict (``DecisionInfo`` fields), stored in the trace."""
+    skip: frozenset[str] = frozenset()
+    """Models the request's budget cannot pay for: the gateway never calls them, not even as fallbacks."""
 
     @property
     def route(self) -> tuple[str, ...]:
@@ -117,20 +122,51 @@ def _text_of(content: object) -> str:
     return "" if content is None else str(content)
 
 
-def decide_for(services: Services, request: RoutingInput, budget: BudgetState, *, request_id: str | None = None) -> Decision:
-    """The pure router's decision for a request, with the daemon's candidates and matrix."""
-    return _decide(services, request, budget, request_id)[0]
+def decide_for(services: Services, request: RoutingInput, budget: BudgetState, *, request_id: str | None = None,
+               room: Headroom | None = None) -> Decision:
+    """The pure router's decision for a request, with the daemon's candidates and matrix; with ``room``
+    (what the request's budgets have left), among the models that budget can pay for."""
+    return _decide(services, request, budget, request_id, room)[0]
 
 
-def _decide(services: Services, request: RoutingInput, budget: BudgetState, request_id: str | None
-            ) -> tuple[Decision, ResolvedModel]:
+def _decide(services: Services, request: RoutingInput, budget: BudgetState, request_id: str | None,
+            room: Headroom | None) -> tuple[Decision, ResolvedModel, frozenset[str]]:
     route_request, resolved = _route_request(services, request, request_id)
     candidates = candidates_for(services)
     try:
-        decision = decide(route_request, candidates, services.matrix.matrix, budget, services.settings.routing)
+        decision, skip = _within_budget(services, request, route_request, candidates, budget, room)
     except NoRouteError as exc:
         raise _lasting(services, route_request, resolved, exc) from None
-    return decision, resolved
+    return decision, resolved, skip
+
+
+def _within_budget(services: Services, request: RoutingInput, route_request: RouteRequest,
+                   candidates: list[Candidate], budget: BudgetState,
+                   room: Headroom | None) -> tuple[Decision, frozenset[str]]:
+    """The decision among the models whose worst case for this request fits what its budgets have left
+    (a step down when the dearer ones do not), and those left out; ``BudgetExceededError`` with the real
+    figures when money alone stands in the way (even the cheapest model that could serve it does not fit)."""
+    matrix, settings = services.matrix.matrix, services.settings.routing
+    if room is None:
+        return decide(route_request, candidates, matrix, budget, settings), frozenset()
+    models = services.settings.models
+    tokens = request.input_tokens or route_request.prompt_tokens
+    worst = {c.name: worst_case_micros(models[c.name], tokens, request.max_output_tokens)
+             for c in candidates if c.excluded_reason is None}
+    dear = unaffordable(worst, room)
+    if not dear:
+        return decide(route_request, candidates, matrix, budget, settings), frozenset()
+    fitting = [replace(c, excluded_reason=dear[c.name]) if c.name in dear else c for c in candidates]
+    try:
+        decision = decide(route_request, fitting, matrix, budget, settings)
+    except NoRouteError:
+        # Would money alone let it through? Then it is the budget that refuses, and says so with its figures.
+        able = [c.model for c in decide(route_request, candidates, matrix, budget, settings).candidates if c.eligible]
+        name, cost = cheapest(worst, able) or cheapest(worst, list(dear)) or ("", 0)
+        raise budget_refusal(room.binding, cost, name) from None
+    reason = (f"within budget ({usd(room.remaining_micros)} left of {room.binding.label}; "
+              f"{', '.join(sorted(dear))} could cost more) → {decision.model}; {decision.reason}")
+    return replace(decision, reason=reason, stepped_down=True), frozenset(dear)
 
 
 def _lasting(services: Services, request: RouteRequest, resolved: ResolvedModel, exc: NoRouteError) -> SwitchboardError:
@@ -157,10 +193,12 @@ def _lasting(services: Services, request: RouteRequest, resolved: ResolvedModel,
 
 
 def plan_route(
-    services: Services, request: RoutingInput, budget: BudgetState, *, request_id: str | None = None
+    services: Services, request: RoutingInput, budget: BudgetState, *, request_id: str | None = None,
+    room: Headroom | None = None,
 ) -> RoutePlan:
-    """Decide where a request goes (raises ``NoRouteError``/``BudgetExceededError``/``InvalidRequestError``)."""
-    decision, resolved = _decide(services, request, budget, request_id)
+    """Decide where a request goes (raises ``NoRouteError``/``BudgetExceededError``/``InvalidRequestError``);
+    with ``room``, only among (and falling back only to) the models the request's budgets can pay for."""
+    decision, resolved, skip = _decide(services, request, budget, request_id, room)
     cls = decision.classification
     reason, stored = decision.reason, decision.to_dict()
     if resolved.pattern is not None:
@@ -173,5 +211,5 @@ def plan_route(
     return RoutePlan(
         chosen=decision.model, fallbacks=decision.fallbacks, reason=reason, policy=decision.policy,
         policy_kind=decision.policy_kind, matrix_version=decision.matrix_version, task_type=str(cls.task_type),
-        complexity=cls.complexity, stepped_down=decision.stepped_down, decision=stored,
+        complexity=cls.complexity, stepped_down=decision.stepped_down, decision=stored, skip=skip,
     )

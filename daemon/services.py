@@ -140,9 +140,10 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
         store = open_store(settings.store.url, options.data_dir)
         await store.open()
         stack.push_async_callback(store.close)
-        released = await store.reconcile_open_reservations()
-        if released:
-            log.warning("released %d budget reservations left open by a previous run", released)
+        charged = await store.reconcile_open_reservations()
+        if charged:
+            log.warning("charged %d budget reservations a previous run left open (their calls may have been "
+                        "billed; `switchboard traces` lists them as errors)", charged)
         events = EventBus()
         gateway = Gateway(settings.models, settings.gateway, events.publish)
         stack.push_async_callback(gateway.aclose)

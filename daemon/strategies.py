@@ -26,19 +26,21 @@ def _logprob_values(completion: Completion) -> list[float] | None:
     return values or None
 
 
-def _worst_case(services: Services, request: ChatRequest, models: list[str]) -> int:
-    """Each call may fail over along its model's fallbacks: reserve the dearest of each chain."""
+def _worst_case(services: Services, request: ChatRequest, models: list[str], skip: frozenset[str]) -> int:
+    """Each call may fail over along its model's fallbacks (those the budget can pay for): reserve the
+    dearest of each chain."""
     tokens = estimate_input_tokens(request)
     known = services.settings.models
     return sum(
-        max(worst_case_micros(known[x], tokens, request.max_tokens) for x in services.gateway.expand((m,)) if x in known)
+        max((worst_case_micros(known[x], tokens, request.max_tokens)
+             for x in services.gateway.expand((m,), skip) if x in known), default=0)
         for m in models if m in known
     )
 
 
 async def _reserve(services: Services, ctx: pipeline.RequestContext, request: ChatRequest, models: list[str],
-                   max_cost_usd: float | None) -> None:
-    worst = _worst_case(services, request, models)
+                   max_cost_usd: float | None, skip: frozenset[str] = frozenset()) -> None:
+    worst = _worst_case(services, request, models, skip)
     if max_cost_usd is not None and worst > max_cost_usd * 1_000_000:
         raise BudgetExceededError(
             f"this request could cost up to ${worst / 1e6:.4f} across {', '.join(models)}, above its max_cost_usd "
@@ -69,7 +71,7 @@ async def run_cascade(services: Services, ctx: pipeline.RequestContext, request:
     target = escalation.get("model")
     threshold = float(escalation.get("confidence_threshold") or 0.0)
     models = [plan.chosen] + ([target] if target else [])
-    await _reserve(services, ctx, request, models, max_cost_usd)
+    await _reserve(services, ctx, request, models, max_cost_usd, plan.skip)
     combined = Completion()
     try:
         first_request = request if target is None or request.logprobs else replace(request, logprobs=True)

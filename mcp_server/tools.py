@@ -132,7 +132,7 @@ async def run_task(
     explaining or summarising code, boilerplate edits, data extraction, quick questions. Put everything
     the model needs in the prompt and files (it sees nothing else). Returns the answer, the model that
     answered, tokens, cost and a trace id (rate it later with rate_result). Reports progress while the
-    answer streams; cancelling the call stops the provider call and its billing.
+    answer streams; cancelling the call stops the provider call (only what already streamed is billed).
     """
     if refused := _too_big(prompt, files):
         return refused

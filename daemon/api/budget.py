@@ -7,17 +7,19 @@ team's limit and is for admins only (the socket's owner, or a TCP key marked adm
 
 from __future__ import annotations
 
+import time
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from daemon import accounting
 from daemon.api.http import developer_of, json_response, parse_body, services_of
-from daemon.api.wire import BudgetInfo, BudgetSet, BudgetStatus
-from daemon.budgets import BudgetFigures
+from daemon.api.wire import BudgetInfo, BudgetSet, BudgetStatus, DeveloperSpend
+from daemon.budgets import BudgetFigures, period_bounds
 from daemon.errors import InvalidRequestError, PermissionDeniedError
 from daemon.services import Services
-from daemon.store.records import Budget, micros_to_usd
+from daemon.store.records import Budget, Developer, micros_to_usd
 
 
 def budget_info(f: BudgetFigures) -> BudgetInfo:
@@ -58,15 +60,30 @@ async def _every_budget(services: Services) -> list[BudgetInfo]:
     return out
 
 
+async def _spend(services: Services, developers: list[Developer]) -> list[DeveloperSpend]:
+    """Each developer's spend this month, and whether a budget limits them."""
+    budgets = await services.store.list_budgets()
+    mine = {b.scope_id for b in budgets if b.scope == "developer"}
+    teams = {b.scope_id for b in budgets if b.scope == "team"}
+    start, end = period_bounds("month", time.time(), services.settings.budgets.timezone)
+    return [
+        DeveloperSpend(developer=d.name, spent_usd=micros_to_usd(cost), requests=count,
+                       limited=d.id in mine or d.team_id in teams, period_start=start, resets_at=end)
+        for d, cost, count in await accounting.spend_this_period(services, developers, start)
+    ]
+
+
 async def get_budget(request: Request) -> Response:
-    """Mine by default; one developer's or everyone's for an admin."""
+    """Mine by default; one developer's or everyone's for an admin, with each one's spend this month."""
     services = services_of(request)
     me = developer_of(request)
     params = request.query_params
     if params.get("all") in ("1", "true"):
         if not me.is_admin:
             raise PermissionDeniedError("only an admin may see every budget; drop --all to see your own")
-        return json_response(BudgetStatus(budgets=await _every_budget(services)))
+        everyone = await services.store.list_developers()
+        return json_response(BudgetStatus(budgets=await _every_budget(services),
+                                          spend=await _spend(services, everyone)))
     whose = me
     if params.get("developer") and params["developer"] != me.name:
         if not me.is_admin:
@@ -76,7 +93,7 @@ async def get_budget(request: Request) -> Response:
         budget_info(await accounting.figures(services, budget, name))
         for budget, name in await accounting.budgets_of(services, whose)
     ]
-    return json_response(BudgetStatus(budgets=infos))
+    return json_response(BudgetStatus(budgets=infos, spend=await _spend(services, [whose])))
 
 
 async def put_budget(request: Request) -> Response:

@@ -186,8 +186,8 @@ class _Renderer:
 
     def _tool_delta(self, event: ToolCallDelta) -> list[bytes]:
         out: list[bytes] = []
-        current = self.open
-        if event.id or event.name or event.index not in self.calls:
+        current = self.calls.get(event.index)
+        if event.id or event.name or current is None:
             out += self._close()
             index = len(self.output)
             call_id = event.id or f"call_{self.ctx.trace_id}_{event.index}"
@@ -198,8 +198,11 @@ class _Renderer:
             item = _call_item(current["id"], call_id, current["name"], "", self.names, "in_progress")
             out.append(self.event("response.output_item.added", {"output_index": index, "item": item}))
         if event.arguments:
-            assert current is not None
             current["arguments"].append(event.arguments)
+            closed = current.get("item")
+            if closed is not None and not current["custom"]:
+                # Parallel calls whose argument deltas interleave: a late piece still reaches its own item.
+                closed["arguments"] = "".join(current["arguments"])
             if not current["custom"]:  # a free-form input is sent whole at the end (its JSON wrapping is ours)
                 out.append(self.event("response.function_call_arguments.delta", {
                     "item_id": current["id"], "output_index": current["index"], "delta": event.arguments}))
@@ -221,7 +224,8 @@ class _Renderer:
                                                              "content_index": 0, "part": part})]
         else:
             arguments = "".join(current["arguments"])
-            item = _call_item(item_id, current["call_id"], current["name"], arguments, self.names, "completed")
+            item = current["item"] = _call_item(item_id, current["call_id"], current["name"], arguments, self.names,
+                                                "completed")
             if item["type"] == "custom_tool_call":
                 out = [self.event("response.custom_tool_call_input.delta",
                                   {"item_id": item_id, "output_index": index, "delta": item["input"]}),

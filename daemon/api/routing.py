@@ -21,9 +21,11 @@ from daemon.api.wire import (
     ReviewResolve,
     RouteRequest,
 )
+from daemon.budgets import router_state
+from daemon.budgets.afford import headroom
 from daemon.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
 from daemon.router.matrix import N_BANDS, QualitySignal, RoutingMatrix, dumps_toml
-from daemon.router.types import TaskType
+from daemon.router.types import NO_BUDGET, TaskType
 from daemon.routing import RoutingInput, decide_for
 from daemon.services import Services
 from daemon.store.records import Developer, ReviewItem
@@ -68,8 +70,9 @@ async def route(request: Request) -> Response:
 
     services = services_of(request)
     body = await parse_body(request, RouteRequest)
-    budget = await accounting.budget_state(services, developer_of(request))
-    decision = decide_for(services, routing_input(body), budget)
+    found = await accounting.current_figures(services, developer_of(request))
+    budget = router_state(found) if found else NO_BUDGET
+    decision = decide_for(services, routing_input(body), budget, room=headroom(found))  # as a real request would
     return json_response(decision_info(decision.to_dict()))
 
 
@@ -124,7 +127,8 @@ async def get_matrix(request: Request) -> Response:
     services = services_of(request)
     params = request.query_params
     if params.get("task_type") and params["task_type"] not in {t.value for t in TaskType}:
-        raise InvalidRequestError(f"unknown task type {params['task_type']!r}; one of: {', '.join(t.value for t in TaskType)}")
+        raise InvalidRequestError(f"task_type: unknown task type {params['task_type']!r}; one of: "
+                                  f"{', '.join(t.value for t in TaskType)}", details={"param": "task_type"})
     return json_response(matrix_info(services.matrix.matrix, task_type=params.get("task_type"), model=params.get("model")))
 
 

@@ -407,10 +407,25 @@ class BudgetInfo(Wire):
     """What the router will do with the next request, in words."""
 
 
+class DeveloperSpend(Wire):
+    """What one developer spent this month, whether or not a budget limits them."""
+
+    developer: str
+    spent_usd: float
+    """Cost of their requests since the month began (in the budgets' time zone), from their traces."""
+    requests: int
+    limited: bool
+    """Whether a budget of their own (or their team's) applies to them."""
+    period_start: float
+    resets_at: float
+
+
 class BudgetStatus(Wire):
     """``GET /api/budget`` (mine; ``?all=1`` or ``?developer=NAME`` for an admin)."""
 
     budgets: list[BudgetInfo]
+    spend: list[DeveloperSpend] = []
+    """Every developer the caller may see, with their spend this month (budget or not)."""
 
 
 class BudgetSet(Wire):

@@ -61,6 +61,11 @@ class BudgetFigures:
         return max(0, self.limit_micros - self.used_micros)
 
     @property
+    def used_up(self) -> bool:
+        """Whether what is settled alone has reached the limit (reservations in flight aside)."""
+        return self.settled_micros >= self.limit_micros
+
+    @property
     def fraction_used(self) -> float:
         """(settled + reserved) / limit; a zero limit counts as fully used."""
         if self.limit_micros <= 0:
@@ -87,6 +92,8 @@ class BudgetFigures:
         """What the router will do with the next request, in words."""
         used = f"{self.fraction_used:.0%} of {usd(self.limit_micros)} used"
         state = self.state
+        if state == "exhausted" and not self.used_up:
+            return f"full for now: requests in flight hold the rest; new ones are refused until they end ({used})"
         if state == "exhausted":
             return f"requests are refused until the budget resets at {self.reset_text} ({used}), unless an admin raises it"
         if state == "critical_only":
@@ -125,11 +132,15 @@ def tightest(figures: list[BudgetFigures]) -> BudgetFigures | None:
 
 
 def router_state(figures: list[BudgetFigures]) -> BudgetState:
-    """What the pure router needs: the tightest budget reduced to its fraction and thresholds."""
+    """What the pure router needs: the tightest budget reduced to its fraction and thresholds.
+
+    It is refused outright (``hard_exceeded``) only when its spend has reached the limit: a budget whose
+    rest is held by reservations in flight is full for now, not used up (what a request may still
+    reserve is the request path's to work out, model by model)."""
     worst = tightest(figures)
     if worst is None:
         return NO_BUDGET
-    exhausted = worst.state == "exhausted"
+    exhausted = worst.used_up
     # The router's refusal names the budget; when it refuses, the name also carries the spend and
     # the reset time, so the error says whose budget, how much is spent and when it resets.
     name = (
@@ -143,19 +154,29 @@ def router_state(figures: list[BudgetFigures]) -> BudgetState:
         critical_only_threshold=worst.critical_only_threshold,
         hard_exceeded=exhausted,
         budget_name=name,
-        remaining_usd=worst.remaining_micros / 1_000_000,
+        remaining_usd=min(f.remaining_micros for f in figures) / 1_000_000,
     )
 
 
-def exceeded_message(f: BudgetFigures, request_micros: int | None = None) -> str:
-    """Why a request was refused: whose budget, how much is spent of the limit, when it resets, what to do."""
-    spent = f"{usd(f.settled_micros)} of {usd(f.limit_micros)} is spent"
-    if f.reserved_micros:
-        spent += f" and {usd(f.reserved_micros)} is reserved by requests in flight"
-    need = f"; this request could cost up to {usd(request_micros)}" if request_micros else ""
-    who = "team" if f.scope == "team" else "developer"
-    return (
-        f"{f.label} is used up: {spent}{need}. It resets at {f.reset_text}. "
-        f"Wait for the reset, lower max_tokens, or ask an admin to raise it "
-        f"(`switchboard budget set {'--team ' + f.name if who == 'team' else f.name} --{_PERIOD_WORD.get(f.period, 'monthly')} USD`)."
-    )
+def exceeded_message(f: BudgetFigures, request_micros: int | None = None, model: str | None = None) -> str:
+    """Why a request was refused, with the real figures: whose budget, what is spent, reserved and left of
+    the limit, what the request could cost (on ``model``, the cheapest that could serve it), when the
+    budget resets, and what to do. "Used up" only when the spend has really reached the limit."""
+    raise_it = (f"ask an admin to raise it (`switchboard budget set "
+                f"{'--team ' + f.name if f.scope == 'team' else f.name} --{_PERIOD_WORD.get(f.period, 'monthly')} USD`)")
+    reset = f"It resets at {f.reset_text}"
+    if f.used_up:
+        return (f"{f.label} is used up: {usd(f.settled_micros)} of {usd(f.limit_micros)} is spent. {reset}. "
+                f"Wait for the reset, or {raise_it}.")
+    left = f.remaining_micros
+    held = f"{usd(f.reserved_micros)} is reserved by requests in flight (what they do not spend comes back when they end)"
+    if left <= 0:
+        return (f"{f.label} has nothing left to reserve: {usd(f.settled_micros)} of {usd(f.limit_micros)} is spent "
+                f"and {held}. Try again in a moment, or {raise_it}. {reset}.")
+    figures = f"{usd(left)} of {usd(f.limit_micros)} is left ({usd(f.settled_micros)} spent"
+    figures += f", {usd(f.reserved_micros)} reserved by requests in flight)" if f.reserved_micros else ")"
+    on = f"even the cheapest model that could serve it, {model}," if model else "it"
+    need = f"; this request could cost up to {usd(request_micros)} ({on} at its full input and max_tokens)" \
+        if request_micros else ""
+    return (f"{f.label} cannot pay for this request: {figures}{need}. Lower max_tokens or shorten the prompt, "
+            f"wait for the reset, or {raise_it}. {reset}.")

@@ -7,6 +7,8 @@ budget reservation for a request on a model; ``cost_micros`` prices a usage.
 from daemon.gateway.cost import cost_micros, prices_of, worst_case_micros
 from daemon.gateway.engine import Gateway, estimate_input_tokens
 from daemon.gateway.types import (
+    NO_LIMITS,
+    CallLimits,
     ChatRequest,
     Completion,
     Event,
@@ -21,7 +23,7 @@ from daemon.gateway.types import (
 )
 
 __all__ = [
-    "ChatRequest", "Completion", "Event", "FimPrompt", "Finish", "Gateway", "NativeBody", "StreamStart",
+    "NO_LIMITS", "CallLimits", "ChatRequest", "Completion", "Event", "FimPrompt", "Finish", "Gateway", "NativeBody", "StreamStart",
     "TextDelta", "ThinkingDelta", "ToolCallDelta", "Usage", "cost_micros", "estimate_input_tokens", "prices_of",
     "worst_case_micros",
 ]

@@ -74,6 +74,8 @@ def messages_body(request: ChatRequest, model_id: str, *, stream: bool) -> dict[
     if native is not None and native.wire == "anthropic":
         body = dict(native.body)
         messages = list(body.get("messages") or ())
+        if request.max_tokens:
+            body["max_tokens"] = request.max_tokens  # the caller's, or lower (a budget's, a resume's rest)
     else:
         body = {"max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS}
         system: list[str] = []

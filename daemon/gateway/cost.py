@@ -22,7 +22,8 @@ from daemon.store.records import usd_to_micros
 log = logging.getLogger("switchboard.gateway")
 
 DEFAULT_OUTPUT_CAP = 4096
-"""Output tokens assumed for the worst case when a request sets no ``max_tokens``."""
+"""Output tokens assumed for the worst case when a request sets no ``max_tokens``; a request whose cost
+is reserved against a budget is sent this cap, so what it settles cannot exceed what it reserved."""
 
 
 @functools.cache
@@ -114,10 +115,26 @@ def cost_micros(model: ModelSettings, usage: Usage) -> int:
     return usd_to_micros(usd)
 
 
+def output_cap(model: ModelSettings, input_tokens: int, max_tokens: int | None) -> int:
+    """The most output a request can produce on ``model``: its ``max_tokens`` (``DEFAULT_OUTPUT_CAP`` when
+    unset), never more than the context window leaves after the input."""
+    return min(max_tokens or DEFAULT_OUTPUT_CAP, max(1, model.context_window - input_tokens))
+
+
 def worst_case_micros(model: ModelSettings, input_tokens: int, max_tokens: int | None) -> int:
-    """The most a request can cost on ``model``: all its input uncached plus ``max_tokens`` of output
-    (``DEFAULT_OUTPUT_CAP`` when unset, never more than the context window leaves)."""
+    """The most a request can cost on ``model``: all its input uncached plus the most output it can
+    produce (``output_cap``)."""
     p = prices_of(model)
-    room = max(1, model.context_window - input_tokens)
-    output = min(max_tokens or DEFAULT_OUTPUT_CAP, room) if max_tokens is None else max_tokens
+    output = output_cap(model, input_tokens, max_tokens)
     return usd_to_micros(input_tokens * max(p.input, p.cache_write) + output * max(p.output, p.reasoning))
+
+
+def affordable_output(model: ModelSettings, input_tokens: int, allowance_micros: int) -> int:
+    """How many output tokens still fit in ``allowance_micros`` once the input is paid for at its worst
+    (negative when even the input does not fit; ``DEFAULT_OUTPUT_CAP``-free models get a large number)."""
+    p = prices_of(model)
+    left = allowance_micros / 1_000_000 - input_tokens * max(p.input, p.cache_write)
+    per_token = max(p.output, p.reasoning)
+    if per_token <= 0:
+        return 1 << 30 if left >= 0 else -1
+    return int(left // per_token)

@@ -34,19 +34,26 @@ from daemon.gateway.types import ChatRequest, Event, Finish, RawBody
 DIRECT_PROVIDERS = frozenset({"openai", "anthropic"})
 ANTHROPIC_VERSION = "2023-06-01"
 _MAX_ERROR_BODY = 64 * 1024
+_FILTER_CODES = frozenset({"content_filter", "content_policy_violation"})
+"""Error codes of a provider's content filter (Azure's, OpenAI's safety system)."""
 DRAIN_SECONDS = 2.0
 """How long a finished stream's connection may take to reach the end of its body and be reused."""
 
 
 @dataclass(frozen=True, slots=True)
 class Deadlines:
-    """How long an attempt may take to connect, to start, between chunks (seconds), and when the whole
-    call must be over (loop time, shared by every attempt)."""
+    """How long an attempt may take to connect, to its whole body when not streamed, to a stream's first
+    byte, between chunks (seconds), and when the whole call must be over (loop time, shared by every attempt)."""
 
     connect: float
     first_token: float
     stall: float
     end: float
+    stream_first: float
+
+    def start(self, stream: bool) -> float:
+        """Seconds the attempt may take before it has started answering."""
+        return self.stream_first if stream else self.first_token
 
 
 def endpoint(model: ModelSettings, request: ChatRequest) -> str:
@@ -93,8 +100,11 @@ def provider_error(name: str, status: int, body: bytes, headers: Any) -> Provide
     if status in (400, 413, 422):
         if code == "context_length_exceeded" or "context length" in lowered or "prompt is too long" in lowered:
             return ContextLengthError(where + " (no configured fallback has a larger context window)", details=details)
-        if code == "content_filter" or "content filter" in lowered or "content management" in lowered:
+        if code in _FILTER_CODES or "content filter" in lowered or "content management" in lowered:
             return ContentFilterError(f"{name}'s content filter refused the request: {message}", details=details)
+        if "prefill" in lowered:
+            # The model cannot continue an assistant turn: the request is fine, only not for this model.
+            details["prefill_unsupported"] = True
         return InvalidRequestError(where + "; fix the request (retrying it unchanged would fail again)",
                                    details=details)
     if status >= 500:
@@ -221,7 +231,7 @@ class DirectTransport:
         """
         url, headers, body, kind = self._request(name, model, request, stream, extra_headers)
         loop = asyncio.get_running_loop()
-        first_token_at = loop.time() + deadlines.first_token
+        first_token_at = loop.time() + deadlines.start(stream)
         response: Response | None = None
         finished = False
         try:
@@ -235,10 +245,9 @@ class DirectTransport:
                     if not stream:
                         raw = await response.read()
             except TimeoutError:
-                raise ProviderTimeoutError(
-                    f"{name} did not answer within the first-token timeout; trying elsewhere",
-                    details={"model": name},
-                ) from None
+                what = "start streaming" if stream else "answer"
+                raise ProviderTimeoutError(f"{name} did not {what} within {deadlines.start(stream):g}s",
+                                           details={"model": name}) from None
             if not stream:
                 try:
                     payload = jsonwire.loads(raw)
@@ -308,8 +317,11 @@ class DirectTransport:
                 async with asyncio.timeout_at(min(limit, deadlines.end)):
                     chunk = await response.read_chunk()
             except TimeoutError:
-                what = "did not start streaming" if first else "stalled mid-stream"
-                raise ProviderTimeoutError(f"{name} {what} within its timeout", details={"model": name}) from None
+                if first:
+                    what = f"did not start streaming within {deadlines.stream_first:g}s"
+                else:
+                    what = f"stalled mid-stream (nothing for {deadlines.stall:g}s)"
+                raise ProviderTimeoutError(f"{name} {what}", details={"model": name}) from None
             if not chunk:
                 return
             first = False

@@ -74,7 +74,7 @@ def map_litellm_errors(model_name: str) -> Iterator[None]:
         detail = str(getattr(exc, "message", exc))[:500]
         if isinstance(exc, litellm.ContextWindowExceededError):
             raise ContextLengthError(where + detail) from exc
-        if isinstance(exc, litellm.ContentPolicyViolationError):
+        if isinstance(exc, litellm.ContentPolicyViolationError) or "content_policy_violation" in detail:
             raise ContentFilterError(where + detail) from exc
         if isinstance(exc, litellm.RateLimitError):
             raise ProviderRateLimitError(where + detail) from exc
@@ -85,7 +85,8 @@ def map_litellm_errors(model_name: str) -> Iterator[None]:
         if isinstance(exc, litellm.NotFoundError):
             raise NotFoundError(where + detail) from exc
         if isinstance(exc, litellm.BadRequestError):
-            raise InvalidRequestError(where + detail) from exc
+            unsupported = {"prefill_unsupported": True} if "prefill" in detail.lower() else None
+            raise InvalidRequestError(where + detail, details=unsupported) from exc
         if isinstance(exc, (litellm.ServiceUnavailableError, litellm.InternalServerError, litellm.APIConnectionError)):
             raise ProviderUnavailableError(where + detail) from exc
         if isinstance(exc, litellm.APIError):
@@ -113,7 +114,7 @@ class LiteLLMTransport:
         if request.prefill:
             messages.append({"role": "assistant", "content": request.prefill})
         kwargs: dict[str, Any] = {**request.params, "model": model.litellm_model, "messages": messages,
-                                  "stream": stream, "timeout": deadlines.first_token}
+                                  "stream": stream, "timeout": deadlines.start(stream)}
         if model.api_base:
             kwargs["api_base"] = model.api_base
         if model.api_key_env:
@@ -139,10 +140,10 @@ class LiteLLMTransport:
         await litellm_module()
         with map_litellm_errors(name):
             try:
-                async with asyncio.timeout_at(min(loop.time() + deadlines.first_token, deadlines.end)):
+                async with asyncio.timeout_at(min(loop.time() + deadlines.start(stream), deadlines.end)):
                     response = await acompletion(**kwargs)
             except TimeoutError:
-                raise ProviderTimeoutError(f"{name} did not answer within the first-token timeout") from None
+                raise ProviderTimeoutError(f"{name} did not answer within {deadlines.start(stream):g}s") from None
             if not stream:
                 yield openai_wire.events_of_body(response.model_dump())
                 return
@@ -155,7 +156,7 @@ class LiteLLMTransport:
                 except StopAsyncIteration:
                     break
                 except TimeoutError:
-                    raise ProviderTimeoutError(f"{name} stalled mid-stream") from None
+                    raise ProviderTimeoutError(f"{name} stalled mid-stream (nothing for {deadlines.stall:g}s)") from None
                 events = parser.feed(chunk.model_dump())
                 if events:
                     yield events

@@ -28,6 +28,9 @@ def chat_body(request: ChatRequest, model_id: str, *, stream: bool, reasoning: b
     if native is not None and native.wire == "openai-chat":
         body = dict(native.body)
         messages = list(body.get("messages") or ())
+        if request.max_tokens:
+            # The caller's own cap, or a lower one the gateway set (a budget's, what is left after a resume).
+            body["max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"] = request.max_tokens
     else:
         body = dict(request.params)
         if not reasoning:
@@ -74,6 +77,8 @@ def text_body(request: ChatRequest, model_id: str, *, stream: bool) -> dict[str,
     native = request.native
     if native is not None and native.wire == "openai-text":
         body = dict(native.body)
+        if request.max_tokens:
+            body["max_tokens"] = request.max_tokens
     else:
         assert request.fim is not None
         body = dict(request.params)

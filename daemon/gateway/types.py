@@ -67,6 +67,22 @@ class ChatRequest:
         return self.external if external and self.external is not None else self
 
 
+@dataclass(frozen=True, slots=True)
+class CallLimits:
+    """What one request may take beyond the gateway's settings, set by the request path."""
+
+    first_token_timeout: float | None = None
+    """The streamed first-byte limit for this request's surface (None: ``stream_first_token_timeout``)."""
+    skip: frozenset[str] = frozenset()
+    """Deployments the request's budget cannot pay for: never called, not even as a configured fallback."""
+    allowance_micros: int | None = None
+    """What the request reserved against a budget: every attempt is sent a ``max_tokens`` that keeps the
+    attempts' cost together within it (None: no budget applies, nothing is capped)."""
+
+
+NO_LIMITS = CallLimits()
+
+
 @dataclass(slots=True)
 class Usage:
     """Tokens of one answer and what they cost."""

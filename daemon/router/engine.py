@@ -85,6 +85,7 @@ def decide(
     options, rows = _score(request, candidates, matrix, budget, cls, settings)
     if not options:
         excluded = [_candidate_score(row, 0.0) for row in rows]
+        _refuse_if_too_long(request, candidates)
         raise NoRouteError(_no_route_message(excluded), details={"excluded": {r.model: r.excluded_reason for r in excluded}})
 
     run = POLICIES[policy.kind]
@@ -301,6 +302,26 @@ def _latency(cand: Candidate, cell: object, tier_latency: Mapping[Tier, float]) 
     if cand.latency_p50_ms is not None:
         return cand.latency_p50_ms * 2.0
     return tier_latency.get(cand.tier, 2000.0)
+
+
+def _refuse_if_too_long(request: RouteRequest, candidates: Sequence[Candidate]) -> None:
+    """When every usable model is too small for the request, it is the request that is wrong (a 400 the
+    caller can fix by asking for less), not a missing route (a 503 a client would retry)."""
+    usable = [cand for cand in candidates if not cand.excluded_reason]
+    needed = request.prompt_tokens + (request.max_output_tokens or 0)
+    if not usable or any(needed <= cand.context_window for cand in usable):
+        return
+    largest = max(cand.context_window for cand in usable)
+    takes = "any usable model takes (the largest context window is"
+    asked = request.max_output_tokens
+    if asked:
+        raise ContextLengthError(
+            f"max_tokens: the prompt (about {request.prompt_tokens} tokens) plus max_tokens ({asked}) is more than "
+            f"{takes} {largest} tokens); ask for fewer tokens or shorten the prompt",
+            details={"param": "max_tokens", "context_window": largest})
+    raise ContextLengthError(
+        f"the prompt (about {request.prompt_tokens} tokens) is longer than {takes} {largest} tokens); shorten it",
+        details={"context_window": largest})
 
 
 def _no_route_message(rows: Sequence[CandidateScore]) -> str:

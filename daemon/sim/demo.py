@@ -38,7 +38,7 @@ def demo_models_config(base_url: str, profiles: Iterable[ModelProfile] = DEMO_PR
             "input_usd_per_mtok": profile.input_usd_per_mtok,
             "output_usd_per_mtok": profile.output_usd_per_mtok,
             "context_window": profile.context_window,
-            "capabilities": list(profile.capabilities),
+            "capabilities": [*profile.capabilities, *(("prefill",) if profile.prefill else ())],
             "simulated": True,
         }
     return models

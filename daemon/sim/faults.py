@@ -25,6 +25,7 @@ late_end           a complete stream whose HTTP body ends ``delay_ms`` after its
                    [DONE] / message_stop (non-streaming: no effect)
 context_length     400 context-length-exceeded in the format's real shape
 content_filter     400 content-filter in the format's real shape
+content_policy     400 ``content_policy_violation`` (OpenAI's safety system) in the format's shape
 reply              answer with ``text`` instead of the deterministic answer
 slow               use ``latency_ms`` and/or ``tokens_per_second`` instead of the profile's
 =================  ==================================================================
@@ -51,6 +52,7 @@ FaultKind = Literal[
     "late_end",
     "context_length",
     "content_filter",
+    "content_policy",
     "reply",
     "slow",
 ]
@@ -61,6 +63,7 @@ ERROR_STATUS: dict[str, int] = {
     "unavailable": 503,
     "context_length": 400,
     "content_filter": 400,
+    "content_policy": 400,
 }
 """Kinds answered with an error response, and their default status."""
 

@@ -48,7 +48,10 @@ class ModelProfile(BaseModel):
     quality: float = Field(default=0.5, ge=0, le=1)
     """Prior quality hint for the demo routing matrix."""
     capabilities: tuple[str, ...] = OPENAI_CAPABILITIES
-    """Capabilities advertised in the demo config."""
+    """Capabilities advertised in the demo config (``prefill`` is added when the model has it)."""
+    prefill: bool = True
+    """Continues an assistant message given last (a resumed stream); False answers such a request with the
+    400 models without prefill send."""
 
     def instant(self) -> ModelProfile:
         """This profile with no latency and no pacing (what tests and the benchmark want)."""

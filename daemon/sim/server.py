@@ -19,7 +19,7 @@ from daemon.sim.faults import Fault, FaultScript
 from daemon.sim.log import RequestLog, RequestRecord
 from daemon.sim.profiles import ModelProfile, instant_profiles
 from daemon.sim.respond import Codec, Responder, dumps, error_response, fault_error
-from daemon.sim.turns import SimError, build_reply
+from daemon.sim.turns import NO_PREFILL_MESSAGE, SimError, build_reply
 from daemon.sim.wire_anthropic import MessagesCodec, count_input_tokens
 from daemon.sim.wire_openai import ChatCodec, CompletionCodec
 
@@ -190,6 +190,8 @@ class SimServer:
                     return web.Response()
                 if fault is not None and fault.error_status is not None:
                     raise fault_error(fault, turn, profile)
+                if turn.prefill and not profile.prefill:
+                    raise SimError("invalid_request", 400, NO_PREFILL_MESSAGE)
                 if turn.input_tokens > profile.context_window:
                     raise SimError(
                         "context_length", 400, detail={"tokens": turn.input_tokens, "limit": profile.context_window}

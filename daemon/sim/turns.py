@@ -30,7 +30,20 @@ ErrorKind = Literal[
     "unavailable",
     "context_length",
     "content_filter",
+    "content_policy",
 ]
+
+
+CONTENT_POLICY_MESSAGE = (
+    "Your request was rejected as a result of our safety system. Your prompt may contain text that is not "
+    "allowed by our safety system."
+)
+"""What OpenAI's safety system answers (code ``content_policy_violation``)."""
+
+NO_PREFILL_MESSAGE = (
+    "This model does not support assistant message prefill. The conversation must end with a user message."
+)
+"""What a model without assistant prefill answers to a conversation that ends with an assistant turn."""
 
 
 class SimError(Exception):

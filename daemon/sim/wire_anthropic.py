@@ -13,6 +13,7 @@ from typing import Any
 from daemon.sim.profiles import ModelProfile
 from daemon.sim.respond import StreamPlan, dumps
 from daemon.sim.turns import (
+    CONTENT_POLICY_MESSAGE,
     Reply,
     SimError,
     ToolSpec,
@@ -37,6 +38,7 @@ _ERRORS: dict[str, tuple[str, str]] = {
     "unavailable": ("overloaded_error", "Overloaded"),
     "context_length": ("invalid_request_error", ""),
     "content_filter": ("invalid_request_error", "Output blocked by content filtering policy"),
+    "content_policy": ("invalid_request_error", CONTENT_POLICY_MESSAGE),
 }
 
 

@@ -13,6 +13,7 @@ from daemon.sim.answers import count_tokens
 from daemon.sim.profiles import ModelProfile
 from daemon.sim.respond import StreamPlan, dumps
 from daemon.sim.turns import (
+    CONTENT_POLICY_MESSAGE,
     Reply,
     SimError,
     ToolSpec,
@@ -44,6 +45,7 @@ _ERRORS: dict[str, tuple[str | None, str | None, str]] = {
         "The response was filtered due to the prompt triggering Azure OpenAI's content "
         "management policy. Please modify your prompt and retry.",
     ),
+    "content_policy": ("invalid_request_error", "content_policy_violation", CONTENT_POLICY_MESSAGE),
 }
 
 

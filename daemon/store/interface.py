@@ -117,7 +117,14 @@ class Store(Protocol):
         """Drop a request's reservations entirely."""
 
     async def reconcile_open_reservations(self) -> int:
-        """Settle orphaned open reservations whose trace was recorded, release the rest; returns released."""
+        """Close orphaned open reservations: settle those whose trace was recorded at its cost, charge the
+        rest their reservation (their calls may have been billed) with a stub trace; returns those charged."""
+
+    async def carry_spend(self, budget_id: int, period_start: float, micros: int) -> None:
+        """Count spend made before a budget existed in its period (a settled ledger row, once per period)."""
+
+    async def spend_by_developer(self, since: float) -> dict[int, tuple[int, int]]:
+        """developer id → (cost in micro-dollars, requests) of the traces since a time, budget or not."""
 
     # -- traces
     async def record_traces(self, traces: Sequence[TraceRecord]) -> None:

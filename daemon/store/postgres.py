@@ -37,7 +37,7 @@ from daemon.errors import BudgetExceededError, InvalidRequestError, NotFoundErro
 from daemon.store.pg_session import StoreSession
 from daemon.store.postgres_history import MATRIX_CHANNEL, HistoryQueries
 from daemon.store.postgres_metrics import MetricsQueries
-from daemon.store.records import Budget, Developer, Reservation, Team
+from daemon.store.records import CHARGED_IN_FLIGHT, Budget, Developer, Reservation, Team, carried_id
 from daemon.store.schema_postgres import MIGRATIONS
 
 log = logging.getLogger("switchboard.store")
@@ -465,15 +465,16 @@ class PostgresStore(HistoryQueries, MetricsQueries):
 
     async def reconcile_open_reservations(self) -> int:
         """Close the open reservations of daemons that are gone: settle those whose trace was recorded
-        (at the trace's cost), release the rest. Live daemons' reservations are left alone.
+        (at the trace's cost); charge the rest their reservation, with a stub trace (a call in flight when
+        its daemon died may have been billed). Live daemons' reservations are left alone.
 
         A daemon is gone when its session's advisory lock is free (PostgreSQL drops it with the
-        connection). Safe to call from any daemon at any time; returns the reservations released.
+        connection). Safe to call from any daemon at any time; returns the reservations charged.
         """
         return (await self._reconcile())[1]
 
     async def _reconcile(self) -> tuple[int, int]:
-        """(reservations settled, released) of gone daemons."""
+        """(reservations settled from their trace, charged their reservation) of gone daemons."""
         now = time.time()
         async with self._tx() as conn:
             candidates = await conn.fetch(
@@ -491,12 +492,35 @@ class PostgresStore(HistoryQueries, MetricsQueries):
                 f"FROM traces t WHERE t.id = ledger.trace_id AND {orphan}",
                 now, gone,
             ))
-            released = _rowcount(await conn.execute(
-                f"UPDATE ledger SET status = 'released', closed_at = $1 WHERE {orphan}", now, gone
+            await conn.execute(
+                "INSERT INTO traces (id, developer_id, surface, created_at, outcome, latency_ms, cost_micros, "
+                "error_code, error_message, host) "
+                "SELECT l.trace_id, b.scope_id, 'api', MIN(l.created_at), 'error', 0, MAX(l.reserved_micros), "
+                "'internal_error', $2, MAX(s.host) FROM ledger l JOIN budgets b ON b.id = l.budget_id "
+                "LEFT JOIN store_sessions s ON s.id = l.owner_session "
+                "WHERE l.status = 'open' AND (l.owner_session IS NULL OR l.owner_session = ANY($1::bigint[])) "
+                "AND b.scope = 'developer' AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.id = l.trace_id) "
+                "GROUP BY l.trace_id, b.scope_id ON CONFLICT (id) DO NOTHING",
+                gone, CHARGED_IN_FLIGHT,
+            )
+            charged = _rowcount(await conn.execute(
+                f"UPDATE ledger SET status = 'settled', settled_micros = reserved_micros, closed_at = $1 WHERE {orphan}",
+                now, gone,
             ))
             await self._record_lost_traces(conn, gone)
             await conn.execute("DELETE FROM store_sessions WHERE id = ANY($1::bigint[])", gone)
-        return settled, released
+        return settled, charged
+
+    async def carry_spend(self, budget_id: int, period_start: float, micros: int) -> None:
+        """Count spend made before a budget existed in its period (a settled ledger row, once per period)."""
+        now = time.time()
+        async with self._conn() as conn:
+            await conn.execute(
+                "INSERT INTO ledger (trace_id, budget_id, period_start, status, reserved_micros, settled_micros, "
+                "created_at, closed_at) VALUES ($1, $2, $3, 'settled', 0, $4, $5, $5) "
+                "ON CONFLICT (trace_id, budget_id) DO NOTHING",
+                carried_id(budget_id, period_start), budget_id, period_start, micros, now,
+            )
 
     @staticmethod
     async def _record_lost_traces(conn: asyncpg.Connection, gone: list[int]) -> None:
@@ -510,7 +534,7 @@ class PostgresStore(HistoryQueries, MetricsQueries):
             "'internal_error', 'the daemon stopped before this trace was written; its settled cost is kept', "
             "MAX(s.host) "
             "FROM ledger l JOIN budgets b ON b.id = l.budget_id LEFT JOIN store_sessions s ON s.id = l.owner_session "
-            "WHERE l.status = 'settled' AND b.scope = 'developer' "
+            "WHERE l.status = 'settled' AND b.scope = 'developer' AND l.trace_id NOT LIKE 'carried:%' "
             "AND (l.owner_session IS NULL OR l.owner_session = ANY($1::bigint[])) "
             "AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.id = l.trace_id) "
             "AND l.closed_at >= (SELECT MAX(closed_at) FROM ledger WHERE status = 'settled') - 3600 "

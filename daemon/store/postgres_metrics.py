@@ -60,6 +60,15 @@ class MetricsQueries:
         async with self._conn() as conn:
             return {r["trace_id"]: float(r["score"]) for r in await conn.fetch(sql, *params)}
 
+    async def spend_by_developer(self, since: float) -> dict[int, tuple[int, int]]:
+        """developer id → (cost in micro-dollars, requests) of the traces since a time, budget or not."""
+        async with self._conn() as conn:
+            rows = await conn.fetch(
+                "SELECT developer_id, COALESCE(SUM(cost_micros), 0) AS cost, COUNT(*) AS n FROM traces "
+                "WHERE created_at >= $1 GROUP BY developer_id", since,
+            )
+        return {int(r["developer_id"]): (int(r["cost"]), int(r["n"])) for r in rows}
+
     async def get_team(self, team_id: int) -> Team:
         """One team by id, or ``NotFoundError``."""
         async with self._conn() as conn:

@@ -13,6 +13,18 @@ def usd_to_micros(usd: float) -> int:
     return round(usd * MICROS_PER_USD)
 
 
+CHARGED_IN_FLIGHT = (
+    "the daemon stopped while this request was in flight; what it reserved is charged, as its provider "
+    "may have answered and billed it"
+)
+"""The error message of the stub trace of a request a crash left open (its reservation is charged)."""
+
+
+def carried_id(budget_id: int, period_start: float) -> str:
+    """The ledger's trace id for spend made before a budget existed in its period (no trace has it)."""
+    return f"carried:{budget_id}:{period_start:.0f}"
+
+
 def micros_to_usd(micros: int) -> float:
     """Back to dollars for display and the wire."""
     return micros / MICROS_PER_USD

@@ -23,6 +23,7 @@ from daemon import jsonwire
 from daemon.errors import BudgetExceededError, InvalidRequestError, NotFoundError
 from daemon.paths import ensure_private_file, tighten_file
 from daemon.store.records import (
+    CHARGED_IN_FLIGHT,
     AttemptRecord,
     Budget,
     Developer,
@@ -33,6 +34,7 @@ from daemon.store.records import (
     Team,
     TraceQuery,
     TraceRecord,
+    carried_id,
 )
 from daemon.store.schema_sqlite import MIGRATIONS
 
@@ -430,19 +432,49 @@ class SqliteStore:
         )
 
     async def reconcile_open_reservations(self) -> int:
-        """At start: settle open reservations whose trace was recorded, release the rest."""
+        """At start: settle open reservations whose trace was recorded (at its cost); charge the rest their
+        reservation, with a stub trace saying so. A request in flight when the daemon died may have been
+        answered (and billed) by its provider already: charging what it reserved never under-counts it,
+        and never passes the limit, which the reservation was checked against."""
+        now = time.time()
         async with self._write() as db:
             await db.execute(
                 "UPDATE ledger SET status = 'settled', closed_at = ?, settled_micros = "
                 "(SELECT t.cost_micros FROM traces t WHERE t.id = ledger.trace_id) "
                 "WHERE status = 'open' AND trace_id IN (SELECT id FROM traces)",
-                (time.time(),),
+                (now,),
+            )
+            await db.execute(
+                "INSERT INTO traces (id, developer_id, surface, created_at, outcome, latency_ms, cost_micros, "
+                "error_code, error_message) "
+                "SELECT l.trace_id, b.scope_id, 'api', MIN(l.created_at), 'error', 0, MAX(l.reserved_micros), "
+                "'internal_error', ? FROM ledger l JOIN budgets b ON b.id = l.budget_id "
+                "WHERE l.status = 'open' AND b.scope = 'developer' AND l.trace_id NOT IN (SELECT id FROM traces) "
+                "GROUP BY l.trace_id, b.scope_id", (CHARGED_IN_FLIGHT,),
             )
             cur = await db.execute(
-                "UPDATE ledger SET status = 'released', closed_at = ? WHERE status = 'open'", (time.time(),)
+                "UPDATE ledger SET status = 'settled', settled_micros = reserved_micros, closed_at = ? "
+                "WHERE status = 'open'", (now,)
             )
             await self._record_lost_traces(db)
             return cur.rowcount
+
+    async def carry_spend(self, budget_id: int, period_start: float, micros: int) -> None:
+        """Count spend made before a budget existed in its period (a settled ledger row, once per period)."""
+        now = time.time()
+        await self._write_one(
+            "INSERT OR IGNORE INTO ledger (trace_id, budget_id, period_start, status, reserved_micros, "
+            "settled_micros, created_at, closed_at) VALUES (?, ?, ?, 'settled', 0, ?, ?, ?)",
+            (carried_id(budget_id, period_start), budget_id, period_start, micros, now, now),
+        )
+
+    async def spend_by_developer(self, since: float) -> dict[int, tuple[int, int]]:
+        """developer id → (cost in micro-dollars, requests) of the traces since a time, budget or not."""
+        rows = await self._fetchall(
+            "SELECT developer_id, COALESCE(SUM(cost_micros), 0) AS cost, COUNT(*) AS n FROM traces "
+            "WHERE created_at >= ? GROUP BY developer_id", (since,),
+        )
+        return {int(r["developer_id"]): (int(r["cost"]), int(r["n"])) for r in rows}
 
     # -- traces ----------------------------------------------------------------------------------
 
@@ -678,7 +710,7 @@ class SqliteStore:
             "SELECT l.trace_id, b.scope_id, 'api', MIN(l.created_at), 'error', 0, MAX(l.settled_micros), "
             "'internal_error', 'the daemon stopped before this trace was written; its settled cost is kept' "
             "FROM ledger l JOIN budgets b ON b.id = l.budget_id "
-            "WHERE l.status = 'settled' AND b.scope = 'developer' "
+            "WHERE l.status = 'settled' AND b.scope = 'developer' AND l.trace_id NOT LIKE 'carried:%' "
             "AND l.trace_id NOT IN (SELECT id FROM traces) "
             "AND l.closed_at >= (SELECT MAX(closed_at) FROM ledger WHERE status = 'settled') - 3600 "
             "GROUP BY l.trace_id, b.scope_id"

@@ -74,12 +74,19 @@ async def test_refusal_says_whose_budget_how_much_is_spent_and_when_it_resets(si
         await accounting.settle(services, "t1", 9 * CENT)
         with pytest.raises(BudgetExceededError) as caught:
             await accounting.reserve(services, alice, "t2", 2 * CENT)
+        await accounting.reserve(services, alice, "t3", CENT)
+        await accounting.settle(services, "t3", CENT)
+        with pytest.raises(BudgetExceededError) as used_up:
+            await accounting.reserve(services, alice, "t4", CENT)
     message = caught.value.message
-    assert "alice's monthly budget is used up: $0.09 of $0.10 is spent" in message
+    assert "used up" not in message  # a cent is left: the budget cannot pay for this request, that is all
+    assert "alice's monthly budget cannot pay for this request: $0.01 of $0.10 is left ($0.09 spent)" in message
     assert "could cost up to $0.02" in message
     assert "resets at " in message and " UTC" in message
     assert caught.value.details["limit_usd"] == 0.10 and caught.value.details["spent_usd"] == 0.09
+    assert caught.value.details["left_usd"] == 0.01
     assert caught.value.details["resets_at"] > time.time()
+    assert "alice's monthly budget is used up: $0.10 of $0.10 is spent" in used_up.value.message
 
 
 async def test_a_request_counts_toward_its_team_budget_too(sim_config_file: Path, tmp_path: Path):
@@ -116,7 +123,7 @@ async def test_crossing_thresholds_publishes_budget_events(sim_config_file: Path
             async for event in stream:
                 if event.type == "budget":
                     received.append(event)
-                    if event.data["state"] == "exhausted":
+                    if "refused until the budget resets" in event.data["next_action"]:
                         return
 
         task = asyncio.create_task(follow())
@@ -127,11 +134,12 @@ async def test_crossing_thresholds_publishes_budget_events(sim_config_file: Path
             await accounting.settle(services, f"t{i}", cents * CENT)
         async with asyncio.timeout(5):
             await task
+    # The last cent reserved fills the budget (full for now), settling it uses it up: both are news.
     assert [(e.data["previous_state"], e.data["state"]) for e in received] == [
-        ("ok", "stepped_down"), ("stepped_down", "exhausted"),
+        ("ok", "stepped_down"), ("stepped_down", "exhausted"), ("exhausted", "exhausted"),
     ]
     assert received[-1].data["developer"] == "alice"
-    assert "refused until the budget resets" in received[-1].data["next_action"]
+    assert "requests in flight hold the rest" in received[-2].data["next_action"]
 
 
 async def test_restart_reconciles_reservations_a_crash_left_open(sim_config_file: Path, tmp_path: Path):
@@ -151,7 +159,10 @@ async def test_restart_reconciles_reservations_a_crash_left_open(sim_config_file
     async with in_process_daemon(sim_config_file, data_dir=data) as (services, _):
         totals = await services.store.ledger_totals(budget_id)
         lost = await services.store.get_trace("t2")
-        traces = [await services.store.get_trace(t) for t in ("t0", "t2")]
-    assert totals == {"open": 0, "settled": 11 * CENT, "released": 10 * CENT}
+        in_flight = await services.store.get_trace("t1")
+        traces = [await services.store.get_trace(t) for t in ("t0", "t1", "t2")]
+    # t1 was in flight: its provider may have answered and billed it, so what it reserved is charged.
+    assert totals == {"open": 0, "settled": 21 * CENT, "released": 0}
     assert sum(t.cost_micros for t in traces) == totals["settled"]
     assert lost.outcome == "error" and "stopped before this trace was written" in (lost.error_message or "")
+    assert in_flight.cost_micros == 10 * CENT and "in flight" in (in_flight.error_message or "")

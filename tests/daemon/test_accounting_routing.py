@@ -65,7 +65,7 @@ async def test_hard_limit_refuses_saying_whose_budget_what_is_spent_and_when_it_
     assert refused["status"] == 402
     message = refused["error"]["message"]
     assert refused["error"]["code"] == "budget_exceeded"
-    assert f"{me.name}'s weekly budget" in message and "$0.50 of $0.50 spent" in message
+    assert f"{me.name}'s weekly budget" in message and "is used up: $0.50 of $0.50 is spent" in message
     assert describe_reset(resets, "UTC") in message
 
 
@@ -84,7 +84,7 @@ async def test_spend_of_a_past_period_does_not_count_in_the_new_one(config: Path
     assert state.fraction_used == 0.0 and not state.hard_exceeded
 
 
-async def test_failover_to_a_dearer_model_cannot_settle_past_the_limit(sim, tmp_path: Path):
+async def test_failover_goes_only_to_fallbacks_the_budget_can_pay_for(sim, tmp_path: Path):
     from daemon.sim import Fault
 
     extra = {"routing": {"exploration_rate": 0.0}, "gateway": {"max_retries": 0},
@@ -97,12 +97,38 @@ async def test_failover_to_a_dearer_model_cannot_settle_past_the_limit(sim, tmp_
         # Affords a nano call (about $0.00002 at most) but not the ultra one it can fail over to (about $0.004).
         await accounting.set_budget(services, developer=me.name, limit_usd=0.001)
         refused = await client.post("/api/ask", json=body)
+        ultra_calls = len(sim.requests_for("sim-ultra"))
         await accounting.set_budget(services, developer=me.name, limit_usd=0.01)
         served = await client.post("/api/ask", json=body)
         (budget, name), = await accounting.budgets_of(services, me)
         f = await accounting.figures(services, budget, name)
     error = refused.json()["error"]
-    assert refused.status_code == 402 and "this request could cost up to" in error["message"]
-    assert error["details"]["request_usd"] > 0.001  # priced at the fallback, not at the model that fails
+    # Not refused for the fallback it cannot pay for: that fallback is dropped, and nano's own failure is the answer.
+    assert refused.status_code == 503 and error["code"] == "provider_unavailable", error
+    assert ultra_calls == 0
     assert served.status_code == 200 and served.json()["model"] == "sim-ultra"
     assert 0 < f.settled_micros <= f.limit_micros
+
+
+async def test_a_request_without_max_tokens_is_sent_the_cap_its_reservation_assumed(sim, tmp_path: Path):
+    """Finding 5 of issue 16: a request without max_tokens reserved 4,096 output tokens, but nothing capped
+    the answer, and a long one settled past a hard limit."""
+    from daemon.gateway.cost import DEFAULT_OUTPUT_CAP
+    from daemon.sim import Fault
+
+    config = write_config(tmp_path / "c.toml", sim_config(sim.url, extra={"routing": {"exploration_rate": 0.0}}))
+    long_answer = " word" * (3 * DEFAULT_OUTPUT_CAP)  # would cost about $0.49 on sim-ultra ($40 per million out)
+    sim.script("sim-ultra", Fault(kind="reply", text=long_answer))
+    async with in_process_daemon(config, data_dir=tmp_path / "d") as (services, client):
+        me = await services.local_developer()
+        await accounting.set_budget(services, developer=me.name, limit_usd=0.20)  # affords the 4,096 it reserves
+        response = await client.post("/v1/chat/completions", json={
+            "model": "sim-ultra", "messages": [{"role": "user", "content": "write at length"}]})
+        (budget, name), = await accounting.budgets_of(services, me)
+        f = await accounting.figures(services, budget, name)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    [seen] = sim.requests_for("sim-ultra")
+    assert seen.body["max_tokens"] == DEFAULT_OUTPUT_CAP  # the reservation's assumption, sent
+    assert body["choices"][0]["finish_reason"] == "length" and body["usage"]["completion_tokens"] == DEFAULT_OUTPUT_CAP
+    assert 0 < f.settled_micros <= f.limit_micros and f.reserved_micros == 0

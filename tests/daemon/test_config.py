@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from pathlib import Path
 
 import pytest
@@ -74,6 +77,34 @@ def test_live_config_keeps_the_last_good_settings_on_a_bad_reload(tmp_path: Path
     assert live.settings.gateway.max_retries == 1 and live.error is None
     assert [s.gateway.max_retries for s in seen] == [1]
 
+
+async def test_the_watcher_reloads_on_the_files_changes_and_ignores_its_busy_folder(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    user = tmp_path / "c.toml"
+    user.write_text("[gateway]\nmax_retries = 4\n")
+    live = LiveConfig(load_settings(user), user)
+    reloaded = asyncio.Event()
+    live.on_change(lambda _settings: reloaded.set())
+    caplog.set_level(logging.INFO)
+    watcher = asyncio.create_task(live.watch())
+    try:
+        await asyncio.sleep(0.3)  # the watch is set up in a thread; nothing announces it
+        for i in range(40):  # a log file next to the config, written all the time
+            (tmp_path / "daemon.log").write_text(f"line {i}\n" * i)
+            (tmp_path / f"scratch-{i}.tmp").write_text("x")
+            await asyncio.sleep(0.01)
+        assert not reloaded.is_set()
+        user.write_text("[gateway]\nmax_retries = 1\n")
+        async with asyncio.timeout(5):
+            await reloaded.wait()
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+    assert live.settings.gateway.max_retries == 1
+    # One write of the config is one or two batches of changes; the 80 writes next to it are none.
+    logged = [r.getMessage() for r in caplog.records if r.name.startswith("watchfiles") and r.levelno >= logging.INFO]
+    assert len(logged) <= 2, logged
 
 
 

@@ -86,3 +86,35 @@ async def test_budget_and_traces_cli_verbs(sim_config_file: Path):
     assert f"Trace {answer.trace_id}:" in out
     assert f"chose {answer.model}" in out or f"answered by {answer.model}" in out
     assert f"Result: answered by {answer.model}" in out and "tokens, cost $" in out
+
+
+async def test_every_developers_spend_is_listed_and_a_budget_set_mid_period_counts_it(sim_config_file: Path):
+    async with running_daemon(sim_config_file) as daemon:
+        async with daemon.client() as owner:
+            dave_key = (await owner.add_developer("dave")).key
+            async with daemon.tcp_client(dave_key) as dave:
+                first = await dave.ask(AskRequest(prompt="what does this regex match?"))
+                second = await dave.ask(AskRequest(prompt="and this one?"))
+            mine = await owner.ask(AskRequest(prompt="the owner's question"))
+            async with asyncio.timeout(10):  # traces are written in batches: wait until both are counted
+                while True:
+                    listed = {s.developer: s for s in (await owner.budget(all=True)).spend}
+                    if listed.get("dave") and listed["dave"].requests == 2 and sum(s.requests for s in listed.values()) == 3:
+                        break
+                    await asyncio.sleep(0.05)
+            spent = first.cost_usd + second.cost_usd
+        code, everyone = await _cli(daemon, "budget", "--all")
+        code_mine, own = await _cli(daemon, "budget")
+        code_set, limited = await _cli(daemon, "budget", "set", "dave", "--monthly", "1")
+        async with daemon.client() as owner:
+            after = await owner.budget(developer="dave")
+    assert not listed["dave"].limited and listed["dave"].spent_usd == pytest.approx(spent)
+    assert code == 0 and "spend this month:" in everyone and "dave: $" in everyone and "2 requests (no limit)" in everyone
+    owner_name = next(name for name in listed if name != "dave")
+    assert code_mine == 0 and f"{owner_name}: $" in own and "1 request (no limit)" in own and "dave" not in own
+    assert mine.cost_usd > 0
+    # Set on any day of the month, the budget counts the month: dave's earlier spend is in it.
+    assert code_set == 0, limited
+    [budget] = after.budgets
+    assert budget.spent_usd == pytest.approx(spent) and spent > 0
+    assert after.spend[0].limited

@@ -132,6 +132,17 @@ async def test_claude_code_reads_a_file_with_its_read_tool_and_answers(agents, d
     assert out.strip() == second.reply_text
 
 
+async def test_claude_code_told_a_named_model_cannot_serve_stops_and_says_why(agents, daemon: Daemon, tmp_path) -> None:
+    # claude-sonnet is configured but disabled here: it used to answer 503 overloaded_error, which Claude
+    # Code retried for minutes; a 400 that says why ends the run at once.
+    code, out, err = await claude(agents, daemon, tmp_path, "say hello", "--model", "claude-sonnet")
+    assert code != 0
+    assert "claude-sonnet cannot serve: disabled in config" in out + err
+    traces = await daemon.traces(1)
+    assert {(t.requested_model, t.error_code) for t in traces} == {("claude-sonnet", "model_unavailable")}
+    assert daemon.sim.requests == []
+
+
 @pytest.mark.parametrize("model", [None, "gpt-5-codex"])
 async def test_codex_exec_answers_through_the_responses_api(agents, daemon: Daemon, tmp_path, model) -> None:
     # Its default model gets its tools as an additional_tools input item; a model it has no metadata

@@ -66,7 +66,7 @@ async def test_an_unknown_name_gets_a_400_listing_what_is_accepted_in_both_forma
         messages = await client.post("/v1/messages", json=_messages("mystery-7b"))
     assert chat.status_code == messages.status_code == 400
     error = chat.json()["error"]
-    assert error["code"] == "invalid_request" and error["message"].startswith("unknown model 'mystery-7b'; send 'auto'")
+    assert error["code"] == "invalid_request" and error["message"].startswith("model: unknown model 'mystery-7b'; send 'auto'")
     assert "claude-*haiku*" in error["message"] and "sim-nano" in error["message"]
     assert messages.json()["type"] == "error" and messages.json()["error"]["type"] == "invalid_request_error"
 
@@ -129,3 +129,14 @@ async def test_httpx_sees_the_same_refusal_the_sdks_do(served: Served) -> None:
         refused = await client.post("/v1/messages", json=_messages("claude-sonnet-5"))
     assert refused.status_code == 400 and "retry-after" not in refused.headers
     assert refused.json()["error"]["code"] == "model_unavailable"
+
+
+async def test_auto_with_no_usable_model_at_all_is_a_400_that_says_what_to_set(sim: SimServer, tmp_path: Path) -> None:
+    unusable = {"models": {name: {"api_key_env": "SWITCHBOARD_TEST_UNSET_KEY"} for name in sim.profiles}}
+    async with serve_daemon(sim, tmp_path, extra=unusable) as daemon, daemon.client() as client:
+        refused = await client.post("/v1/messages", json=_messages("claude-opus-4-8"))
+    assert refused.status_code == 400, refused.text  # a 503 here would be retried by every client
+    error = refused.json()["error"]
+    assert error["type"] == "invalid_request_error" and error["code"] == "model_unavailable"
+    assert error["message"].startswith("no configured model can be used: ")
+    assert "sim-nano: API key env SWITCHBOARD_TEST_UNSET_KEY is not set" in error["message"]

@@ -58,16 +58,28 @@ def test_next_action_says_what_happens_to_the_next_request():
 
 
 def test_refusal_says_whose_budget_how_much_is_spent_and_when_it_resets():
-    message = exceeded_message(figures(49_990_000, 5_000), 20_000)
-    assert "alice's monthly budget is used up" in message
-    assert "$49.99 of $50.00 is spent" in message
-    assert "$0.005000 is reserved by requests in flight" in message
-    assert "could cost up to $0.02" in message
+    message = exceeded_message(figures(49_990_000, 5_000), 20_000, "sim-nano")
+    assert "used up" not in message  # half a cent is left
+    assert "alice's monthly budget cannot pay for this request: $0.005000 of $50.00 is left" in message
+    assert "($49.99 spent, $0.005000 reserved by requests in flight)" in message
+    assert "could cost up to $0.02 (even the cheapest model that could serve it, sim-nano," in message
     assert "resets at 2026-12-01 00:00 UTC" in message
     assert "switchboard budget set alice --monthly" in message
+    held = exceeded_message(figures(40_000_000, 10_000_000), 20_000)
+    assert "has nothing left to reserve: $40.00 of $50.00 is spent and $10.00 is reserved by requests in flight" in held
+    assert "Try again in a moment" in held and "used up" not in held
+    assert "is used up: $50.00 of $50.00 is spent" in exceeded_message(figures(50_000_000), 20_000)
     team = exceeded_message(figures(100, limit=100, scope="team", name="platform", period="week"))
     assert "team platform's weekly budget" in team and "--team platform --weekly" in team
 
 
 def test_any_state_change_is_a_crossing():
     assert crossed("ok", "stepped_down") and crossed("exhausted", "ok") and not crossed("ok", "ok")
+
+
+def test_a_budget_full_of_reservations_in_flight_is_not_used_up():
+    full = figures(40_000_000, 10_000_000)
+    assert full.state == "exhausted" and not full.used_up
+    assert not router_state([full]).hard_exceeded  # what may still be reserved is worked out model by model
+    assert "requests in flight hold the rest" in full.next_action()
+    assert router_state([figures(50_000_000)]).hard_exceeded

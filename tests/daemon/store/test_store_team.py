@@ -9,6 +9,9 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
+from daemon.errors import BudgetExceededError
 from daemon.store import open_store
 from daemon.store.records import usd_to_micros
 from tests.support import REPO
@@ -128,7 +131,7 @@ async def test_daemon_cut_off_from_the_store_restores_its_session_and_keeps_its_
         await live.close()
 
 
-async def test_a_dead_daemons_reservations_do_not_refuse_a_live_daemons_request(
+async def test_a_dead_daemons_reservations_are_closed_by_a_live_daemon_and_charged(
     postgres_url: str, tmp_path: Path
 ) -> None:
     dead, live = open_store(postgres_url, tmp_path), open_store(postgres_url, tmp_path)
@@ -139,8 +142,12 @@ async def test_a_dead_daemons_reservations_do_not_refuse_a_live_daemons_request(
         budget = await dead.set_budget("team", team.id, "month", usd_to_micros(3))
         await dead.reserve("stuck", [(budget, PERIOD)], usd_to_micros(2))
         await dead.close()  # gone with its reservation open; nobody has restarted it
-        await live.reserve("next", [(budget, PERIOD)], usd_to_micros(3))
-        assert await live.spend(budget.id, PERIOD) == (0, usd_to_micros(3))
-        assert (await live.reservations_of("stuck"))[0][2] == "released"
+        with pytest.raises(BudgetExceededError):
+            await live.reserve("all", [(budget, PERIOD)], usd_to_micros(3))
+        # Closed, not left open until someone restarts the dead daemon: charged what it reserved, since
+        # its call may have been answered (and billed) before it died. What is left stays usable.
+        assert (await live.reservations_of("stuck"))[0][2:] == ("settled", usd_to_micros(2), usd_to_micros(2))
+        await live.reserve("next", [(budget, PERIOD)], usd_to_micros(1))
+        assert await live.spend(budget.id, PERIOD) == (usd_to_micros(2), usd_to_micros(1))
     finally:
         await live.close()
