@@ -144,3 +144,21 @@ async def test_a_secret_in_any_field_never_reaches_an_external_provider(serve, p
     assert "[REDACTED:aws_access_key]" in sent
     trace = await served.trace(response.headers["x-switchboard-trace-id"])
     assert trace.guard["redacted"] == {"aws_access_key": len(plant.fields)}  # each counted once
+
+
+async def test_an_answer_continued_on_an_external_model_is_redacted_in_its_prefill(serve):
+    # A local model breaks off after saying a secret; the external fallback continues the answer, and
+    # what was said so far goes to it as the assistant's prefill: redacted like the prompt.
+    from daemon.sim import Fault
+
+    served: Served = await serve({"models": {"sim-mini": {"external": True}}})
+    key = "AKIAZ7QWERTY12345678"
+    served.sim.script("sim-nano", Fault(kind="cut", after_chunks=4, text=f"Your key is {key} so keep it safe and private"),
+                      Fault(kind="unavailable", times=None))  # its retries fail too: on to the fallback
+    async with served.client() as http:
+        response = await http.post("/v1/chat/completions", json={
+            "model": "sim-nano", "stream": True, "messages": [{"role": "user", "content": "which key do we use?"}]})
+    assert response.status_code == 200 and key in response.text  # the caller sees the answer as it was said
+    [continued] = served.sim.requests_for("sim-mini")
+    sent = json.dumps(continued.body)
+    assert key not in sent and "[REDACTED:aws_access_key]" in sent

@@ -24,9 +24,9 @@ BIG_WINDOW = {"context_window": 10_000_000}
 """The router would refuse a prompt of megabytes before the guard saw it; here one model takes it."""
 
 
-def _config(tmp_path: Path, sim: SimServer, scan_timeout: float, **extra: object) -> Path:
+def _config(tmp_path: Path, sim: SimServer, scan_timeout: float) -> Path:
     extra = {"models": {**ALL_SIMS_EXTERNAL, "sim-ultra": {"external": True, **BIG_WINDOW}},
-             "guard": {"scan_timeout": scan_timeout}, **extra}
+             "guard": {"scan_timeout": scan_timeout}}
     return write_config(tmp_path / "config.toml", sim_config(sim.url, extra=extra))
 
 
@@ -80,9 +80,7 @@ async def test_a_scan_past_its_time_bound_is_refused_unsent_and_the_daemon_answe
     # character), many times the one-second bound on any machine.
     scan_timeout = 1.0
     prompt = next(f for f in FAMILIES if f.name == "card_after_digit").text(8_000_000)
-    # The trace keeps a hash of the prompt: what it keeps of a long prompt, redacted, is the trace cap's
-    # business (issue 16, finding 8), not the scan's.
-    async with running_daemon(_config(tmp_path, sim, scan_timeout, traces={"store_prompts": "hash"})) as daemon:
+    async with running_daemon(_config(tmp_path, sim, scan_timeout)) as daemon:
         async with daemon.client() as owner:
             key = (await owner.add_developer("mallory")).key
         async with daemon.http_client(key) as http, daemon.http_client() as probe:
