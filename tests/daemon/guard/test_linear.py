@@ -4,8 +4,9 @@ random mixes of them. The quadratic patterns this replaced froze the daemon for 
 private-key markers.
 
 Timing is compared within one run (a ratio, never a wall-clock constant): eight times the text
-must cost well under the 64 times a quadratic scan costs. Each figure is the fastest of a few runs
-(noise on a shared machine only ever adds time), on texts long enough to take milliseconds.
+must cost well under the 64 times a quadratic scan costs. Each figure is the CPU time of this thread
+(what other processes do on a shared machine does not count), the least of a few runs, on texts
+long enough to take milliseconds.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from daemon.guard import Redactor, scan
 from tests.daemon.guard.adversarial import FAMILIES, Family, random_family
 
 FACTOR = 8
-LIMIT = FACTOR * 3
-"""A linear scan's ratio is ~8 (a little more when the larger text leaves the CPU caches); a
-quadratic one's ~64."""
+LIMIT = FACTOR * 4
+"""A linear scan's ratio is ~8, up to ~3x that when the larger text leaves the CPU caches (shared
+with whatever else runs); a quadratic one's ~64 at these sizes."""
 START_SIZE = 128_000
 """Past the CPU caches already: from 24K to 192K characters the cost per character doubles (cache
 misses), from 128K to 1M it holds."""
@@ -38,9 +39,9 @@ def _scan(text: str) -> None:
 def _fastest(text: str, runs: int) -> float:
     best = float("inf")
     for _ in range(runs):
-        start = time.perf_counter()
+        start = time.thread_time()
         _scan(text)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.thread_time() - start)
     return best
 
 
@@ -53,8 +54,12 @@ def _ratio(family: Family) -> float:
     small_time = min(small_time, _fastest(family.text(size), 2))
     large = family.text(size * FACTOR)
     ratio = _fastest(large, 1) / small_time
-    if LIMIT <= ratio < FACTOR * FACTOR:  # over the limit, not plainly quadratic: measure again
-        ratio = min(ratio, _fastest(large, 2) / min(small_time, _fastest(family.text(size), 3)))
+    for _ in range(2):
+        if not LIMIT <= ratio < FACTOR * FACTOR:
+            break
+        # Over the limit but not plainly quadratic: measure both again.
+        small_time = min(small_time, _fastest(family.text(size), 3))
+        ratio = min(ratio, _fastest(large, 2) / small_time)
     return ratio
 
 
