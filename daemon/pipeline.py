@@ -20,6 +20,7 @@ consensus) can combine several calls into one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import random
 import re
@@ -32,6 +33,7 @@ from typing import Any
 from daemon import accounting
 from daemon.budgets import router_state
 from daemon.budgets.afford import budget_refusal, headroom
+from daemon.candidates import hide_key_names
 from daemon.errors import BudgetExceededError, InvalidRequestError, SwitchboardError
 from daemon.gateway import (
     NO_LIMITS,
@@ -167,12 +169,17 @@ async def decide(services: Services, ctx: RequestContext, routing: RoutingInput)
     """The budget state, then the router's plan for this request among the models its budgets can pay for
     (``BudgetExceededError``, with the real figures, when a budget is used up or none fits)."""
     found = await accounting.current_figures(services, ctx.developer)
-    if not found:
-        return plan_route(services, routing, NO_BUDGET)
-    for f in found:
-        if f.used_up:
-            raise budget_refusal(f)
-    return plan_route(services, routing, router_state(found), room=headroom(found))
+    try:
+        if not found:
+            return plan_route(services, routing, NO_BUDGET)
+        for f in found:
+            if f.used_up:
+                raise budget_refusal(f)
+        return plan_route(services, routing, router_state(found), room=headroom(found))
+    except SwitchboardError as exc:
+        if not ctx.developer.is_admin:
+            hide_key_names(exc)  # why a model is unusable, without naming the owner's key variables
+        raise
 
 
 REPLANS = 8
@@ -294,17 +301,19 @@ async def run_stream(services: Services, ctx: RequestContext, request: ChatReque
     settled = False
     text: list[str] = []
     try:
-        async for batch in services.gateway.stream(request, plan.route, completion, stream=stream,
-                                                   extra_headers=extra_headers,
-                                                   limits=_limits(services, ctx, request, plan, True)):
-            for event in batch:
-                if isinstance(event, TextDelta):
-                    text.append(event.text)
-                elif isinstance(event, Finish):
-                    completion.text = "".join(text)
-                    await accounting.settle(services, ctx.trace_id, completion.cost_micros)
-                    settled = True
-            yield batch
+        # Closed before the reservation is: an attempt cut short by the caller records what it cost first.
+        async with contextlib.aclosing(services.gateway.stream(
+                request, plan.route, completion, stream=stream, extra_headers=extra_headers,
+                limits=_limits(services, ctx, request, plan, True))) as events:
+            async for batch in events:
+                for event in batch:
+                    if isinstance(event, TextDelta):
+                        text.append(event.text)
+                    elif isinstance(event, Finish):
+                        completion.text = "".join(text)
+                        await accounting.settle(services, ctx.trace_id, completion.cost_micros)
+                        settled = True
+                yield batch
     finally:
         if not settled:
             completion.text = "".join(text)

@@ -23,7 +23,8 @@ from daemon.api.wire import (
 )
 from daemon.budgets import router_state
 from daemon.budgets.afford import headroom
-from daemon.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
+from daemon.candidates import hide_key_names, without_key_names
+from daemon.errors import InvalidRequestError, NotFoundError, PermissionDeniedError, SwitchboardError
 from daemon.router.matrix import N_BANDS, QualitySignal, RoutingMatrix, dumps_toml
 from daemon.router.types import NO_BUDGET, TaskType
 from daemon.routing import RoutingInput, decide_for
@@ -69,11 +70,21 @@ async def route(request: Request) -> Response:
     from daemon import accounting
 
     services = services_of(request)
+    me = developer_of(request)
     body = await parse_body(request, RouteRequest)
-    found = await accounting.current_figures(services, developer_of(request))
+    found = await accounting.current_figures(services, me)
     budget = router_state(found) if found else NO_BUDGET
-    decision = decide_for(services, routing_input(body), budget, room=headroom(found))  # as a real request would
-    return json_response(decision_info(decision.to_dict()))
+    try:
+        decision = decide_for(services, routing_input(body), budget, room=headroom(found))  # as a real request would
+    except SwitchboardError as exc:
+        if not me.is_admin:
+            hide_key_names(exc)
+        raise
+    info = decision_info(decision.to_dict())
+    if not me.is_admin:
+        for candidate in info.candidates:
+            candidate.excluded_reason = candidate.excluded_reason and without_key_names(candidate.excluded_reason)
+    return json_response(info)
 
 
 async def feedback(request: Request) -> Response:

@@ -60,12 +60,14 @@ class Status(Wire):
     """``GET /api/status``: what this daemon is and how it is configured."""
 
     version: str
-    pid: int
+    pid: int | None = None
+    """The daemon's process id (None for a developer who is not an admin: pids, paths and the config's
+    contents are the owner's business)."""
     started_at: float
-    socket: str
+    socket: str | None = None
     http: str | None
     """The loopback address really listening (``host:port``), or None when TCP is off."""
-    data_dir: str
+    data_dir: str | None = None
     config_path: str | None
     config_loaded_at: float
     config_error: str | None = None
