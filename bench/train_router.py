@@ -1,191 +1,178 @@
-"""Train the router's shipped classifier weights from the routing-tune TRAIN split only.
+"""Train what the router ships: difficulty corrections (routing-tune) and task-type centres (seed prompts).
 
-    /work/main/.venv/bin/python bench/train_router.py            # writes daemon/router/classifier_weights.json
+    .venv/bin/python bench/train_router.py          # writes daemon/router/difficulty_weights.json
+                                                    #    and daemon/router/task_centroids.json
 
-Two linear models over the classifier's own features (``daemon.router.features``) plus a word
-vocabulary (words in at least MIN_DF train prompts):
+**Difficulty corrections** (``fit_corrections``), from routing-tune's TRAIN split only: an
+item-response model of every (prompt, model) score, P(success) = σ(a · (θ_model − b_prompt)), with
+b_prompt = the hand-set difficulty (``daemon.router.difficulty.PRIOR_WEIGHTS`` over the router's own
+features) + a correction per feature + a free offset per task. The offsets take whatever differs
+between tasks (their graders, their topics), so the corrections learn only how difficulty varies
+*within* a task — which is what transfers to prompts of a kind never seen. Corrections are ridge
+-penalised toward zero and capped at ``MAX_CORRECTION`` when used. Model abilities are fitted
+too and thrown away: the router's abilities come from the user's config.
 
-- task type: softmax regression; labels are the dataset task mapped to a Switchboard task type
-  (``bench/_routing_data.TRAIN_LABELS``); the labels are used here only, never at decision time;
-- complexity: logistic regression on the prompt's failure rate (1 - mean score over all models),
-  i.e. "how hard is this for a typical model".
+**The semantic term** (``fit_semantic``): a ridge map from the ask's embedding to what the hand-set
+difficulty misses, on hand-labelled developer requests (``bench/data/difficulty_seed.jsonl``, written
+for training, separately from the smoke sets under ``bench/data``/``bench/smoke``).
 
-Pure Python (no numpy), seeded, deterministic: the same data gives byte-identical weights. A fifth
-of train (every 5th row) is held out first to report accuracy and error, then the final weights
-are fitted on all of train.
+**Task-type centres** (``fit_centroids``): the mean embedding of hand-labelled developer prompts per
+task type (``bench/data/task_seed.jsonl``), normalised. Not routing-tune: its tasks are not
+developer work.
+
+numpy, full-batch Adam, seeded: the same data gives the same weights.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import math
-import random
 import sys
-from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._routing_data import DATA_DIR, TRAIN_LABELS, Row, load_rows
-from daemon.router.classify import WEIGHTS_PATH
-from daemon.router.features import FEATURE_NAMES, extract
-from daemon.router.types import RouteRequest
+from bench._routing_data import Row, load_rows  # noqa: E402
+from daemon.router.classify import CENTROIDS_PATH, TASK_SHIFT, _task_type  # noqa: E402
+from daemon.router.difficulty import PRIOR_WEIGHTS, WEIGHTS_PATH, DifficultyWeights  # noqa: E402
+from daemon.router.features import extract  # noqa: E402
+from daemon.router.prompt import PromptView  # noqa: E402
+from daemon.router.types import RouteRequest, TaskType  # noqa: E402
 
-MIN_DF = 5
-MAX_VOCAB = 3000
-EPOCHS = 25
+SEED_PATH = Path(__file__).resolve().parent / "data" / "task_seed.jsonl"
+DIFFICULTY_SEED_PATH = Path(__file__).resolve().parent / "data" / "difficulty_seed.jsonl"
+DISCRIMINATION = 1.2
+RIDGE = 5.0
+"""Penalty on each correction, per unit of mean cross-entropy. Chosen by leave-one-task-out
+(bench/router_generalization.py): 0.01, 0.05 and 0.5 all did worse on held-out tasks than 5, under which
+the corrections are close to zero — what routing-tune says about difficulty within its tasks does not
+carry to tasks it lacks, so the hand-set weights stay in charge."""
+STEPS = 600
 LR = 0.05
-L2 = 1e-4
-PRUNE = 0.02
-SEED = 20250101
-
-Sparse = list[tuple[int, float]]
-
-TASK_IGNORES = frozenset({"question", "question_mark"})
-"""Dense features the task-type model does not get: in this data a question mark separates the
-multiple-choice sets from the open QA sets, which says nothing about developers' prompts."""
+CORRECTED = tuple(name for name in PRIOR_WEIGHTS if name != "bias")
+"""The weights that get a correction (the bias is absorbed by the task offsets)."""
 
 
-def featurize(rows: list[Row]) -> tuple[list[tuple[dict[str, float], set[str]]], list[str]]:
-    """Features of each row and the vocabulary (by document frequency, then alphabetically)."""
-    feats = []
-    df: Counter[str] = Counter()
-    for r in rows:
-        dense, words = extract(RouteRequest.from_prompt(r.prompt))
-        wset = set(words)
-        feats.append((dense, wset))
-        df.update(wset)
-    vocab = sorted((w for w, n in df.items() if n >= MIN_DF), key=lambda w: (-df[w], w))[:MAX_VOCAB]
-    return feats, sorted(vocab)
+def design(rows: Sequence[Row]) -> tuple[np.ndarray, np.ndarray]:
+    """(features over ``CORRECTED`` per row, hand-set difficulty per row)."""
+    X = np.zeros((len(rows), len(CORRECTED)))
+    base = np.zeros(len(rows))
+    for i, row in enumerate(rows):
+        request = RouteRequest.from_prompt(row.prompt)
+        view = PromptView.of(request)
+        feats, words, instruction = extract(request, view)
+        X[i] = [feats.get(name, 0.0) for name in CORRECTED]
+        task = _task_type(request, instruction, feats, words, None)
+        base[i] = sum(w * feats.get(n, 0.0) for n, w in PRIOR_WEIGHTS.items()) + TASK_SHIFT.get(task, 0.0)
+    return X, base
 
 
-def vectorize(
-    feats: list[tuple[dict[str, float], set[str]]], vocab: list[str], ignore: frozenset[str] = frozenset()
-) -> list[Sparse]:
-    """Sparse vectors: dense features first (minus ``ignore``), then one slot per vocabulary word."""
-    index = {w: len(FEATURE_NAMES) + i for i, w in enumerate(vocab)}
-    out = []
-    for dense, words in feats:
-        vec = [(i, dense[name]) for i, name in enumerate(FEATURE_NAMES) if dense[name] and name not in ignore]
-        vec += [(index[w], 1.0) for w in sorted(words) if w in index]
-        out.append(vec)
-    return out
+def fit_corrections(rows: Sequence[Row], *, ridge: float = RIDGE, steps: int = STEPS) -> dict[str, float]:
+    """Per-feature corrections to the hand-set difficulty weights, fitted within tasks (see module doc)."""
+    models = sorted(rows[0].scores)
+    tasks = sorted({r.task for r in rows})
+    Y = np.array([[r.scores[m] for m in models] for r in rows])
+    X, base = design(rows)
+    task_index = np.array([tasks.index(r.task) for r in rows])
+    n = len(rows)
+    params = {"delta": np.zeros(X.shape[1]), "offset": np.zeros(len(tasks)), "theta": np.zeros(len(models))}
+    m1 = {k: np.zeros_like(v) for k, v in params.items()}
+    m2 = {k: np.zeros_like(v) for k, v in params.items()}
+    a = DISCRIMINATION
+    for step in range(1, steps + 1):
+        b = base + X @ params["delta"] + params["offset"][task_index]
+        p = 1.0 / (1.0 + np.exp(-a * (params["theta"][None, :] - b[:, None])))
+        r = (p - Y) / n  # d loss / d z, mean cross-entropy per prompt
+        grad_b = -a * r.sum(axis=1)
+        grads = {
+            "delta": X.T @ grad_b + ridge * params["delta"],
+            "offset": np.bincount(task_index, grad_b, len(tasks)),
+            "theta": a * r.sum(axis=0),
+        }
+        for k in params:
+            m1[k] = 0.9 * m1[k] + 0.1 * grads[k]
+            m2[k] = 0.999 * m2[k] + 0.001 * grads[k] ** 2
+            params[k] -= LR * (m1[k] / (1 - 0.9**step)) / (np.sqrt(m2[k] / (1 - 0.999**step)) + 1e-8)
+    return {name: round(float(v), 4) for name, v in zip(CORRECTED, params["delta"], strict=True) if abs(v) >= 0.01}
 
 
-def _dot(w: list[float], x: Sparse) -> float:
-    return sum(w[i] * v for i, v in x)
+LEVEL_DIFFICULTY = {1: -2.5, 2: -1.2, 3: 0.0, 4: 1.3, 5: 2.6}
+"""A labelled level (1 trivial ... 5 research-level) as a difficulty (complexity 0.08, 0.23, 0.5, 0.79, 0.93)."""
+SEMANTIC_RIDGE = 1.0
+"""Chosen by leave-one-domain-out on the labelled requests (Spearman 0.54 at 1, 0.47 at 3, 0.36 at 10)."""
+PARTIALLED = ("log_chars", "log_material")
 
 
-def fit_softmax(xs: list[Sparse], ys: list[int], n_classes: int, dim: int) -> list[list[float]]:
-    """Multinomial logistic regression by SGD with L2 (lazy-free: small data, plain updates)."""
-    rng = random.Random(SEED)
-    w = [[0.0] * dim for _ in range(n_classes)]
-    order = list(range(len(xs)))
-    for epoch in range(EPOCHS):
-        rng.shuffle(order)
-        lr = LR / (1 + epoch * 0.2)
-        for n in order:
-            x, y = xs[n], ys[n]
-            logits = [_dot(wc, x) for wc in w]
-            top = max(logits)
-            exps = [math.exp(z - top) for z in logits]
-            total = sum(exps)
-            for c in range(n_classes):
-                g = exps[c] / total - (1.0 if c == y else 0.0)
-                wc = w[c]
-                for i, v in x:
-                    wc[i] -= lr * (g * v + L2 * wc[i])
-    return w
+def fit_semantic(path: Path = DIFFICULTY_SEED_PATH, *, ridge: float = SEMANTIC_RIDGE) -> list[float]:
+    """Weights over the ask's embedding (intercept last) predicting what the hand-set difficulty misses.
+
+    A ridge regression of (labelled difficulty - hand-set difficulty) on the embedding, with the length
+    features as unpenalised regressors that are then dropped: the labelled set pairs long pastes with
+    easy asks and one-line asks with expert work on purpose, and the length coefficients soak that up
+    so the embedding's weights learn what a request is about rather than how long it is.
+    """
+    from daemon.router.classify import classify
+
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    neutral = DifficultyWeights.combine()
+    embeddings, lengths, residuals = [], [], []
+    for row in rows:
+        cls = classify(RouteRequest.from_prompt(row["prompt"]), difficulty=neutral)
+        if cls.embedding is None:
+            raise SystemExit("the embedding files are not installed (wordllama): cannot fit the semantic term")
+        embeddings.append(cls.embedding)
+        lengths.append([cls.features.get(name, 0.0) for name in PARTIALLED])
+        residuals.append(LEVEL_DIFFICULTY[int(row["difficulty"])] - cls.difficulty)
+    E = np.asarray(embeddings, np.float64)
+    X = np.c_[E, np.asarray(lengths), np.ones(len(rows))]
+    penalty = ridge * np.eye(X.shape[1])
+    penalty[E.shape[1]:, E.shape[1]:] = 0.0  # length and intercept unpenalised
+    w = np.linalg.solve(X.T @ X + penalty + 1e-9 * np.eye(X.shape[1]), X.T @ np.asarray(residuals))
+    weights = w[:E.shape[1]]
+    # Centred on the labelled set: the term moves a request up or down by what it is about, and adds
+    # nothing on average (the intercept fitted beside the length terms belongs with them, not here).
+    intercept = -float((E @ weights).mean())
+    return [round(float(v), 5) for v in (*weights, intercept)]
 
 
-def fit_logistic(xs: list[Sparse], ts: list[float], dim: int) -> list[float]:
-    """Logistic regression with soft targets in [0, 1] (cross-entropy), SGD with L2."""
-    rng = random.Random(SEED + 1)
-    w = [0.0] * dim
-    order = list(range(len(xs)))
-    for epoch in range(EPOCHS):
-        rng.shuffle(order)
-        lr = LR / (1 + epoch * 0.2)
-        for n in order:
-            x = xs[n]
-            z = max(-30.0, min(30.0, _dot(w, x)))
-            g = 1.0 / (1.0 + math.exp(-z)) - ts[n]
-            for i, v in x:
-                w[i] -= lr * (g * v + L2 * w[i])
-    return w
+def fit_centroids(path: Path = SEED_PATH) -> dict[str, list[float]]:
+    """The normalised mean embedding of each task type's seed prompts."""
+    from daemon.router.embedding import shipped_embedder
+
+    embedder = shipped_embedder()
+    if embedder is None:
+        raise SystemExit("the embedding files are not installed (wordllama): cannot compute task centres")
+    sums: dict[str, np.ndarray] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        task = TaskType(item["task_type"]).value
+        sums[task] = sums.get(task, 0) + embedder.embed(item["prompt"])
+    return {t: [round(float(x), 5) for x in v / np.linalg.norm(v)] for t, v in sorted(sums.items())}
 
 
-def targets(rows: list[Row]) -> tuple[list[str], list[int], list[float]]:
-    """Class names, class index per row, and difficulty (1 - mean score) per row."""
-    classes = sorted({TRAIN_LABELS[r.task].value for r in rows})
-    ys = [classes.index(TRAIN_LABELS[r.task].value) for r in rows]
-    ts = [1.0 - sum(r.scores.values()) / len(r.scores) for r in rows]
-    return classes, ys, ts
-
-
-def train(rows: list[Row]) -> tuple[list[str], list[str], list[list[float]], list[float]]:
-    """Fit both models on ``rows``; returns classes, vocabulary, task weights, complexity weights."""
-    feats, vocab = featurize(rows)
-    classes, ys, ts = targets(rows)
-    dim = len(FEATURE_NAMES) + len(vocab)
-    task_model = fit_softmax(vectorize(feats, vocab, TASK_IGNORES), ys, len(classes), dim)
-    return classes, vocab, task_model, fit_logistic(vectorize(feats, vocab), ts, dim)
-
-
-def evaluate(train_rows: list[Row], held: list[Row]) -> dict[str, float]:
-    """Held-out task accuracy and complexity mean absolute error of a fit on ``train_rows``."""
-    classes, vocab, wt, wc = train(train_rows)
-    feats, _ = featurize(held)
-    xs = vectorize(feats, vocab)
-    xt = vectorize(feats, vocab, TASK_IGNORES)
-    _, ys, ts = targets(held)
-    correct = sum(1 for x, y in zip(xt, ys, strict=True) if max(range(len(classes)), key=lambda c: _dot(wt[c], x)) == y)
-    mae = sum(abs(1 / (1 + math.exp(-_dot(wc, x))) - t) for x, t in zip(xs, ts, strict=True)) / len(xs)
-    return {"task_accuracy": correct / len(xs), "complexity_mae": mae}
-
-
-def to_json(classes: list[str], vocab: list[str], wt: list[list[float]], wc: list[float], source_hash: str) -> dict:
-    """The shipped weights file: small weights pruned, values rounded, keys sorted."""
-    d = len(FEATURE_NAMES)
-
-    def keep(v: float) -> bool:
-        return abs(v) >= PRUNE
-
-    task_dense = {c: {FEATURE_NAMES[i]: round(wt[k][i], 4) for i in range(d) if keep(wt[k][i])} for k, c in enumerate(classes)}
-    task_words: dict[str, dict[str, float]] = {}
-    for j, word in enumerate(vocab):
-        ws = {c: round(wt[k][d + j], 4) for k, c in enumerate(classes) if keep(wt[k][d + j])}
-        if ws:
-            task_words[word] = ws
-    comp_dense = {FEATURE_NAMES[i]: round(wc[i], 4) for i in range(d) if keep(wc[i])}
-    comp_words = {word: round(wc[d + j], 4) for j, word in enumerate(vocab) if keep(wc[d + j])}
-    return {
-        "version": f"routing-tune-train-{source_hash[:12]}",
-        "trained_on": "routing-tune prompts.jsonl, split=train only (bench/train_router.py)",
-        "task": {"dense": task_dense, "words": task_words},
-        "complexity": {"dense": comp_dense, "words": comp_words},
-    }
-
-
-def main() -> None:
-    """Hold-out report, then fit on all of train and write the weights."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
-    args = parser.parse_args()
-    rows = load_rows("train")
-    source_hash = hashlib.sha256((DATA_DIR / "prompts.jsonl").read_bytes()).hexdigest()
-    held = [r for i, r in enumerate(rows) if i % 5 == 4]
-    fit = [r for i, r in enumerate(rows) if i % 5 != 4]
-    report = evaluate(fit, held)
-    print(f"held-out fifth of train: task-type accuracy {report['task_accuracy']:.3f}, complexity MAE {report['complexity_mae']:.3f}")
-    classes, vocab, wt, wc = train(rows)
-    data = to_json(classes, vocab, wt, wc, source_hash)
-    args.out.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    n_words = len(data["task"]["words"]) + len(data["complexity"]["words"])
-    print(f"wrote {args.out} ({len(rows)} train prompts, {len(vocab)} vocabulary words, {n_words} word weights kept)")
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dry-run", action="store_true", help="print, write nothing")
+    args = ap.parse_args()
+    train = load_rows("train")
+    corrections = fit_corrections(train)
+    semantic = fit_semantic()
+    difficulty = {"version": f"routing-tune-train-{len(train)}-within-task+difficulty-seed", "discrimination": DISCRIMINATION,
+                  "ridge": RIDGE, "corrections": corrections,
+                  "semantic": {"ridge": SEMANTIC_RIDGE, "source": DIFFICULTY_SEED_PATH.name, "weights": semantic}}
+    print(json.dumps(corrections, indent=1))
+    centroids = {"version": f"task-seed-{sum(1 for _ in SEED_PATH.open())}", "centroids": fit_centroids()}
+    if not args.dry_run:
+        WEIGHTS_PATH.write_text(json.dumps(difficulty, indent=1) + "\n", encoding="utf-8")
+        CENTROIDS_PATH.write_text(json.dumps(centroids) + "\n", encoding="utf-8")
+        print(f"wrote {WEIGHTS_PATH} and {CENTROIDS_PATH}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

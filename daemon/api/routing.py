@@ -57,7 +57,7 @@ def decision_info(decision: dict) -> DecisionInfo:
         **fields,
         candidates=[
             {k: v for k, v in c.items() if k in ("model", "tier", "eligible", "excluded_reason", "predicted_quality",
-                                                  "predicted_latency_ms", "predicted_cost_usd", "score")}
+                                                  "predicted_latency_ms", "predicted_cost_usd", "score", "evidence")}
             for c in decision.get("candidates", [])
         ],
         escalation_model=escalation.get("model"),

@@ -247,6 +247,8 @@ class CandidateInfo(Wire):
     predicted_latency_ms: float | None = None
     predicted_cost_usd: float | None = None
     score: float | None = None
+    evidence: float = 0.0
+    """Outcomes' worth of evidence behind ``predicted_quality`` (0: the prior alone)."""
 
 
 class DecisionInfo(Wire):
@@ -260,6 +262,8 @@ class DecisionInfo(Wire):
     task_type: str
     complexity: float
     features: dict[str, float | int | str | bool] = {}
+    drivers: list[tuple[str, float]] = []
+    """The features that moved the complexity most, with their contributions (logit scale)."""
     reason: str
     stepped_down: bool = False
     candidates: list[CandidateInfo] = []

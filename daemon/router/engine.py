@@ -26,8 +26,12 @@ from daemon.errors import (
     NoRouteError,
     SwitchboardError,
 )
+from daemon.router import quality
 from daemon.router.classify import Classifier, classify
+from daemon.router.difficulty import difficulty_of
+from daemon.router.features import AGENT_DEFAULT_MAX_TOKENS
 from daemon.router.matrix import RoutingMatrix
+from daemon.router.memory import NO_KNOWLEDGE, Knowledge
 from daemon.router.policies import POLICIES, TASK_LABELS, Option, PolicyOutcome
 from daemon.router.settings import PolicySettings, RoutingSettings
 from daemon.router.types import (
@@ -49,6 +53,20 @@ def estimate_cost(candidate: Candidate, input_tokens: int, output_tokens: int) -
     return (input_tokens * candidate.input_usd_per_mtok + output_tokens * candidate.output_usd_per_mtok) / 1_000_000
 
 
+AGENT_ANSWER_ROOM = 4096
+"""Room for an answer assumed when ``max_tokens`` is an agent's standing default (Claude Code sends
+128,000 on every request): a model whose window holds the prompt and this much can serve it, and the
+gateway sends the cap the window leaves."""
+
+
+def answer_room(max_output_tokens: int | None) -> int:
+    """Output tokens a model's context window must hold besides the prompt: the request's ``max_tokens``,
+    unless it is an agent's standing default (see ``AGENT_DEFAULT_MAX_TOKENS``)."""
+    if not max_output_tokens:
+        return 0
+    return AGENT_ANSWER_ROOM if max_output_tokens >= AGENT_DEFAULT_MAX_TOKENS else max_output_tokens
+
+
 def expected_output_tokens(request: RouteRequest, classification: Classification, settings: RoutingSettings) -> int:
     """Answer length assumed for cost: the task type's typical length, capped by the request's maximum."""
     typical = settings.expected_output_tokens.get(classification.task_type, 256)
@@ -56,9 +74,8 @@ def expected_output_tokens(request: RouteRequest, classification: Classification
 
 
 def prior_quality(candidate: Candidate, complexity: float, settings: RoutingSettings) -> float:
-    """The prior for a model with no evidence: its hint or tier prior, lowered as complexity rises."""
-    base = candidate.quality_prior if candidate.quality_prior is not None else settings.tier_priors[candidate.tier]
-    return base - settings.complexity_penalty * complexity * (1.0 - base)
+    """The prior for a model with no evidence on a request of this complexity (see ``daemon.router.quality``)."""
+    return quality.prior_quality(candidate, difficulty_of(complexity), settings)
 
 
 def decide(
@@ -70,8 +87,12 @@ def decide(
     *,
     classification: Classification | None = None,
     classifier: Classifier = classify,
+    knowledge: Knowledge = NO_KNOWLEDGE,
 ) -> Decision:
-    """Choose a model for ``request``; raises ``BudgetExceededError``, ``NoRouteError`` or ``InvalidRequestError``."""
+    """Choose a model for ``request``; raises ``BudgetExceededError``, ``NoRouteError`` or ``InvalidRequestError``.
+
+    ``knowledge`` is what the daemon learned from outcomes (similar past prompts, per-model online
+    models); without it, predictions rest on the prior and the matrix."""
     if budget.hard_exceeded:
         raise BudgetExceededError(
             f"budget {budget.budget_name or 'limit'} is exhausted: the hard limit refuses new requests "
@@ -81,8 +102,8 @@ def decide(
     policy_name, policy = _policy(request, settings)
     cls = classification or classifier(request)
     if request.pinned_model is not None:
-        return _pinned(request, candidates, matrix, budget, cls, settings, policy_name, policy)
-    options, rows = _score(request, candidates, matrix, budget, cls, settings)
+        return _pinned(request, candidates, matrix, budget, cls, settings, policy_name, policy, knowledge)
+    options, rows, note = _score(request, candidates, matrix, budget, cls, settings, knowledge)
     if not options:
         excluded = [_candidate_score(row, 0.0) for row in rows]
         _refuse_if_too_long(request, candidates)
@@ -90,7 +111,7 @@ def decide(
 
     run = POLICIES[policy.kind]
     outcome = run(options, cls, policy)
-    reason = outcome.reason
+    reason = f"{outcome.reason}; {note}" if note else outcome.reason
     allowed = options
     stepped = False
     if _past_soft(request, budget) and request.pinned_model is None:
@@ -150,6 +171,7 @@ def _pinned(
     settings: RoutingSettings,
     policy_name: str,
     policy: PolicySettings,
+    knowledge: Knowledge,
 ) -> Decision:
     """A request that names its model: the caller chose, so no policy ranks the others, and they are
     listed as excluded by the pin without predictions (working those out for every configured model
@@ -159,7 +181,7 @@ def _pinned(
     pinned = request.pinned_model
     assert pinned is not None
     named = [cand for cand in candidates if cand.name == pinned]
-    options, rows = _score(request, named, matrix, budget, cls, settings)
+    options, rows, _note = _score(request, named, matrix, budget, cls, settings, knowledge)
     pin = f"request is pinned to {pinned}"
     scores = []
     for cand in candidates:
@@ -220,27 +242,25 @@ def _score(
     budget: BudgetState,
     cls: Classification,
     settings: RoutingSettings,
-) -> tuple[list[Option], list[_Row]]:
-    """Predictions and eligibility of every candidate; rows become ``CandidateScore`` once scores are known."""
+    knowledge: Knowledge,
+) -> tuple[list[Option], list[_Row], str]:
+    """Predictions and eligibility of every candidate (rows become ``CandidateScore`` once scores are
+    known), and a note naming the evidence of similar past prompts ("" when there is none)."""
     out_tokens = expected_output_tokens(request, cls, settings)
     prompt_tokens = request.prompt_tokens
-    estimates = matrix.qualities(
-        cls.task_type,
-        cls.complexity,
-        [(cand.name, prior_quality(cand, cls.complexity, settings)) for cand in candidates],
-        prior_strength=settings.prior_strength,
-    )
+    estimates = quality.estimate(candidates, cls, matrix, knowledge, settings)
     eligibility = _Eligibility(request, budget)
     options: list[Option] = []
     rows: list[_Row] = []
-    for cand, (quality, evidence, cell) in zip(candidates, estimates, strict=True):
-        latency = _latency(cand, cell, settings.tier_latency_ms)
+    for cand, est in zip(candidates, estimates, strict=True):
+        latency = _latency(cand, est.cell, settings.tier_latency_ms)
         cost = estimate_cost(cand, prompt_tokens, out_tokens)
         reason = eligibility.exclusion(cand)
-        rows.append((cand.name, cand.tier, quality, latency, cost, reason is None, reason, evidence))
+        rows.append((cand.name, cand.tier, est.quality, latency, cost, reason is None, reason, est.evidence))
         if reason is None:
-            options.append(Option(cand, cand.name, cand.tier, quality, cost, latency, evidence))
-    return options, rows
+            options.append(Option(cand, cand.name, cand.tier, est.quality, cost, latency, est.evidence))
+    note = quality.evidence_note([c.name for c in candidates], estimates)
+    return options, rows, note
 
 
 _Row = tuple[str, Tier, float, float, float, bool, str | None, float]
@@ -261,7 +281,7 @@ class _Eligibility:
     def __init__(self, request: RouteRequest, budget: BudgetState) -> None:
         self.pinned = request.pinned_model
         self.pinned_reason = f"request is pinned to {self.pinned}" if self.pinned is not None else ""
-        self.needed = request.prompt_tokens + (request.max_output_tokens or 0)
+        self.needed = request.prompt_tokens + answer_room(request.max_output_tokens)
         required = request.required_capabilities
         self.required = required | {"tools"} if request.has_tools else required
         frontier_reserved = (

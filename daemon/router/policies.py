@@ -74,15 +74,17 @@ Policy = Callable[[Sequence[Option], Classification, PolicySettings], PolicyOutc
 
 
 def floor_for(complexity: float, options: Sequence[Option], policy: PolicySettings, *, relax: float = 0.0) -> float:
-    """The quality floor: rises with complexity, but never above (best available - tolerance).
+    """The quality floor: rises with complexity, but never above the best available less a tolerance.
 
-    The tolerance term keeps the floor meaningful where no model is good in absolute terms (then
-    "within a few points of the best" is the bar), and shrinks as complexity rises.
+    The tolerance keeps the floor meaningful where no model is good in absolute terms (then
+    "within a few percent of the best" is the bar), and shrinks as complexity rises. It is relative
+    to the best quality: on a request so hard that every prediction is low, a model predicted at a
+    third of the best is not "close to it", however few points apart they are.
     """
     absolute = policy.floor_min + (policy.floor_max - policy.floor_min) * complexity - relax
     tolerance = policy.tolerance_max - (policy.tolerance_max - policy.tolerance_min) * complexity + relax
     best = max(map(_quality, options))
-    return max(0.0, min(absolute, best - tolerance))
+    return max(0.0, min(absolute, best * (1.0 - tolerance)))
 
 
 # C-level field readers for max() and name lists, which run on every request.

@@ -114,9 +114,14 @@ class RoutingSettings(_Frozen):
     tier_priors: dict[Tier, float] = Field(
         default_factory=lambda: {Tier.SMALL: 0.6, Tier.MEDIUM: 0.75, Tier.FRONTIER: 0.9}
     )
-    """Prior quality of a model of each tier at complexity 0 (a model's ``quality`` hint overrides it)."""
-    complexity_penalty: float = Field(0.5, ge=0, le=1)
-    """How much a prior falls as complexity rises: prior - penalty * complexity * (1 - prior)."""
+    """Prior quality of a model of each tier on a middling request (complexity 0.5); a model's ``quality``
+    hint overrides it. Easier requests raise every tier toward 1, harder ones lower the weaker tiers
+    first (see ``discrimination``)."""
+    discrimination: float = Field(1.2, gt=0, le=10)
+    """How fast predicted quality falls with difficulty: quality = σ(discrimination · (ability − difficulty)),
+    where a model's ability is set by its tier prior or hint. Higher spreads the tiers further apart."""
+    complexity_penalty: float | None = Field(None, ge=0, le=1)
+    """Deprecated and ignored: the prior's fall with complexity is set by ``discrimination`` now."""
     tier_latency_ms: dict[Tier, float] = Field(
         default_factory=lambda: {Tier.SMALL: 900.0, Tier.MEDIUM: 1800.0, Tier.FRONTIER: 3500.0}
     )

@@ -7,6 +7,7 @@ never reaches for anything that is not passed in.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -83,6 +84,13 @@ class RouteRequest:
     pinned_model: str | None = None
     request_id: str | None = None
     """Seeds bounded exploration so the same request always gets the same decision."""
+    requested_model: str | None = None
+    """The model name the client sent (kept for the trace; an alias may have mapped it)."""
+    model_hint: Literal["light", "heavy"] | None = None
+    """What the name the client sent says it wants: "light" for an agent's small/background model
+    (cheap, fast work), "heavy" for its thinking/long-context one."""
+    tool_count: int = 0
+    """How many tools the request offers (context, not the ask)."""
     requested_model: str | None = None
     """The model name the client sent, as it sent it (``claude-haiku-4-5-20251001``, ``auto``, a configured
     name); ``policy`` and ``pinned_model`` say what it resolved to."""
@@ -172,6 +180,17 @@ class Classification:
     task_type: TaskType
     complexity: float
     features: Mapping[str, float] = field(default_factory=dict)
+    difficulty: float | None = None
+    """Logit of complexity (``daemon.router.difficulty``); derived from it when not given."""
+    embedding: Any = field(default=None, compare=False, repr=False)
+    """The ask's embedding (a unit float32 vector), or None without the embedder; never serialised."""
+    drivers: tuple[tuple[str, float], ...] = ()
+    """The features that moved the difficulty most, with their contributions."""
+
+    def __post_init__(self) -> None:
+        if self.difficulty is None:
+            c = min(1.0 - 1e-4, max(1e-4, self.complexity))
+            object.__setattr__(self, "difficulty", math.log(c / (1.0 - c)))
 
 
 @dataclass(slots=True)
@@ -239,6 +258,7 @@ class Decision:
             "task_type": str(self.classification.task_type),
             "complexity": _round4(self.classification.complexity),
             "features": dict(self.classification.features),
+            "drivers": [list(d) for d in self.classification.drivers],
             "reason": self.reason,
             "stepped_down": self.stepped_down,
             "explored": self.explored,

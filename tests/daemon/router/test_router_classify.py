@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.router.classify import classify, shipped_weights
+from daemon.router.classify import classify
 from daemon.router.types import Message, RouteRequest, TaskType
 
 CASES = [
@@ -25,11 +25,6 @@ CASES = [
     (TaskType.EXTRACTION, RouteRequest.from_prompt("Classify the sentiment of this review as positive, negative or neutral: the battery died.")),
     (TaskType.EXTRACTION, RouteRequest.from_prompt("Which of the following is a renewable energy source?\n(A) coal\n(B) wind\n(C) oil")),
 ]
-
-
-def test_shipped_weights_are_present() -> None:
-    weights = shipped_weights()
-    assert weights is not None and weights.version.startswith("routing-tune-train-")
 
 
 @pytest.mark.parametrize(("expected", "request_"), CASES, ids=[f"{t.value}-{i}" for i, (t, _) in enumerate(CASES)])
@@ -67,10 +62,10 @@ def test_features_that_drove_the_classification_are_reported() -> None:
     assert "bias" not in c.features
 
 
-def test_classifier_works_without_learned_weights() -> None:
-    c = classify(RouteRequest.from_prompt("Solve 2x + 3 = 7 for x."), weights=None)
+def test_classifier_works_without_the_embedding_files() -> None:
+    c = classify(RouteRequest.from_prompt("Solve 2x + 3 = 7 for x."), embedder=None, centroids=None)
     assert c.task_type == TaskType.MATH
-    assert c.features["complexity_model"] == 0.0
+    assert c.embedding is None
 
 
 def test_long_prompt_is_classified_from_its_head_and_tail() -> None:

@@ -37,9 +37,16 @@ def test_complexity_gated_floor_rises_with_complexity_from_small_to_frontier() -
 
 def test_floor_falls_back_to_tolerance_below_best_when_no_model_is_good() -> None:
     # Nobody reaches the absolute floor 0.65; the cheap model within the tolerance of the best still wins.
-    matrix = matrix_with({"sim-nano": 0.2, "sim-mid": 0.22, "sim-ultra": 0.23})
+    matrix = matrix_with({"sim-nano": 0.3, "sim-mid": 0.305, "sim-ultra": 0.31})
     d = decide(chat(), trio(), matrix, settings=NO_EXPLORE, classification=cls(complexity=0.5))
     assert d.model == "sim-nano"
+
+
+def test_the_tolerance_below_the_best_is_relative_when_every_model_is_poor() -> None:
+    # On a request where every prediction is low, a third of the best is not "within a few points" of it.
+    matrix = matrix_with({"sim-nano": 0.03, "sim-mid": 0.05, "sim-ultra": 0.09})
+    d = decide(chat(), trio(), matrix, settings=NO_EXPLORE, classification=cls(complexity=0.9))
+    assert d.model == "sim-ultra"
 
 
 def test_tie_on_quality_and_price_breaks_by_name() -> None:
