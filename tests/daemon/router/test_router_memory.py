@@ -10,7 +10,7 @@ from daemon.router.classify import classify
 from daemon.router.embedding import MEMORY_DIMS, shipped_embedder
 from daemon.router.engine import decide
 from daemon.router.matrix import RoutingMatrix
-from daemon.router.memory import INDEX_FROM, Knowledge, OutcomeMemory, Outcome, memory_vector
+from daemon.router.memory import INDEX_FROM, Knowledge, Outcome, OutcomeMemory, memory_vector
 from daemon.router.settings import RoutingSettings
 from daemon.router.types import Candidate, RouteRequest, TaskType
 
