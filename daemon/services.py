@@ -20,8 +20,10 @@ from daemon.demo_mode import demo_overlay
 from daemon.events import EventBus
 from daemon.gateway import Gateway, litellm_transport
 from daemon.gateway.direct import DIRECT_PROVIDERS
+from daemon.guard import ScanPool
 from daemon.keys import hash_key
 from daemon.learning import LatencyTracker, MatrixState
+from daemon.paths import ensure_private_data_dir
 from daemon.store import Store, open_store, watch_matrix_version
 from daemon.store.records import Developer
 from daemon.telemetry import observing
@@ -56,11 +58,15 @@ class Services:
     gateway: Gateway
     traces: TraceWriter
     matrix: MatrixState
+    scans: ScanPool
+    """Worker processes for the guard's scans of large requests (off the event loop)."""
     latency: LatencyTracker = field(default_factory=LatencyTracker)
     events: EventBus = field(default_factory=EventBus)
     started_at: float = field(default_factory=time.time)
     http_address: str | None = None
     simulated: bool = False
+    store_problem: str | None = None
+    """What happened to the database file under the running daemon (``watch_store_file``), if anything."""
     sim: Any = None
     """The simulated providers of demo mode (a ``daemon.sim.SimServer``), else None: the demo scenario
     scripts their faults and behaviours through ``/api/demo``."""
@@ -127,6 +133,8 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
     """Open the store, the gateway, the trace writer and the background tasks; close them all after."""
     config_path = options.config_path or user_config_path()
     settings = load_settings(config_path)
+    if not settings.store.url:
+        ensure_private_data_dir(options.data_dir)  # SQLite's traces, key hashes and budgets: the user's alone
     async with contextlib.AsyncExitStack() as stack:
         overlay = sim = None
         if options.demo:
@@ -151,8 +159,10 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
         traces = TraceWriter(store)
         matrix = MatrixState(store)
         await matrix.load()
-        services = Services(options, live, store, gateway, traces, matrix, events=events, simulated=options.demo,
-                            sim=sim)
+        scans = ScanPool()
+        stack.push_async_callback(scans.aclose)
+        services = Services(options, live, store, gateway, traces, matrix, scans, events=events,
+                            simulated=options.demo, sim=sim)
         traces.subscribe(services.latency.observe_trace)
         await stack.enter_async_context(observing(services))  # trace events, OTLP spans, retention
         from daemon.evaluation import run_periodically  # it runs requests: imported after the services exist
@@ -162,6 +172,7 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
             asyncio.create_task(gateway.warm(), name="gateway-warm"),
 
             asyncio.create_task(run_periodically(services), name="evaluation"),
+            asyncio.create_task(watch_store_file(services), name="store-file-watch"),
             # Team store: another daemon's new matrix version is loaded within the bound in daemon/store/watch.py.
             asyncio.create_task(watch_matrix_version(store, lambda _v: matrix.load(), since=matrix.matrix.version),
                                 name="matrix-watch"),
@@ -179,6 +190,28 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+
+
+STORE_LOST_NEXT = ("everything this daemon records from now on is lost when it stops. Restore the file (or "
+                   "its directory) from a backup, or restart the daemon to begin a new, empty database")
+
+
+async def watch_store_file(services: Services) -> None:
+    """Check every ``store.file_check_seconds`` that the database file is still the one opened; when it
+    is not (its data dir was deleted, say), say so loudly: the log, ``status`` and a ``store`` event."""
+    last: str | None = None
+    while True:
+        await asyncio.sleep(services.settings.store.file_check_seconds)
+        problem = services.store.file_problem()
+        if problem == last:
+            continue
+        last = problem
+        services.store_problem = f"{problem}: {STORE_LOST_NEXT}" if problem else None
+        if problem:
+            log.error("%s", services.store_problem)
+        else:
+            log.warning("the database file is back where it was; this daemon still writes to the one it opened")
+        services.events.publish("store", {"problem": services.store_problem})
 
 
 async def _preload_litellm() -> None:
