@@ -204,7 +204,10 @@ def online_features(difficulty: float, task_type: TaskType, embedding: np.ndarra
     x[1] = max(-4.0, min(4.0, difficulty)) / 2.0
     x[2 + _TASKS.index(task_type)] = 1.0
     if embedding is not None and embedding.shape[0] >= 16:
-        x[2 + len(_TASKS):] = embedding[:16] * 4.0
+        # The leading dimensions of the memory vector, whatever was passed: outcomes come back from the
+        # store as 64-dimension memory vectors, decisions pass the full embedding, and both must give
+        # the same features (the head of a full unit vector is shorter than the renormalised one).
+        x[2 + len(_TASKS):] = memory_vector(embedding)[:16] * 4.0
     return x
 
 
