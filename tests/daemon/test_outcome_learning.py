@@ -136,3 +136,25 @@ async def test_a_shadow_comparison_teaches_both_models_on_the_evaluation_budget(
         assert spent == round(result["cost_usd"] * 1e6)
         mine_after = sum(t.cost_micros for t in await services.store.list_traces(TraceQuery(developer_id=me.id)))
         assert mine_after == mine_before
+
+
+async def test_consensus_agreement_and_a_review_choice_become_outcomes(sim: SimServer, config: Path,
+                                                                      tmp_path: Path) -> None:
+    async with in_process_daemon(config, data_dir=tmp_path / "data") as (services, client):
+        agreed = (await client.post("/api/consensus", json={"prompt": PROMPT, "n": 3})).json()
+        assert agreed["verdict"] == "agree"
+        learned = await services.store.load_outcomes()
+        assert {(o.trace_id, o.model, o.quality, o.source) for o in learned} == {
+            (agreed["trace_id"], a["model"], 1.0, "consensus") for a in agreed["answers"]}
+
+        models = ["sim-nano", "sim-mini", "sim-pro"]
+        for model, text in zip(models, ("41.", "42.", "43."), strict=True):
+            sim.script(model, Fault(kind="reply", text=f"The answer is {text}", times=None))
+        split = (await client.post("/api/consensus", json={"prompt": "What is six times seven?", "models": models})).json()
+        assert split["verdict"] == "disagree"
+        resolved = await client.post(f"/api/reviews/{split['review_id']}", json={"chosen_index": 1})
+        assert resolved.status_code == 200, resolved.text
+        reviewed = [o for o in await services.store.load_outcomes() if o.source == "review"]
+        assert {(o.trace_id, o.model, o.quality) for o in reviewed} == {
+            (split["trace_id"], "sim-nano", 0.0), (split["trace_id"], "sim-mini", 1.0), (split["trace_id"], "sim-pro", 0.0)}
+        assert len(services.knowledge.current.memory) == len(learned) + 3
