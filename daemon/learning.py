@@ -88,6 +88,10 @@ class MatrixState:
 _VECTOR_BYTES = MEMORY_DIMS * 2
 _SLACK = 1.25
 """The live memory may exceed ``max_outcomes`` by this factor before it is trimmed (with a re-index)."""
+REINDEX_TAIL = 1024
+"""Outcomes learned since the last index (searched exactly, every decision) that trigger a new one: a
+re-index costs ~0.3 s of CPU in a thread at 50,000 outcomes, a 12,000-row tail (the memory's own
+``needs_reindex`` bound there) would cost every decision ~0.3 ms."""
 
 
 def pack_vector(embedding: np.ndarray) -> bytes:
@@ -189,7 +193,8 @@ class KnowledgeState:
 
     def _needs_upkeep(self) -> bool:
         memory = self.current.memory
-        return memory.needs_reindex or len(memory) > self.max_outcomes * _SLACK
+        tail = len(memory) - memory.indexed
+        return (len(memory) > INDEX_FROM and tail > REINDEX_TAIL) or len(memory) > self.max_outcomes * _SLACK
 
     async def run(self) -> None:
         """Re-index and trim the memory whenever it needs it (runs until cancelled)."""
