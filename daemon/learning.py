@@ -24,7 +24,15 @@ import numpy as np
 from daemon.router.difficulty import difficulty_of
 from daemon.router.embedding import MEMORY_DIMS
 from daemon.router.matrix import QualitySignal, RoutingMatrix, apply_signals
-from daemon.router.memory import INDEX_FROM, NO_KNOWLEDGE, Knowledge, Outcome, OutcomeMemory, memory_vector
+from daemon.router.memory import (
+    INDEX_FROM,
+    NO_KNOWLEDGE,
+    Knowledge,
+    OnlineModels,
+    Outcome,
+    OutcomeMemory,
+    memory_vector,
+)
 from daemon.router.settings import RoutingSettings
 from daemon.router.types import TaskType
 from daemon.store import Store
@@ -132,13 +140,18 @@ def outcomes_from(
     ]
 
 
-def _outcome(record: OutcomeRecord) -> Outcome | None:
-    if len(record.embedding) != _VECTOR_BYTES or record.task_type not in TaskType.__members__.values():
-        return None  # written by another version of Switchboard: not something this router can read
-    return Outcome(
-        embedding=unpack_vector(record.embedding), model=record.model, quality=record.quality, weight=record.weight,
-        difficulty=record.difficulty, task_type=TaskType(record.task_type), at=record.created_at,
-    )
+_TASK_TYPES = {str(t): t for t in TaskType}
+
+
+def _outcomes(records: Sequence[OutcomeRecord]) -> list[Outcome]:
+    """The router's view of stored outcomes (rows another version of Switchboard wrote, with a vector or
+    task type this one cannot read, are left out); the vectors are unpacked in one pass."""
+    readable = [r for r in records if len(r.embedding) == _VECTOR_BYTES and r.task_type in _TASK_TYPES]
+    if not readable:
+        return []
+    vectors = np.frombuffer(b"".join(r.embedding for r in readable), "<f2").reshape(-1, MEMORY_DIMS).astype(np.float32)
+    return [Outcome(vectors[i], r.model, r.quality, r.weight, r.difficulty, _TASK_TYPES[r.task_type], r.created_at)
+            for i, r in enumerate(readable)]
 
 
 def _newest(memory: OutcomeMemory, count: int) -> OutcomeMemory:
@@ -152,6 +165,10 @@ def _tidied(memory: OutcomeMemory, max_outcomes: int) -> OutcomeMemory:
     if len(memory) > max_outcomes:
         memory = _newest(memory, max_outcomes)
     return memory.reindexed() if len(memory) > INDEX_FROM else memory
+
+
+def _unindexed(outcomes: Sequence[Outcome]) -> Knowledge:
+    return Knowledge(OutcomeMemory.build(outcomes, index=False), OnlineModels().adding(outcomes))
 
 
 class KnowledgeState:
@@ -172,11 +189,15 @@ class KnowledgeState:
     async def load(self) -> int:
         """Build the knowledge from the newest stored outcomes (at start); returns how many."""
         records = await self._store.load_outcomes(self.max_outcomes)
-        outcomes = [o for o in map(_outcome, records) if o is not None]
+        outcomes = _outcomes(records)
         if len(outcomes) < len(records):
             log.warning("skipped %d stored outcomes this version cannot read", len(records) - len(outcomes))
         async with self._lock:
-            self.current = await asyncio.to_thread(Knowledge.build, outcomes)
+            # Unindexed (exact search) at first: the index follows in the background (``run``), so a
+            # daemon with 50,000 outcomes is not kept from starting by a second of k-means.
+            self.current = await asyncio.to_thread(_unindexed, outcomes)
+        if self._needs_upkeep():
+            self._upkeep.set()
         return len(outcomes)
 
     async def learn(self, records: Sequence[OutcomeRecord]) -> None:
@@ -184,7 +205,7 @@ class KnowledgeState:
         if not records:
             return
         await self._store.add_outcomes(records)
-        outcomes = [o for o in map(_outcome, records) if o is not None]
+        outcomes = _outcomes(records)
         async with self._lock:
             # A copy of the memory's arrays (~13 MB at 50,000 outcomes): in a thread, not on the loop.
             self.current = await asyncio.to_thread(self.current.adding, outcomes)

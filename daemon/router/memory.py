@@ -70,6 +70,13 @@ def memory_vector(embedding: np.ndarray) -> np.ndarray:
     return head / norm if norm > 0 else head
 
 
+def memory_vectors(outcomes: Sequence[Outcome]) -> np.ndarray:
+    """``memory_vector`` of every outcome's embedding, as rows (one pass: 50,000 outcomes load at start)."""
+    heads = np.stack([o.embedding[:MEMORY_DIMS] for o in outcomes]).astype(np.float32)
+    norms = np.sqrt(np.einsum("ij,ij->i", heads, heads))[:, None]
+    return np.divide(heads, norms, out=heads, where=norms > 0)
+
+
 @dataclass(frozen=True, eq=False)
 class OutcomeMemory:
     """An immutable snapshot of outcomes, searchable by similarity. Build with ``build``; grow with ``adding``."""
@@ -105,7 +112,7 @@ class OutcomeMemory:
         models = tuple(sorted({o.model for o in items}))
         at = {m: i for i, m in enumerate(models)}
         memory = cls(
-            vectors=np.stack([memory_vector(o.embedding) for o in items]).astype(np.float32),
+            vectors=memory_vectors(items),
             model_ids=np.array([at[o.model] for o in items], np.int32),
             qualities=np.array([o.quality for o in items], np.float32),
             weights=np.array([o.weight for o in items], np.float32),
@@ -124,7 +131,7 @@ class OutcomeMemory:
                 at[o.model] = len(models)
                 models.append(o.model)
         return OutcomeMemory(
-            vectors=np.concatenate([self.vectors, np.stack([memory_vector(o.embedding) for o in outcomes])]),
+            vectors=np.concatenate([self.vectors, memory_vectors(outcomes)]),
             model_ids=np.concatenate([self.model_ids, np.array([at[o.model] for o in outcomes], np.int32)]),
             qualities=np.concatenate([self.qualities, np.array([o.quality for o in outcomes], np.float32)]),
             weights=np.concatenate([self.weights, np.array([o.weight for o in outcomes], np.float32)]),
@@ -224,6 +231,20 @@ def online_features(difficulty: float, task_type: TaskType, embedding: np.ndarra
     return x
 
 
+_TASK_COLUMN = {t: 2 + i for i, t in enumerate(_TASKS)}
+
+
+def _feature_rows(outcomes: Sequence[Outcome]) -> np.ndarray:
+    """``online_features`` of every outcome, as rows, in one pass."""
+    n = len(outcomes)
+    x = np.zeros((n, ONLINE_DIMS), np.float64)
+    x[:, 0] = 1.0
+    x[:, 1] = np.clip([o.difficulty for o in outcomes], -4.0, 4.0) / 2.0
+    x[np.arange(n), [_TASK_COLUMN[o.task_type] for o in outcomes]] = 1.0
+    x[:, 2 + len(_TASKS):] = memory_vectors(outcomes)[:, :16] * 4.0
+    return x
+
+
 @dataclass(frozen=True, eq=False)
 class _Ridge:
     """Ridge regression in information form: ``A = λI + Σ w x xᵀ``, ``b = Σ w y x``, ``n`` outcomes."""
@@ -253,7 +274,7 @@ class OnlineModels:
             A = old.A.copy() if old else np.eye(ONLINE_DIMS) * self.ridge
             b = old.b.copy() if old else np.zeros(ONLINE_DIMS)
             n = old.n if old else 0.0
-            X = np.stack([online_features(o.difficulty, o.task_type, o.embedding) for o in items])
+            X = _feature_rows(items)
             w = np.array([o.weight for o in items])
             y = np.array([o.quality for o in items]) - 0.5
             A += (X * w[:, None]).T @ X

@@ -11,7 +11,7 @@ import asyncpg
 
 from daemon.errors import InvalidRequestError
 from daemon.store.records import OutcomeRecord
-from daemon.store.sqlite_outcomes import DEFAULT_OUTCOMES, OUTCOME_COLUMNS, outcome_params
+from daemon.store.sqlite_outcomes import DEFAULT_OUTCOMES, OUTCOME_COLUMNS, RECORD_ORDER, outcome_params
 
 
 class OutcomeQueries:
@@ -38,10 +38,8 @@ class OutcomeQueries:
     async def load_outcomes(self, limit: int = DEFAULT_OUTCOMES) -> list[OutcomeRecord]:
         """The newest ``limit`` outcomes, oldest first (the order they were learned in)."""
         async with self._conn() as conn:
-            rows = await conn.fetch(
-                f"SELECT id, {', '.join(OUTCOME_COLUMNS)} FROM outcomes ORDER BY id DESC LIMIT $1", limit
-            )
-        return [OutcomeRecord(**dict(r)) for r in reversed(rows)]
+            rows = await conn.fetch(f"SELECT {RECORD_ORDER} FROM outcomes ORDER BY id DESC LIMIT $1", limit)
+        return [OutcomeRecord(*r) for r in reversed(rows)]
 
     async def prune_outcomes(self, keep_at_most: int) -> int:
         """Delete all but the newest ``keep_at_most`` outcomes; returns how many went."""

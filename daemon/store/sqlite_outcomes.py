@@ -4,6 +4,7 @@ module one idea); it only uses the connection helpers the store defines."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,8 @@ from daemon.store.records import OutcomeRecord
 OUTCOME_COLUMNS = (
     "trace_id", "model", "quality", "weight", "source", "task_type", "difficulty", "embedding", "created_at",
 )
+RECORD_ORDER = ", ".join(f.name for f in dataclasses.fields(OutcomeRecord))
+"""The columns in ``OutcomeRecord``'s field order."""
 DEFAULT_OUTCOMES = 50_000
 """Outcomes read at start when the caller does not say (``[learning] max_outcomes``)."""
 
@@ -47,10 +50,8 @@ class OutcomeQueries:
 
     async def load_outcomes(self, limit: int = DEFAULT_OUTCOMES) -> list[OutcomeRecord]:
         """The newest ``limit`` outcomes, oldest first (the order they were learned in)."""
-        rows = await self._fetchall(
-            f"SELECT id, {', '.join(OUTCOME_COLUMNS)} FROM outcomes ORDER BY id DESC LIMIT ?", (limit,)
-        )
-        return [OutcomeRecord(**{k: r[k] for k in r.keys()}) for r in reversed(rows)]
+        rows = await self._fetchall(f"SELECT {RECORD_ORDER} FROM outcomes ORDER BY id DESC LIMIT ?", (limit,))
+        return [OutcomeRecord(*r) for r in reversed(rows)]  # positional: 50,000 rows are read at start
 
     async def prune_outcomes(self, keep_at_most: int) -> int:
         """Delete all but the newest ``keep_at_most`` outcomes; returns how many went."""

@@ -96,10 +96,11 @@ async def test_a_large_memory_is_indexed_off_the_loop_and_still_finds_its_neighb
     store = SqliteStore(tmp_path / "s.db")
     await store.open()
     try:
-        state = KnowledgeState(store)
         records = _records(INDEX_FROM + 500)
-        await state.learn(records)
-        assert state.current.memory.centroids is None  # learned one at a time past INDEX_FROM: not indexed yet
+        await KnowledgeState(store).learn(records)
+        state = KnowledgeState(store)  # a daemon starting on them: exact search at once, the index follows
+        assert await state.load() == len(records)
+        assert state.current.memory.centroids is None
         runner = asyncio.create_task(state.run())
         try:
             async with asyncio.timeout(60):
