@@ -103,13 +103,15 @@ def summary_line(table: str, label: str) -> tuple[float, float, float] | None:
 
 def trained_difficulty(train: Sequence[Row], use_learned: bool):  # type: ignore[no-untyped-def]
     """The difficulty weights a router trained on ``train`` would ship."""
-    from daemon.router.difficulty import DifficultyWeights
+    from daemon.router.difficulty import DifficultyWeights, shipped_difficulty
 
     if not use_learned:
         return DifficultyWeights.combine()
     from bench.train_router import fit_corrections
 
-    return DifficultyWeights.combine(fit_corrections(train), "fold")
+    # The semantic term never saw routing-tune (it is fitted on labelled developer requests): shipped as is.
+    semantic = shipped_difficulty().semantic
+    return DifficultyWeights.combine(fit_corrections(train), "fold", None if semantic is None else list(semantic))
 
 
 def held_out_groups(tasks: Sequence[str]) -> list[tuple[str, ...]]:

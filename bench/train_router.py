@@ -12,6 +12,10 @@ between tasks (their graders, their topics), so the corrections learn only how d
 -penalised toward zero and capped at ``MAX_CORRECTION`` when used. Model abilities are fitted
 too and thrown away: the router's abilities come from the user's config.
 
+**The semantic term** (``fit_semantic``): a ridge map from the ask's embedding to what the hand-set
+difficulty misses, on hand-labelled developer requests (``bench/data/difficulty_seed.jsonl``, written
+for training, separately from the smoke sets under ``bench/data``/``bench/smoke``).
+
 **Task-type centres** (``fit_centroids``): the mean embedding of hand-labelled developer prompts per
 task type (``bench/data/task_seed.jsonl``), normalised. Not routing-tune: its tasks are not
 developer work.
@@ -33,12 +37,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._routing_data import Row, load_rows  # noqa: E402
 from daemon.router.classify import CENTROIDS_PATH, TASK_SHIFT, _task_type  # noqa: E402
-from daemon.router.difficulty import PRIOR_WEIGHTS, WEIGHTS_PATH  # noqa: E402
+from daemon.router.difficulty import PRIOR_WEIGHTS, WEIGHTS_PATH, DifficultyWeights  # noqa: E402
 from daemon.router.features import extract  # noqa: E402
 from daemon.router.prompt import PromptView  # noqa: E402
 from daemon.router.types import RouteRequest, TaskType  # noqa: E402
 
 SEED_PATH = Path(__file__).resolve().parent / "data" / "task_seed.jsonl"
+DIFFICULTY_SEED_PATH = Path(__file__).resolve().parent / "data" / "difficulty_seed.jsonl"
 DISCRIMINATION = 1.2
 RIDGE = 5.0
 """Penalty on each correction, per unit of mean cross-entropy. Chosen by leave-one-task-out
@@ -58,9 +63,9 @@ def design(rows: Sequence[Row]) -> tuple[np.ndarray, np.ndarray]:
     for i, row in enumerate(rows):
         request = RouteRequest.from_prompt(row.prompt)
         view = PromptView.of(request)
-        feats, words = extract(request, view)
+        feats, words, instruction = extract(request, view)
         X[i] = [feats.get(name, 0.0) for name in CORRECTED]
-        task = _task_type(request, view, feats, words, None)
+        task = _task_type(request, instruction, feats, words, None)
         base[i] = sum(w * feats.get(n, 0.0) for n, w in PRIOR_WEIGHTS.items()) + TASK_SHIFT.get(task, 0.0)
     return X, base
 
@@ -94,6 +99,45 @@ def fit_corrections(rows: Sequence[Row], *, ridge: float = RIDGE, steps: int = S
     return {name: round(float(v), 4) for name, v in zip(CORRECTED, params["delta"], strict=True) if abs(v) >= 0.01}
 
 
+LEVEL_DIFFICULTY = {1: -2.5, 2: -1.2, 3: 0.0, 4: 1.3, 5: 2.6}
+"""A labelled level (1 trivial ... 5 research-level) as a difficulty (complexity 0.08, 0.23, 0.5, 0.79, 0.93)."""
+SEMANTIC_RIDGE = 1.0
+"""Chosen by leave-one-domain-out on the labelled requests (Spearman 0.54 at 1, 0.47 at 3, 0.36 at 10)."""
+PARTIALLED = ("log_chars", "log_material")
+
+
+def fit_semantic(path: Path = DIFFICULTY_SEED_PATH, *, ridge: float = SEMANTIC_RIDGE) -> list[float]:
+    """Weights over the ask's embedding (intercept last) predicting what the hand-set difficulty misses.
+
+    A ridge regression of (labelled difficulty - hand-set difficulty) on the embedding, with the length
+    features as unpenalised regressors that are then dropped: the labelled set pairs long pastes with
+    easy asks and one-line asks with expert work on purpose, and the length coefficients soak that up
+    so the embedding's weights learn what a request is about rather than how long it is.
+    """
+    from daemon.router.classify import classify
+
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    neutral = DifficultyWeights.combine()
+    embeddings, lengths, residuals = [], [], []
+    for row in rows:
+        cls = classify(RouteRequest.from_prompt(row["prompt"]), difficulty=neutral)
+        if cls.embedding is None:
+            raise SystemExit("the embedding files are not installed (wordllama): cannot fit the semantic term")
+        embeddings.append(cls.embedding)
+        lengths.append([cls.features.get(name, 0.0) for name in PARTIALLED])
+        residuals.append(LEVEL_DIFFICULTY[int(row["difficulty"])] - cls.difficulty)
+    E = np.asarray(embeddings, np.float64)
+    X = np.c_[E, np.asarray(lengths), np.ones(len(rows))]
+    penalty = ridge * np.eye(X.shape[1])
+    penalty[E.shape[1]:, E.shape[1]:] = 0.0  # length and intercept unpenalised
+    w = np.linalg.solve(X.T @ X + penalty + 1e-9 * np.eye(X.shape[1]), X.T @ np.asarray(residuals))
+    weights = w[:E.shape[1]]
+    # Centred on the labelled set: the term moves a request up or down by what it is about, and adds
+    # nothing on average (the intercept fitted beside the length terms belongs with them, not here).
+    intercept = -float((E @ weights).mean())
+    return [round(float(v), 5) for v in (*weights, intercept)]
+
+
 def fit_centroids(path: Path = SEED_PATH) -> dict[str, list[float]]:
     """The normalised mean embedding of each task type's seed prompts."""
     from daemon.router.embedding import shipped_embedder
@@ -117,8 +161,10 @@ def main() -> int:
     args = ap.parse_args()
     train = load_rows("train")
     corrections = fit_corrections(train)
-    difficulty = {"version": f"routing-tune-train-{len(train)}-within-task", "discrimination": DISCRIMINATION,
-                  "ridge": RIDGE, "corrections": corrections}
+    semantic = fit_semantic()
+    difficulty = {"version": f"routing-tune-train-{len(train)}-within-task+difficulty-seed", "discrimination": DISCRIMINATION,
+                  "ridge": RIDGE, "corrections": corrections,
+                  "semantic": {"ridge": SEMANTIC_RIDGE, "source": DIFFICULTY_SEED_PATH.name, "weights": semantic}}
     print(json.dumps(corrections, indent=1))
     centroids = {"version": f"task-seed-{sum(1 for _ in SEED_PATH.open())}", "centroids": fit_centroids()}
     if not args.dry_run:

@@ -110,8 +110,8 @@ def _resolve(settings: Settings, table: _Table, name: str) -> ResolvedModel:
     if name.startswith("auto:"):
         if name[5:] not in settings.routing.policies:
             raise InvalidRequestError(
-                f"unknown routing policy {name[5:]!r}; configured policies: {', '.join(sorted(settings.routing.policies))}"
-            )
+                f"model: unknown routing policy {name[5:]!r}; configured policies: "
+                f"{', '.join(sorted(settings.routing.policies))}", details={"param": "model"})
         return ResolvedModel(name)
     return _match(settings, table, name)
 
@@ -130,6 +130,5 @@ def _match(settings: Settings, table: _Table, name: str) -> ResolvedModel:
     if settings.aliases:
         accepted.append(f"a name matching an [aliases] pattern ({', '.join(settings.aliases)})")
     raise InvalidRequestError(
-        f"unknown model {name!r}; send {', '.join(accepted[:-1])} or {accepted[-1]}; "
-        "add a pattern under [aliases] in the config to accept this name"
-    )
+        f"model: unknown model {name!r}; send {', '.join(accepted[:-1])} or {accepted[-1]}; "
+        "add a pattern under [aliases] in the config to accept this name", details={"param": "model"})

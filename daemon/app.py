@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import os
 import signal
@@ -37,6 +36,8 @@ from daemon.api import (
 from daemon.api.auth import IdentifyDeveloper
 from daemon.api.hot import HotPaths
 from daemon.api.http import handle_switchboard_error, handle_unexpected_error
+from daemon.api.listener import ConnectionGate, fd_room, gated_protocol
+from daemon.config import listen_address
 from daemon.errors import ConfigError, SwitchboardError
 from daemon.paths import ensure_private_dir
 from daemon.services import DaemonOptions, Services, open_services
@@ -99,17 +100,10 @@ def _bind_unix(path: Path) -> socket.socket:
 
 
 def _bind_tcp(address: str, allow_remote: bool) -> socket.socket:
-    host, _, port_text = address.rpartition(":")
-    host = host.strip("[]") or "127.0.0.1"
     try:
-        port = int(port_text)
-        is_loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        raise ConfigError(f"daemon.http: {address!r} is not host:port (e.g. 127.0.0.1:7411)") from None
-    if not is_loopback and not allow_remote:
-        raise ConfigError(
-            f"daemon.http: {host} is not a loopback address; set daemon.allow_remote = true to listen on it"
-        )
+        host, port = listen_address(address, allow_remote)
+    except ValueError as exc:
+        raise ConfigError(f"daemon.http: {exc}") from None
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets whose proto says TCP; without it
     # Nagle and delayed ACKs add ~40 ms to every small response.
@@ -125,17 +119,24 @@ def _bind_tcp(address: str, allow_remote: bool) -> socket.socket:
     return sock
 
 
-def _uvicorn_config(app, services: Services) -> uvicorn.Config:
+def _uvicorn_config(app, services: Services, http: type[asyncio.Protocol] | str = "httptools") -> uvicorn.Config:
     return uvicorn.Config(
         app,
         lifespan="off",
         log_level="warning",
         access_log=False,
-        http="httptools",
+        http=http,
         loop="none",
         proxy_headers=False,  # loopback and a Unix socket: no proxy in front, no X-Forwarded-* to trust
         timeout_graceful_shutdown=services.settings.daemon.drain_seconds,
     )
+
+
+def tcp_server(app: HotPaths, services: Services) -> uvicorn.Server:
+    """The TCP listener: developer keys checked in front of ``app``, connections capped and timed
+    (``daemon.api.listener``)."""
+    gate = ConnectionGate(lambda: services.settings.daemon, fd_room(services.settings.daemon.max_connections))
+    return _Server(_uvicorn_config(IdentifyDeveloper(app, services, "tcp"), services, gated_protocol(gate)))
 
 
 async def serve(options: DaemonOptions) -> None:
@@ -150,7 +151,7 @@ async def serve(options: DaemonOptions) -> None:
             tcp_sock = _bind_tcp(http, services.settings.daemon.allow_remote)
             host, port = tcp_sock.getsockname()[:2]
             services.http_address = f"{host}:{port}"
-            servers.append((_Server(_uvicorn_config(IdentifyDeveloper(app, services, "tcp"), services)), tcp_sock))
+            servers.append((tcp_server(app, services), tcp_sock))
         loop = asyncio.get_running_loop()
 
         def stop() -> None:

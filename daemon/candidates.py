@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from daemon.config import ModelSettings, Settings
+from daemon.errors import SwitchboardError
+
+_KEY_UNSET = re.compile(r"API key env \S+ is not set")
+KEY_UNSET_FOR_OTHERS = "its API key is not set on the daemon (its owner's `switchboard status` says which)"
 
 
 def excluded_reason(model: ModelSettings) -> str | None:
@@ -53,3 +58,18 @@ def _key_env_names(settings: Settings) -> tuple[str, ...]:
 
 def _reasons(settings: Settings) -> dict[str, str | None]:
     return {name: excluded_reason(model) for name, model in settings.models.items()}
+
+
+def without_key_names(text: str) -> str:
+    """``text`` with the names of API key variables left out: what a developer who is not the daemon's
+    admin is told (which variables hold the provider keys is the owner's business)."""
+    return _KEY_UNSET.sub(KEY_UNSET_FOR_OTHERS, text) if "API key env " in text else text
+
+
+def hide_key_names(exc: SwitchboardError) -> None:
+    """``without_key_names`` applied to an error's message and to the reasons in its details."""
+    exc.message = without_key_names(exc.message)
+    exc.args = (exc.message,)
+    excluded = exc.details.get("excluded")
+    if isinstance(excluded, dict):
+        exc.details["excluded"] = {k: without_key_names(v) if isinstance(v, str) else v for k, v in excluded.items()}

@@ -70,7 +70,7 @@ async def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(status)
         return 0
-    print(f"Switchboard {status.version} — pid {status.pid}, up since {_when(status.started_at)}"
+    print(f"Switchboard {status.version} — pid {status.pid or '(the owner sees it)'}, up since {_when(status.started_at)}"
           + ("  [SIMULATED providers: demo mode]" if status.simulated else ""))
     print(f"  socket  {status.socket}\n  http    {status.http or 'off'}\n  data    {status.data_dir}")
     print(f"  config  {status.config_path or '(defaults only)'}")

@@ -35,15 +35,18 @@ async def cmd_route(args: argparse.Namespace) -> int:
     print(f"→ {decision.model}   ({decision.reason})")
     print(f"  {decision.task_type}, complexity {decision.complexity:.2f}; policy {decision.policy} ({decision.policy_kind}); "
           f"matrix v{decision.matrix_version}" + ("; budget step-down" if decision.stepped_down else ""))
+    if decision.drivers:
+        print("  complexity driven by: " + ", ".join(f"{name} {value:+.2f}" for name, value in decision.drivers))
     if decision.fallbacks:
         print(f"  fallbacks: {', '.join(decision.fallbacks)}")
-    print(f"  {'model':<18} {'quality':>7} {'p95 ms':>8} {'cost $':>10}  note")
+    print(f"  {'model':<18} {'tier':<9} {'quality':>7} {'evidence':>8} {'p95 ms':>8} {'cost $':>10}  note")
     for c in decision.candidates:
         note = "" if c.eligible else f"excluded: {c.excluded_reason}"
         q = f"{c.predicted_quality:.2f}" if c.predicted_quality is not None else "-"
         lat = f"{c.predicted_latency_ms:.0f}" if c.predicted_latency_ms is not None else "-"
         cost = f"{c.predicted_cost_usd:.6f}" if c.predicted_cost_usd is not None else "-"
-        print(f"  {c.model:<18} {q:>7} {lat:>8} {cost:>10}  {note}")
+        evidence = f"{c.evidence:.1f}" if c.evidence else "prior"
+        print(f"  {c.model:<18} {c.tier or '-':<9} {q:>7} {evidence:>8} {lat:>8} {cost:>10}  {note}")
     return 0
 
 

@@ -7,12 +7,13 @@ good config when a live edit is bad.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from daemon.errors import ConfigError
 from daemon.router.settings import RoutingSettings
@@ -27,17 +28,63 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def listen_address(address: str, allow_remote: bool) -> tuple[str, int]:
+    """``host:port`` of the TCP listener, refused (``ValueError``) when malformed or, unless
+    ``allow_remote``, not a loopback address: the one rule at start (``--http``) and on every reload."""
+    host, _, port_text = address.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    try:
+        port = int(port_text)
+        is_loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        raise ValueError(f"{address!r} is not host:port (e.g. 127.0.0.1:7411)") from None
+    if not 0 <= port <= 65535:
+        raise ValueError(f"{address!r}: port {port} is out of range (0-65535)")
+    if not is_loopback and not allow_remote:
+        raise ValueError(f"{host} is not a loopback address; set daemon.allow_remote = true to listen on it")
+    return host, port
+
+
 class DaemonSettings(_Frozen):
     """The daemon's listeners and lifecycle."""
 
+    allow_remote: bool = False
+    """Allow a non-loopback TCP address (declared before ``http``, whose check reads it)."""
     http: str = "127.0.0.1:7411"
     """Loopback TCP listener "host:port"; empty disables it."""
-    allow_remote: bool = False
-    """Allow a non-loopback TCP address."""
     drain_seconds: float = Field(30.0, ge=0)
     """Seconds SIGTERM waits for in-flight requests."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Log level of the daemon."""
+    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    """Largest request body accepted, in bytes; a larger one is refused with 413 before it is read."""
+    max_connections: int = Field(1024, ge=2)
+    """Most TCP connections open at once."""
+    max_unauthenticated_connections: int = Field(256, ge=1)
+    """Of those, most that have not yet shown a valid developer key (the oldest give way to new ones)."""
+    header_timeout: float = Field(10.0, gt=0)
+    """Seconds a TCP connection has to send a request's headers."""
+    body_timeout: float = Field(60.0, gt=0)
+    """Seconds a TCP request has to send its body once its headers are in."""
+    idle_timeout: float = Field(5.0, gt=0)
+    """Seconds an idle keep-alive TCP connection stays open between requests."""
+    max_header_bytes: int = Field(65_536, ge=1024)
+    """Most bytes of request headers on TCP (431 past that)."""
+
+    @field_validator("http")
+    @classmethod
+    def _loopback_unless_allowed(cls, http: str, info: ValidationInfo) -> str:
+        if http:
+            listen_address(http, bool(info.data.get("allow_remote")))
+        return http
+
+    @field_validator("max_unauthenticated_connections")
+    @classmethod
+    def _within_max_connections(cls, share: int, info: ValidationInfo) -> int:
+        total = info.data.get("max_connections")
+        if total is not None and share > total:
+            raise ValueError(f"{share} is more than daemon.max_connections ({total}); it is a share of those")
+        return share
 
 
 class StoreSettings(_Frozen):
@@ -129,6 +176,8 @@ class TraceSettings(_Frozen):
 
     store_prompts: Literal["redacted", "hash", "none"] = "redacted"
     """How prompts and answers are kept."""
+    max_stored_chars: int = Field(16_384, ge=256)
+    """Most characters of a prompt, and of an answer, a trace keeps (the rest is cut, its length kept)."""
     retention_days: int = Field(30, ge=1)
     """Age past which traces are deleted."""
     max_traces: int = Field(200_000, ge=100)
@@ -301,11 +350,18 @@ def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Parse one TOML file, turning syntax errors into ``ConfigError`` with the file and line."""
+    """Parse one TOML file; every way reading it can fail is a ``ConfigError`` naming the file and why."""
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist; create it or drop --config") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a directory, not a TOML file; put the file there instead") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start}); "
+                          "save the file as UTF-8 and try again") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror or exc}; check it and its permissions") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}; fix the syntax and try again") from None
 

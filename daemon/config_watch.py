@@ -38,6 +38,10 @@ class LiveConfig:
             self.error = exc.message
             log.error("config reload refused, keeping the previous config: %s", exc.message)
             return False
+        except Exception as exc:  # a bug in loading must not end the watcher: it is reported like a bad edit
+            self.error = f"{self.path}: could not be loaded ({type(exc).__name__}: {exc}); the previous config is in force"
+            log.exception("config reload failed, keeping the previous config")
+            return False
         self.settings = settings
         self.loaded_at = time.time()
         self.error = None

@@ -8,6 +8,7 @@ what happened, why, and what to do next.
     SwitchboardError
     ├── ConfigError                 config_invalid        (refused at start or on reload)
     ├── InvalidRequestError         invalid_request       400
+    │   ├── PayloadTooLargeError    payload_too_large     413
     │   └── ModelUnavailableError   model_unavailable     400 (a named model that cannot serve for a lasting reason)
     ├── AuthenticationError         unauthorized          401
     ├── PermissionDeniedError       forbidden             403
@@ -61,6 +62,13 @@ class InvalidRequestError(SwitchboardError):
 
     code = "invalid_request"
     status = 400
+
+
+class PayloadTooLargeError(InvalidRequestError):
+    """The request body is over the daemon's size limit (``daemon.max_body_bytes``)."""
+
+    code = "payload_too_large"
+    status = 413
 
 
 class ModelUnavailableError(InvalidRequestError):

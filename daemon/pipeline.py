@@ -30,6 +30,7 @@ from typing import Any
 from daemon import accounting
 from daemon.budgets import router_state
 from daemon.budgets.afford import budget_refusal, headroom
+from daemon.candidates import hide_key_names
 from daemon.errors import BudgetExceededError, InvalidRequestError, SwitchboardError
 from daemon.gateway import (
     NO_LIMITS,
@@ -148,12 +149,17 @@ async def decide(services: Services, ctx: RequestContext, routing: RoutingInput)
     """The budget state, then the router's plan for this request among the models its budgets can pay for
     (``BudgetExceededError``, with the real figures, when a budget is used up or none fits)."""
     found = await accounting.current_figures(services, ctx.developer)
-    if not found:
-        return plan_route(services, routing, NO_BUDGET)
-    for f in found:
-        if f.used_up:
-            raise budget_refusal(f)
-    return plan_route(services, routing, router_state(found), room=headroom(found))
+    try:
+        if not found:
+            return plan_route(services, routing, NO_BUDGET)
+        for f in found:
+            if f.used_up:
+                raise budget_refusal(f)
+        return plan_route(services, routing, router_state(found), room=headroom(found))
+    except SwitchboardError as exc:
+        if not ctx.developer.is_admin:
+            hide_key_names(exc)  # why a model is unusable, without naming the owner's key variables
+        raise
 
 
 REPLANS = 8
@@ -185,7 +191,7 @@ def routing_input(ctx: RequestContext, request: ChatRequest, *, task_hint: str |
     return RoutingInput(
         messages=request.messages, requested_model=ctx.requested_model, surface=ctx.surface,
         max_output_tokens=request.max_tokens, priority=ctx.priority, task_hint=task_hint,
-        has_tools=bool(request.tools), wants_json=fmt in ("json_object", "json_schema") if wants_json is None else wants_json,
+        has_tools=bool(request.tools), tool_count=len(request.tools or ()), wants_json=fmt in ("json_object", "json_schema") if wants_json is None else wants_json,
         is_fim=request.fim is not None, input_tokens=estimate_input_tokens(request),
     )
 
@@ -301,14 +307,36 @@ def _with_traceparent(request: ChatRequest, ctx: RequestContext) -> ChatRequest:
     return request
 
 
-def _text_fields(mode: str, text: str, redact: bool) -> tuple[str | None, str | None, int]:
+_CUT_MARGIN = 8192
+"""Characters read past a trace's cap so a secret straddling the cap is seen whole by the redactor
+(longer than any secret pattern, a PEM private key included)."""
+
+
+def _text_fields(mode: str, text: str, redact: bool, cap: int) -> tuple[str | None, str | None, int]:
     if mode == "none":
         return None, None, len(text)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if mode == "hash":
         return None, digest, len(text)
     # "redacted": what is kept has secrets and PII replaced, whatever model answered.
-    return (Redactor().text(text) if redact else text), digest, len(text)
+    return _kept(text, redact, cap), digest, len(text)
+
+
+def _kept(text: str, redact: bool, cap: int) -> str:
+    """At most ``cap`` characters of ``text`` (redacted), with a note of how much was cut.
+
+    Long text is cut before it is redacted (redacting megabytes only to keep kilobytes would cost the
+    loop for nothing), ``_CUT_MARGIN`` past the cap; what the redactor then leaves unchanged at the
+    end of that piece is the original's end, where a secret cut in two may sit unrecognised, so the
+    last ``_CUT_MARGIN`` characters of the redacted piece are dropped as well.
+    """
+    if len(text) <= cap:
+        return Redactor().text(text) if redact else text
+    piece = text[:cap + _CUT_MARGIN]
+    if redact:
+        piece = Redactor().text(piece)
+    kept = piece[:max(0, min(cap, len(piece) - _CUT_MARGIN))]
+    return f"{kept}\n[... cut: the trace keeps {len(kept)} of {len(text)} characters]"
 
 
 def record(services: Services, ctx: RequestContext, plan: RoutePlan | None, completion: Completion,
@@ -329,9 +357,10 @@ def _submit(services: Services, ctx: RequestContext, plan: RoutePlan | None, com
             error: BaseException | None, outcome: str | None, escalated: bool, answer_text: str | None,
             latency_ms: float) -> None:
     mode = services.settings.traces.store_prompts
-    prompt, prompt_hash, prompt_chars = _text_fields(mode, ctx.prompt_text, True)
+    cap = services.settings.traces.max_stored_chars
+    prompt, prompt_hash, prompt_chars = _text_fields(mode, ctx.prompt_text, True, cap)
     answer_raw = completion.text if answer_text is None else answer_text
-    answer, answer_hash, answer_chars = _text_fields(mode, answer_raw, True)
+    answer, answer_hash, answer_chars = _text_fields(mode, answer_raw, True, cap)
     if outcome is None:
         if error is None:
             outcome = "ok"

@@ -15,7 +15,8 @@ from daemon.candidates import availability
 from daemon.errors import ModelUnavailableError, NoRouteError, SwitchboardError
 from daemon.gateway import worst_case_micros
 from daemon.router.engine import decide
-from daemon.router.types import BudgetState, Candidate, Decision, Message, RouteRequest, TaskType, Tier
+from daemon.router.prompt import messages_from_wire
+from daemon.router.types import BudgetState, Candidate, Decision, RouteRequest, TaskType, Tier
 from daemon.services import Services
 
 
@@ -33,6 +34,7 @@ class RoutingInput:
     wants_json: bool = False
     is_fim: bool = False
     input_tokens: int = 0
+    tool_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -104,26 +106,17 @@ def _route_request(services: Services, request: RoutingInput, request_id: str | 
                    ) -> tuple[RouteRequest, ResolvedModel]:
     requested = request.requested_model or "auto"
     resolved = resolve_model(services.settings, requested)
-    messages = tuple(
-        Message(str(m.get("role", "user")), m["content"] if isinstance(m.get("content"), str) else _text_of(m.get("content")))
-        for m in request.messages
-    )
+    # Roles as the wire gave them (system, user, assistant, tool results): the router reads the ask.
+    messages = messages_from_wire(request.messages)
     route_request = RouteRequest(
         messages=messages, surface=request.surface, policy=resolved.policy,  # type: ignore[arg-type]
         max_output_tokens=request.max_output_tokens, has_tools=request.has_tools, wants_json=request.wants_json,
         is_fim=request.is_fim, priority="critical" if request.priority == "critical" else "normal",
         task_hint=TaskType(request.task_hint) if request.task_hint else None,
         input_tokens=request.input_tokens or None, pinned_model=resolved.pinned, request_id=request_id,
-        requested_model=requested, model_hint=resolved.hint,
+        requested_model=requested, model_hint=resolved.hint, tool_count=request.tool_count,
     )
     return route_request, resolved
-
-
-def _text_of(content: object) -> str:
-    """The text of a content-block list (OpenAI or Anthropic shapes)."""
-    if isinstance(content, list):
-        return "\n".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
-    return "" if content is None else str(content)
 
 
 def decide_for(services: Services, request: RoutingInput, budget: BudgetState, *, request_id: str | None = None,

@@ -11,10 +11,20 @@ checks that the answer is the one pygls would give.
 
 from __future__ import annotations
 
-import json
 from typing import Any, BinaryIO
 
 from daemon import __version__
+from lsp.framing import (
+    INVALID_REQUEST,
+    MAX_HEADER_LINE,
+    HeaderBlock,
+    decode,
+    error_response,
+    frame,
+    id_of,
+    not_a_message,
+    parse_error,
+)
 
 ACCEPT_COMMAND = "switchboard.acceptCompletion"
 RUN_ACTION_COMMAND = "switchboard.runCodeAction"
@@ -23,46 +33,62 @@ SUPPORTED_ENCODINGS = ("utf-8", "utf-16", "utf-32")
 SERVER_NOT_INITIALIZED = -32002
 
 
-def read_message(stream: BinaryIO) -> bytes | None:
-    """One ``Content-Length``-framed message body (None at the end of the stream)."""
-    length = None
+def header_line(stream: BinaryIO) -> bytes | None:
+    """One header line; None for a line over ``MAX_HEADER_LINE`` (read to its end and dropped)."""
+    line = stream.readline(MAX_HEADER_LINE + 1)
+    if len(line) <= MAX_HEADER_LINE or line.endswith(b"\n"):
+        return line
+    while (rest := stream.readline(MAX_HEADER_LINE)) and not rest.endswith(b"\n"):
+        pass
+    return None
+
+
+def read_message(stream: BinaryIO) -> bytes | str | None:
+    """One ``Content-Length``-framed message body, why the next message cannot be read (a string),
+    or None at the end of the stream."""
+    block = HeaderBlock()
     while True:
-        line = stream.readline()
-        if not line:
+        line = header_line(stream)
+        if line == b"":
             return None
-        if line in (b"\r\n", b"\n"):
+        if block.feed(line):
             break
-        name, _, value = line.decode("ascii", errors="replace").partition(":")
-        if name.strip().lower() == "content-length":
-            length = int(value.strip())
-    if length is None:
-        return None
+    problem = block.error()
+    if problem is not None:
+        return problem
+    assert block.length is not None
     body = b""
-    while len(body) < length:  # an unbuffered pipe may hand the body over in pieces
-        piece = stream.read(length - len(body))
+    while len(body) < block.length:  # an unbuffered pipe may hand the body over in pieces
+        piece = stream.read(block.length - len(body))
         if not piece:
-            break
+            return None
         body += piece
     return body
 
 
 def write_message(stream: BinaryIO, payload: dict[str, Any]) -> None:
     """Write one framed message and flush it."""
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    stream.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    stream.write(frame(payload))
     stream.flush()
+
+
+def _table(value: Any, *keys: str) -> dict[str, Any]:
+    """``value[k1][k2]...`` when each step is an object, else an empty one (params are the client's)."""
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 def position_encoding(params: dict[str, Any]) -> str:
     """The encoding pygls would choose: the client's first supported preference, else UTF-16."""
-    encodings = ((params.get("capabilities") or {}).get("general") or {}).get("positionEncodings") or []
-    return next((e for e in encodings if e in SUPPORTED_ENCODINGS), "utf-16")
+    encodings = _table(params, "capabilities", "general").get("positionEncodings")
+    return next((e for e in encodings if e in SUPPORTED_ENCODINGS), "utf-16") if isinstance(encodings, list) else "utf-16"
 
 
 def capabilities(params: dict[str, Any]) -> dict[str, Any]:
     """The server's capabilities, as pygls computes them from the registered features."""
     sync: dict[str, Any] = {"openClose": True, "change": 2, "save": False}
-    client_sync = ((params.get("capabilities") or {}).get("textDocument") or {}).get("synchronization") or {}
+    client_sync = _table(params, "capabilities", "textDocument", "synchronization")
     for key in ("willSave", "willSaveWaitUntil"):  # pygls answers false when the client states either
         if client_sync.get(key) is not None:
             sync[key] = False
@@ -88,17 +114,30 @@ def answer_initialize(stdin: BinaryIO, stdout: BinaryIO) -> dict[str, Any] | Non
     """Read messages until ``initialize``, answer it, and return it for pygls to replay.
 
     Anything before it is refused as the protocol says (``ServerNotInitialized`` for requests,
-    notifications dropped). None when the stream ends first.
+    notifications dropped); input that is not a message gets a JSON-RPC error (``lsp.framing``) and
+    the server reads on. None when the stream ends first.
     """
     while True:
         body = read_message(stdin)
         if body is None:
             return None
-        message = json.loads(body)
+        if isinstance(body, str):
+            write_message(stdout, parse_error(body))
+            continue
+        message, error = decode(body)
+        error = error or not_a_message(message)
+        if error is not None:
+            write_message(stdout, error)
+            continue
+        request_id = id_of(message)
         if message.get("method") == "initialize":
-            write_message(stdout, {"jsonrpc": "2.0", "id": message["id"],
+            if request_id is None or not isinstance(message.get("params", {}), dict):
+                write_message(stdout, error_response(request_id, INVALID_REQUEST, "Invalid Request: `initialize` "
+                                                     "needs a string or number id and params that are an object"))
+                continue
+            write_message(stdout, {"jsonrpc": "2.0", "id": request_id,
                                    "result": initialize_result(message.get("params") or {})})
             return message
         if "id" in message and "method" in message:
-            write_message(stdout, {"jsonrpc": "2.0", "id": message["id"], "error": {
+            write_message(stdout, {"jsonrpc": "2.0", "id": request_id, "error": {
                 "code": SERVER_NOT_INITIALIZED, "message": "the server is not initialized: send `initialize` first"}})

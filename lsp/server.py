@@ -351,9 +351,20 @@ class _Discard:
 def replay_initialize(server: SwitchboardServer, message: dict[str, Any]) -> None:
     """Let pygls handle the ``initialize`` that ``lsp.handshake`` answered before pygls was loaded:
     it sets up the workspace and the client's capabilities; its own answer is dropped."""
+    from pygls.exceptions import JsonRpcException
+
     protocol = server.protocol
     protocol.set_writer(_Discard(), include_headers=False)  # type: ignore[arg-type]
-    protocol.handle_message(protocol.structure_message(message))
+    try:
+        parsed = protocol.structure_message(message)
+    except JsonRpcException:
+        # Params pygls cannot read (the handshake answered from what it could read, utf-16 when in
+        # doubt): serve with no client capabilities rather than leave the editor with a dead server.
+        log.warning("initialize params could not be read; serving with default client capabilities")
+        parsed = protocol.structure_message({**message, "params": {
+            "processId": None, "rootUri": None, "capabilities": {},
+            "initializationOptions": (message.get("params") or {}).get("initializationOptions")}})
+    protocol.handle_message(parsed)
 
 
 def build_server(socket: str | None = None, data_dir: str | None = None) -> SwitchboardServer:

@@ -5,24 +5,42 @@ thread hand-offs per message, so a ``didChange`` followed by an ``inlineCompleti
 before the completion was even parsed (~0.8 ms of each completion on a 2-CPU box: 5.98 → 5.15 ms
 added p50 in an A/B of ``bench/lsp_latency.py``'s completion series). Editors talk to language servers over pipes, which asyncio reads directly.
 When stdin is not a pipe of its own (a file, or one socket or terminal shared with stdout, which
-non-blocking reads would make non-blocking for writes too), pygls' reader is used as before.
+non-blocking reads would make non-blocking for writes too), reads block in a worker thread instead.
+Either way the messages are framed by ``lsp.framing`` (pygls' own loop wedges on a non-numeric
+``Content-Length`` and stops at a header line over its limit): bad input gets a JSON-RPC error and
+the server reads on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import json
+import logging
 import os
 import stat
 import sys
 import threading
-from typing import TYPE_CHECKING, BinaryIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from lsp.framing import (
+    INVALID_REQUEST,
+    MAX_HEADER_LINE,
+    HeaderBlock,
+    decode,
+    error_response,
+    frame,
+    id_of,
+    not_a_message,
+    parse_error,
+)
+from lsp.handshake import header_line
 
 if TYPE_CHECKING:
     from pygls.server import JsonRPCServer
 
-MAX_HEADER_LINE = 64 * 1024
-"""A header line longer than this is not LSP (bodies are read by length, whatever their size)."""
+log = logging.getLogger(__name__)
 
 
 def raw_stdin() -> BinaryIO:
@@ -44,40 +62,121 @@ def own_pipe(stdin: BinaryIO, stdout: BinaryIO) -> bool:
 
 
 class _PipeReader:
-    """pygls' reader interface over an ``asyncio.StreamReader`` (short reads at the end, like a file)."""
+    """Header lines and bodies off an ``asyncio.StreamReader`` on the pipe."""
 
     def __init__(self) -> None:
         self.stream = asyncio.StreamReader(limit=MAX_HEADER_LINE)
 
-    async def readline(self) -> bytes:
-        return await self.stream.readline()
+    async def header_line(self) -> bytes | None:
+        """One line (b"" at the end); None for a line over ``MAX_HEADER_LINE``, read to its end and dropped."""
+        too_long = False
+        while True:
+            try:
+                line = await self.stream.readuntil(b"\n")
+            except asyncio.IncompleteReadError as exc:
+                return exc.partial
+            except asyncio.LimitOverrunError as exc:  # the data stays buffered: drop it, then find the line's end
+                await self.stream.readexactly(exc.consumed)
+                too_long = True
+                continue
+            return None if too_long else line
 
     async def readexactly(self, n: int) -> bytes:
+        """``n`` bytes, or fewer at the end of the stream."""
         try:
             return await self.stream.readexactly(n)
         except asyncio.IncompleteReadError as exc:
             return exc.partial
 
 
+class _ThreadReader:
+    """The same over a file, terminal or shared socket, each blocking read in a worker thread."""
+
+    def __init__(self, stdin: BinaryIO) -> None:
+        self.stdin = stdin
+
+    async def header_line(self) -> bytes | None:
+        return await asyncio.to_thread(header_line, self.stdin)
+
+    async def readexactly(self, n: int) -> bytes:
+        body = b""
+        while len(body) < n and (piece := await asyncio.to_thread(self.stdin.read, n - len(body))):
+            body += piece
+        return body
+
+
+async def read_messages(reader: _PipeReader | _ThreadReader, server: JsonRPCServer, write: Callable[[bytes], None],
+                        stop: threading.Event) -> None:
+    """Hand each message to pygls until the stream ends or the server stops; answer what is not one."""
+    while not stop.is_set():
+        block = HeaderBlock()
+        while True:
+            line = await reader.header_line()
+            if line == b"":
+                return
+            if block.feed(line):
+                break
+        problem = block.error()
+        if problem is not None:
+            write(frame(parse_error(problem)))
+            continue
+        assert block.length is not None
+        body = await reader.readexactly(block.length)
+        if len(body) < block.length:
+            return
+        error = _handle(server, body)
+        if error is not None:
+            write(frame(error))
+
+
+def _handle(server: JsonRPCServer, body: bytes) -> dict[str, Any] | None:
+    """Give one body to pygls (parsed into its message types, as its own loop does); the error that
+    answers it when it is not a message pygls can take."""
+    from pygls.exceptions import JsonRpcException
+
+    protocol = server.protocol
+    try:
+        message = json.loads(body, object_hook=protocol.structure_message)
+    except JsonRpcException as exc:  # a message whose fields pygls could not read (an object id, bad params)
+        raw, _ = decode(body)
+        return error_response(id_of(raw), exc.code, exc.message) if isinstance(raw, dict) and "method" in raw \
+            and "id" in raw else None
+    except (ValueError, RecursionError):
+        return decode(body)[1] or parse_error("the body is not valid JSON")
+    if isinstance(message, dict | list | str | int | float | bool) or message is None:
+        return not_a_message(message)
+    request_id = getattr(message, "id", None)
+    if getattr(message, "jsonrpc", None) != "2.0":
+        return error_response(id_of({"id": request_id}), INVALID_REQUEST, "Invalid Request: the message is not JSON-RPC 2.0")
+    if request_id is not None and id_of({"id": request_id}) is None:
+        return error_response(None, INVALID_REQUEST, "Invalid Request: an id must be a string or a number")
+    try:
+        protocol.handle_message(message)
+    except Exception as exc:  # as pygls' own loop: a handler's failure is reported, the server reads on
+        log.exception("unable to handle a message")
+        server.report_server_error(exc, JsonRpcException)
+    return None
+
+
 def serve(server: JsonRPCServer, stdin: BinaryIO, stdout: BinaryIO) -> None:
     """Serve ``server`` over stdin/stdout until the editor closes stdin or sends ``exit``."""
-    if not own_pipe(stdin, stdout):
-        # pygls reads whole bodies with one ``read``: give it the buffered stream it expects.
-        server.start_io(io.BufferedReader(stdin) if isinstance(stdin, io.RawIOBase) else stdin, stdout)  # type: ignore[arg-type]
-        return
-    from pygls.io_ import StdoutWriter, run_async
+    from pygls.io_ import StdoutWriter
 
-    # What pygls' ``start_io`` does, with a reader on the event loop: ``shutdown``/``exit`` set the
-    # stop event (a private attribute in pygls 2.1; the LSP tests fail if that changes).
+    # What pygls' ``start_io`` does, with our reader: ``shutdown``/``exit`` set the stop event (a
+    # private attribute in pygls 2.1; the LSP tests fail if that changes).
     server._stop_event = stop = threading.Event()
-    server.protocol.set_writer(StdoutWriter(stdout))
+    writer = StdoutWriter(stdout)
+    server.protocol.set_writer(writer)
 
     async def run() -> None:
-        reader = _PipeReader()
-        loop = asyncio.get_running_loop()
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader.stream), stdin)
-        await run_async(stop_event=stop, reader=reader, protocol=server.protocol,
-                        error_handler=server.report_server_error)
+        reader: _PipeReader | _ThreadReader
+        if own_pipe(stdin, stdout):
+            reader = _PipeReader()
+            loop = asyncio.get_running_loop()
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader.stream), stdin)
+        else:  # non-blocking reads would make a shared socket or terminal non-blocking for writes too
+            reader = _ThreadReader(stdin)
+        await read_messages(reader, server, writer.write, stop)
 
     try:
         asyncio.run(run())

@@ -14,8 +14,10 @@ What the relay does, and nothing more:
   and then the result) is written to stdout as lines;
 - ``initialize`` gives it the session id and protocol version it sends with every later message;
   once the agent subscribes to a resource it follows the session's GET stream (resource updates);
-- a line that is not JSON gets a parse error; an HTTP failure becomes a JSON-RPC error, and a
-  ``tools/call`` that loses the daemon becomes a tool error saying what to do next;
+- a line that is not JSON (or is nested too deeply) gets a parse error, a request whose id is not a
+  string or a number an invalid-request error with a null id; an HTTP failure becomes a JSON-RPC
+  error, and a ``tools/call`` that loses the daemon becomes a tool error saying what to do next; a
+  notification is never answered, not even with an error;
 - it starts the daemon when none answers (unless ``--no-autostart``), and if the daemon restarted
   (unknown session) it replays the handshake once and resends.
 """
@@ -101,11 +103,15 @@ class Relay:
         """Relay one message from the agent."""
         try:
             message = json.loads(line)
-        except ValueError:
-            await self.error(None, PARSE_ERROR, "Parse error: invalid JSON")
+        except (ValueError, RecursionError):
+            await self.error(None, PARSE_ERROR, "Parse error: invalid JSON (or nested too deeply)")
             return
         if not isinstance(message, dict):
             await self.error(None, INVALID_REQUEST, "Invalid Request: a message is one JSON object per line")
+            return
+        if "id" in message and not valid_id(message["id"]):
+            if "method" in message:  # no answer could carry this id: refused here, with the null id
+                await self.error(None, INVALID_REQUEST, "Invalid Request: an id must be a string or a number")
             return
         request_id = message.get("id") if "method" in message else None
         try:
@@ -168,6 +174,8 @@ class Relay:
             self._listening = asyncio.get_running_loop().create_task(self._listen())
 
     async def _relay_answer(self, message: dict[str, Any], response: httpx.Response, *, reply: bool) -> None:
+        # A notification is never answered (JSON-RPC): an error the daemon gives one stays here.
+        reply = reply and ("id" in message or "method" not in message)
         content_type = response.headers.get("content-type", "")
         if "text/event-stream" in content_type:
             async for data in _sse_data(response):
@@ -244,6 +252,11 @@ class Relay:
             with contextlib.suppress(*_LOST, httpx.TimeoutException):
                 await self._http.delete("/mcp", headers=self._headers(), timeout=2.0)
         await self._http.aclose()
+
+
+def valid_id(request_id: Any) -> bool:
+    """A JSON-RPC id an answer can carry back: a string or a number (MCP allows no null)."""
+    return isinstance(request_id, str | int | float) and not isinstance(request_id, bool)
 
 
 async def _sse_data(response: httpx.Response):

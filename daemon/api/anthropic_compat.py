@@ -16,10 +16,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from daemon import jsonwire, pipeline
+from daemon.api.fields import ANTHROPIC_COUNT_TOKENS, ANTHROPIC_MESSAGES, check_body
 from daemon.api.http import TRACE_HEADER, EncodedJson, error_headers, header, services_of
 from daemon.api.openai_compat import MODEL_HEADER, admit, guarded, read_json
 from daemon.api.streaming import EventStream, unless_disconnected
-from daemon.errors import InvalidRequestError, SwitchboardError
+from daemon.errors import SwitchboardError
 from daemon.gateway import (
     ChatRequest,
     Completion,
@@ -36,8 +37,8 @@ from daemon.gateway.anthropic_wire import FINISH_TO_STOP, openai_messages, opena
 from daemon.store.records import micros_to_usd
 
 _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 402: "billing_error",
-                403: "permission_error", 404: "not_found_error", 429: "rate_limit_error", 503: "overloaded_error",
-                504: "timeout_error"}
+                403: "permission_error", 404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error",
+                503: "overloaded_error", 504: "timeout_error"}
 _PASS_HEADERS = ("anthropic-beta",)
 
 
@@ -68,10 +69,7 @@ def anthropic_error(exc: SwitchboardError, trace_id: str | None) -> Response:
 
 def chat_request(body: dict[str, Any], traceparent: str | None = None) -> ChatRequest:
     """An Anthropic Messages body as the gateway's request (the body kept for faithful forwarding)."""
-    if not isinstance(body.get("messages"), list) or not body["messages"]:
-        raise InvalidRequestError("messages: a non-empty list of messages is required")
-    if not isinstance(body.get("max_tokens"), int) or body["max_tokens"] < 1:
-        raise InvalidRequestError("max_tokens: a positive integer is required")
+    check_body(body, ANTHROPIC_MESSAGES, required=("messages", "max_tokens"))
     tools, choice = openai_tools(body)
     params: dict[str, Any] = {k: body[k] for k in ("temperature", "top_p", "top_k", "metadata") if k in body}
     if body.get("stop_sequences"):
@@ -224,6 +222,7 @@ async def count_tokens(request: Request) -> Response:
     services = services_of(request)
     try:
         body = await read_json(request)
+        check_body(body, ANTHROPIC_COUNT_TOKENS, required=("messages",))
         settings = services.settings
         requested = body.get("model")
         candidates = [requested] if requested in settings.models else []

@@ -22,7 +22,7 @@ from daemon.api.wire import (
     TraceList,
     TraceSummary,
 )
-from daemon.candidates import availability
+from daemon.candidates import availability, without_key_names
 from daemon.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
 from daemon.keys import new_key
 from daemon.store.records import Developer, TraceQuery, TraceRecord, micros_to_usd
@@ -34,29 +34,44 @@ async def health(request: Request) -> Response:
 
 
 async def status(request: Request) -> Response:
-    """What this daemon is, who is asking, and which models it can route to."""
+    """What this daemon is, who is asking, and which models it can route to. A developer who is not an
+    admin sees no pid, paths, config error text or API key variable names."""
     services = services_of(request)
     developer = developer_of(request)
+    owner = developer.is_admin
     settings = services.settings
     reasons = availability(settings)
     models = [
         ModelInfo(
             name=name, litellm_model=m.litellm_model, tier=m.tier, available=reasons[name] is None,
-            excluded_reason=reasons[name], simulated=m.simulated,
-            input_usd_per_mtok=m.input_usd_per_mtok, output_usd_per_mtok=m.output_usd_per_mtok,
+            excluded_reason=reasons[name] if owner or reasons[name] is None else without_key_names(reasons[name]),
+            simulated=m.simulated, input_usd_per_mtok=m.input_usd_per_mtok, output_usd_per_mtok=m.output_usd_per_mtok,
         )
         for name, m in settings.models.items()
     ]
+    config_error = services.config.error
+    if config_error and not owner:
+        config_error = "the last config reload was refused; the daemon's owner can see why (`switchboard status`)"
     return json_response(
         Status(
-            version=__version__, pid=os.getpid(), started_at=services.started_at,
-            socket=str(services.options.socket), http=services.http_address,
-            data_dir=str(services.options.data_dir),
-            config_path=str(services.config.path) if services.config.path else None,
-            config_loaded_at=services.config.loaded_at, config_error=services.config.error,
+            version=__version__, pid=os.getpid() if owner else None, started_at=services.started_at,
+            socket=str(services.options.socket) if owner else None, http=services.http_address,
+            data_dir=str(services.options.data_dir) if owner else None,
+            config_path=str(services.config.path) if owner and services.config.path else None,
+            config_loaded_at=services.config.loaded_at, config_error=config_error,
             simulated=services.simulated, developer=developer.name, is_admin=developer.is_admin, models=models,
         )
     )
+
+
+def _without_key_names(decision: dict | None) -> dict | None:
+    """A stored decision as a developer who is not an admin sees it (no API key variable names)."""
+    if not decision or not decision.get("candidates"):
+        return decision
+    candidates = [{**c, "excluded_reason": without_key_names(c["excluded_reason"])}
+                  if isinstance(c, dict) and isinstance(c.get("excluded_reason"), str) else c
+                  for c in decision["candidates"]]
+    return {**decision, "candidates": candidates}
 
 
 def _require_admin(developer: Developer) -> None:
@@ -148,7 +163,8 @@ async def get_trace(request: Request) -> Response:
     feedback = await services.store.list_feedback(trace.id)
     detail = TraceDetail(
         **_summary_fields(trace, names),
-        policy=trace.policy, matrix_version=trace.matrix_version, decision=trace.decision,
+        policy=trace.policy, matrix_version=trace.matrix_version,
+        decision=trace.decision if me.is_admin else _without_key_names(trace.decision),
         attempts=[
             AttemptInfo(
                 seq=a.seq, model=a.model, status=a.status, latency_ms=a.latency_ms, ttft_ms=a.ttft_ms,

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from daemon.api.auth import DEVELOPER_KEY, LISTENER_KEY
+from daemon.api.auth import CREDENTIAL_KEY, DEVELOPER_KEY, LISTENER_KEY
 from daemon.api.http import error_response
 from daemon.api.wire import Event
 from daemon.errors import DaemonUnavailableError, PermissionDeniedError
@@ -56,12 +56,9 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def caller_key(scope: Scope) -> str | None:
-    """The developer key the request carried (``Authorization: Bearer`` or ``x-api-key``)."""
-    authorization = _header(scope, b"authorization")
-    if authorization and authorization[:7].lower() == "bearer ":
-        return authorization[7:].strip()
-    api_key = _header(scope, b"x-api-key")
-    return api_key.strip() if api_key else None
+    """The developer key the auth middleware identified this request by: the tools act with exactly the
+    key that was checked (a request with two different keys was refused before it got here)."""
+    return scope.get(CREDENTIAL_KEY)
 
 
 def host_allowed(host: str | None, listening: str | None) -> bool:

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from daemon import jsonwire, pipeline
+from daemon.api.fields import OPENAI_CHAT, OPENAI_TEXT, check_body, refuse
 from daemon.api.http import TRACE_HEADER, EncodedJson, body_of, developer_of, error_headers, header, services_of
 from daemon.api.streaming import EventStream, unless_disconnected
 from daemon.errors import InvalidRequestError, SwitchboardError
@@ -46,7 +47,7 @@ def _dumps(obj: Any) -> bytes:
 
 def openai_error(exc: SwitchboardError, trace_id: str | None) -> Response:
     """An error in OpenAI's shape (``error.message/type/code``), with the trace id header."""
-    body = {"error": {"message": exc.message, "type": exc.code, "code": exc.code, "param": None}}
+    body = {"error": {"message": exc.message, "type": exc.code, "code": exc.code, "param": exc.details.get("param")}}
     return Response(_dumps(body), status_code=exc.status, media_type="application/json",
                     headers=error_headers(exc, trace_id))
 
@@ -95,14 +96,10 @@ def _headers(ctx: pipeline.RequestContext, completion: Completion | None = None)
 
 def chat_request(body: dict[str, Any], traceparent: str | None = None) -> ChatRequest:
     """An OpenAI chat body as the gateway's request (the body itself kept for faithful forwarding)."""
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
-        raise InvalidRequestError("'messages' must be a non-empty list of message objects")
-    if body.get("n", 1) not in (1, None):
-        raise InvalidRequestError("only n=1 is supported; send several requests for several answers")
+    check_body(body, OPENAI_CHAT, required=("messages",))
     tools = body.get("tools") or ()
     return ChatRequest(
-        tuple(messages), max_tokens=body.get("max_completion_tokens") or body.get("max_tokens"),
+        tuple(body["messages"]), max_tokens=body.get("max_completion_tokens") or body.get("max_tokens"),
         tools=tuple(tools), tool_choice=body.get("tool_choice"), response_format=body.get("response_format"),
         logprobs=bool(body.get("logprobs")), top_logprobs=int(body.get("top_logprobs") or 0),
         params={k: body[k] for k in _PARAMS if k in body}, native=NativeBody("openai-chat", body),
@@ -214,14 +211,13 @@ def guarded(services: Any, ctx: pipeline.RequestContext, chat: ChatRequest) -> C
 
 def text_request(body: dict[str, Any]) -> ChatRequest:
     """A legacy completions body as the gateway's request: FIM for models that take it, chat otherwise."""
-    prompt = body.get("prompt")
+    check_body(body, OPENAI_TEXT, required=("prompt",))
+    prompt = body["prompt"]
     if isinstance(prompt, list):
-        if len(prompt) != 1 or not isinstance(prompt[0], str):
-            raise InvalidRequestError("'prompt' must be one string (batches of prompts are not supported)")
+        if len(prompt) != 1:
+            raise refuse("prompt", "must be one string (batches of prompts are not supported)")
         prompt = prompt[0]
-    if not isinstance(prompt, str):
-        raise InvalidRequestError("'prompt' is required and must be a string")
-    suffix = body.get("suffix") if isinstance(body.get("suffix"), str) else ""
+    suffix = body.get("suffix") or ""
     if suffix:
         user = ("Complete the code at <CURSOR>. Reply with only the code that belongs there.\n"
                 f"{prompt}<CURSOR>{suffix}")

@@ -23,7 +23,8 @@ from daemon.api.wire import (
 )
 from daemon.budgets import router_state
 from daemon.budgets.afford import headroom
-from daemon.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
+from daemon.candidates import hide_key_names, without_key_names
+from daemon.errors import InvalidRequestError, NotFoundError, PermissionDeniedError, SwitchboardError
 from daemon.router.matrix import N_BANDS, QualitySignal, RoutingMatrix, dumps_toml
 from daemon.router.types import NO_BUDGET, TaskType
 from daemon.routing import RoutingInput, decide_for
@@ -56,7 +57,7 @@ def decision_info(decision: dict) -> DecisionInfo:
         **fields,
         candidates=[
             {k: v for k, v in c.items() if k in ("model", "tier", "eligible", "excluded_reason", "predicted_quality",
-                                                  "predicted_latency_ms", "predicted_cost_usd", "score")}
+                                                  "predicted_latency_ms", "predicted_cost_usd", "score", "evidence")}
             for c in decision.get("candidates", [])
         ],
         escalation_model=escalation.get("model"),
@@ -69,11 +70,21 @@ async def route(request: Request) -> Response:
     from daemon import accounting
 
     services = services_of(request)
+    me = developer_of(request)
     body = await parse_body(request, RouteRequest)
-    found = await accounting.current_figures(services, developer_of(request))
+    found = await accounting.current_figures(services, me)
     budget = router_state(found) if found else NO_BUDGET
-    decision = decide_for(services, routing_input(body), budget, room=headroom(found))  # as a real request would
-    return json_response(decision_info(decision.to_dict()))
+    try:
+        decision = decide_for(services, routing_input(body), budget, room=headroom(found))  # as a real request would
+    except SwitchboardError as exc:
+        if not me.is_admin:
+            hide_key_names(exc)
+        raise
+    info = decision_info(decision.to_dict())
+    if not me.is_admin:
+        for candidate in info.candidates:
+            candidate.excluded_reason = candidate.excluded_reason and without_key_names(candidate.excluded_reason)
+    return json_response(info)
 
 
 async def feedback(request: Request) -> Response:
@@ -128,7 +139,8 @@ async def get_matrix(request: Request) -> Response:
     services = services_of(request)
     params = request.query_params
     if params.get("task_type") and params["task_type"] not in {t.value for t in TaskType}:
-        raise InvalidRequestError(f"unknown task type {params['task_type']!r}; one of: {', '.join(t.value for t in TaskType)}")
+        raise InvalidRequestError(f"task_type: unknown task type {params['task_type']!r}; one of: "
+                                  f"{', '.join(t.value for t in TaskType)}", details={"param": "task_type"})
     return json_response(matrix_info(services.matrix.matrix, task_type=params.get("task_type"), model=params.get("model")))
 
 

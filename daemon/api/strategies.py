@@ -13,7 +13,7 @@ from daemon import pipeline
 from daemon.api.http import TRACE_HEADER, developer_of, json_response, parse_body, services_of
 from daemon.api.routing import SIGNAL_WEIGHTS, routing_input
 from daemon.api.wire import ConsensusAnswer, ConsensusRequest, ConsensusResponse, EvalRequest, RouteRequest
-from daemon.errors import InvalidRequestError, NoRouteError, SwitchboardError
+from daemon.errors import InvalidRequestError, NoRouteError, PermissionDeniedError, SwitchboardError
 from daemon.gateway import ChatRequest, Completion
 from daemon.router.matrix import QualitySignal
 from daemon.router.types import TaskType
@@ -114,8 +114,12 @@ async def evaluate(request: Request) -> Response:
     from daemon.evaluation import run_evaluation
 
     services = services_of(request)
+    me = developer_of(request)
+    if not me.is_admin:  # its grades change the routing matrix every developer is routed by
+        raise PermissionDeniedError("only an admin may run the evaluation job: its grades change the routing "
+                                    "matrix everyone shares; ask the daemon's owner to run `switchboard eval`")
     body = await parse_body(request, EvalRequest)
-    result = await run_evaluation(services, developer_of(request), body)
+    result = await run_evaluation(services, me, body)
     return json_response(result)
 
 

@@ -60,12 +60,14 @@ class Status(Wire):
     """``GET /api/status``: what this daemon is and how it is configured."""
 
     version: str
-    pid: int
+    pid: int | None = None
+    """The daemon's process id (None for a developer who is not an admin: pids, paths and the config's
+    contents are the owner's business)."""
     started_at: float
-    socket: str
+    socket: str | None = None
     http: str | None
     """The loopback address really listening (``host:port``), or None when TCP is off."""
-    data_dir: str
+    data_dir: str | None = None
     config_path: str | None
     config_loaded_at: float
     config_error: str | None = None
@@ -242,6 +244,8 @@ class CandidateInfo(Wire):
     predicted_latency_ms: float | None = None
     predicted_cost_usd: float | None = None
     score: float | None = None
+    evidence: float = 0.0
+    """Outcomes' worth of evidence behind ``predicted_quality`` (0: the prior alone)."""
 
 
 class DecisionInfo(Wire):
@@ -255,6 +259,8 @@ class DecisionInfo(Wire):
     task_type: str
     complexity: float
     features: dict[str, float | int | str | bool] = {}
+    drivers: list[tuple[str, float]] = []
+    """The features that moved the complexity most, with their contributions (logit scale)."""
     reason: str
     stepped_down: bool = False
     candidates: list[CandidateInfo] = []

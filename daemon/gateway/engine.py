@@ -391,6 +391,10 @@ def _capped(attempt: ChatRequest, model: ModelSettings, run: _Run, result: Compl
     want = attempt.max_tokens
     if want and run.delivered:
         want = max(1, want - run.prior_output)
+    if allowance is None and want and want > model.context_window // 4:
+        # A cap larger than the window leaves (an agent's standing 128,000) is sent as what fits, so a
+        # model with a smaller window is not refused for it (the router lets such models serve it).
+        want = output_cap(model, estimate_input_tokens(attempt), want)
     if allowance is not None:
         tokens = estimate_input_tokens(attempt)
         fits = affordable_output(model, tokens, allowance - (result.cost_micros - run.cost_before))

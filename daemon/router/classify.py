@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,7 +29,7 @@ import numpy as np
 
 from daemon.router.difficulty import DifficultyWeights, shipped_difficulty
 from daemon.router.embedding import StaticEmbedder, shipped_embedder
-from daemon.router.features import CODE_LINE, CUES, WORD, extract, scan
+from daemon.router.features import CUES, WORD, extract
 from daemon.router.prompt import PromptView
 from daemon.router.types import Classification, RouteRequest, TaskType, rounder
 
@@ -72,7 +71,8 @@ _CODE_NOUNS = frozenset(
     "logic handler repo repository codebase service services".split()
 )
 _PROOF_VERBS = frozenset("prove derive".split())
-_FENCED = re.compile(r"```.*?(?:```|$)", re.S)
+_EXTRACTION_VERBS = frozenset("extract classify categorize categorise label tag parse".split())
+_EDIT_CUES, _EXPLAIN_CUES = CUES["edit"], CUES["explain"]
 _TYPES = tuple(TaskType)
 _round_feature = rounder(3)
 
@@ -129,20 +129,23 @@ def classify(
     centres = shipped_centroids() if centroids is _SHIPPED else centroids
     weights = difficulty or shipped_difficulty()
     view = PromptView.of(request)
-    feats, words = extract(request, view)
+    feats, words, instruction = extract(request, view)
     embedding = emb_model.embed(view.ask) if isinstance(emb_model, StaticEmbedder) and view.ask else None
     type_scores = centres.scores(embedding) if embedding is not None and isinstance(centres, TypeCentroids) else None
-    task = _task_type(request, view, feats, words, type_scores)
-    d = weights.difficulty(feats, request.model_hint, TASK_SHIFT.get(task, 0.0))
+    task = _task_type(request, instruction, feats, words, type_scores)
+    semantic = weights.semantic_term(embedding)
+    d = weights.difficulty(feats, request.model_hint, TASK_SHIFT.get(task, 0.0), semantic)
     complexity = 1.0 / (1.0 + math.exp(-d))
     shown = {k: _round_feature(v) for k, v in feats.items() if v and k != "bias"}
+    if semantic:
+        shown["semantic"] = _round_feature(semantic)
     return Classification(task_type=task, complexity=complexity, features=shown, difficulty=d, embedding=embedding,
-                          drivers=tuple(weights.drivers(feats)))
+                          drivers=tuple(weights.drivers(feats, semantic)))
 
 
 def _task_type(
     request: RouteRequest,
-    view: PromptView,
+    instruction: str,
     feats: Mapping[str, float],
     words: list[str],
     type_scores: Mapping[TaskType, float] | None,
@@ -155,7 +158,7 @@ def _task_type(
     if has_code:
         # With code in the ask, the instruction around it decides: edit, explain, or (no instruction,
         # ending in code) completion. Cue words inside the code itself ("add", "update") do not count.
-        edit, explain, n_words = _instruction_cues(view.ask)
+        edit, explain, n_words = _instruction_cues(instruction)
         if edit > 0 and edit >= explain:
             return TaskType.CODE_EDIT
         if explain > 0:
@@ -174,9 +177,12 @@ def _task_type(
     if words and words[0] in _WRITING_VERBS and not has_code:
         # An imperative "write/draft/summarize ..." is a writing task; "write a function" is code.
         return TaskType.CODE_COMPLETION if _CODE_NOUNS.intersection(words[:12]) else TaskType.PROSE
+    if words and words[0] in _EXTRACTION_VERBS and not has_code:
+        return TaskType.EXTRACTION
     if feats["data"] >= 1.0 and not has_code:
         return TaskType.DATA
-    if request.wants_json:
+    if request.wants_json or (feats["choices"] >= 0.6 and not has_code):
+        # JSON asked for, or a pick among lettered options given in the ask: extraction/classification.
         return TaskType.EXTRACTION
     scores = {t: sum(w * feats.get(name, 0.0) for name, w in _RULE_WEIGHTS[t].items()) for t in _TYPES}
     if type_scores is not None:
@@ -186,15 +192,12 @@ def _task_type(
     return max(_TYPES, key=lambda t: (scores[t], -_TYPES.index(t)))
 
 
-def _instruction_cues(text: str) -> tuple[int, int, int]:
-    """(edit cues, explain cues, words) in the prose around the code: unindented, non-code lines outside fences."""
-    text = _FENCED.sub("\n", scan(text))
+def _instruction_cues(instruction: str) -> tuple[int, int, int]:
+    """(edit cues, explain cues, words) in the instruction: the prose around the code, whose own cue
+    words ("add", "update" in a pasted file) do not count."""
     edit = explain = n_words = 0
-    for line in text.splitlines():
-        if not line.strip() or line[:1] in (" ", "\t") or CODE_LINE.match(line):
-            continue
-        for word in WORD.findall(line.lower()):
-            n_words += 1
-            edit += word in CUES["edit"]
-            explain += word in CUES["explain"]
+    for word in WORD.findall(instruction.lower()):
+        n_words += 1
+        edit += word in _EDIT_CUES
+        explain += word in _EXPLAIN_CUES
     return edit, explain, n_words

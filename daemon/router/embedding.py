@@ -9,7 +9,7 @@ tries to download it, and its ``__init__`` reconfigures logging.
 An embedding is the mean of the token vectors of a bounded slice of the prompt (its head and
 tail: instructions sit at either end, and a pasted file's middle adds cost, not meaning),
 normalised to unit length, so cosine similarity is a dot product. About 0.05 ms for a
-200-character prompt and at most ~0.2 ms however long it is (tokenising is most of it).
+200-character prompt and at most ~0.15 ms however long it is (tokenising is most of it).
 
 Loading reads files (``StaticEmbedder.load``), so the daemon does it once at start; ``embed`` is
 pure computation.
@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-HEAD_CHARS = 800
-TAIL_CHARS = 300
+HEAD_CHARS = 480
+TAIL_CHARS = 240
 """The slice of a long prompt that is embedded: its first and last characters."""
 
 MEMORY_DIMS = 64

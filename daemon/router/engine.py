@@ -29,6 +29,7 @@ from daemon.errors import (
 from daemon.router import quality
 from daemon.router.classify import Classifier, classify
 from daemon.router.difficulty import difficulty_of
+from daemon.router.features import AGENT_DEFAULT_MAX_TOKENS
 from daemon.router.matrix import RoutingMatrix
 from daemon.router.memory import NO_KNOWLEDGE, Knowledge
 from daemon.router.policies import POLICIES, TASK_LABELS, Option, PolicyOutcome
@@ -50,6 +51,20 @@ DEFAULT_SETTINGS = RoutingSettings()
 def estimate_cost(candidate: Candidate, input_tokens: int, output_tokens: int) -> float:
     """USD cost of one call at the candidate's list prices."""
     return (input_tokens * candidate.input_usd_per_mtok + output_tokens * candidate.output_usd_per_mtok) / 1_000_000
+
+
+AGENT_ANSWER_ROOM = 4096
+"""Room for an answer assumed when ``max_tokens`` is an agent's standing default (Claude Code sends
+128,000 on every request): a model whose window holds the prompt and this much can serve it, and the
+gateway sends the cap the window leaves."""
+
+
+def answer_room(max_output_tokens: int | None) -> int:
+    """Output tokens a model's context window must hold besides the prompt: the request's ``max_tokens``,
+    unless it is an agent's standing default (see ``AGENT_DEFAULT_MAX_TOKENS``)."""
+    if not max_output_tokens:
+        return 0
+    return AGENT_ANSWER_ROOM if max_output_tokens >= AGENT_DEFAULT_MAX_TOKENS else max_output_tokens
 
 
 def expected_output_tokens(request: RouteRequest, classification: Classification, settings: RoutingSettings) -> int:
@@ -91,6 +106,7 @@ def decide(
     options, rows, note = _score(request, candidates, matrix, budget, cls, settings, knowledge)
     if not options:
         excluded = [_candidate_score(row, 0.0) for row in rows]
+        _refuse_if_too_long(request, candidates)
         raise NoRouteError(_no_route_message(excluded), details={"excluded": {r.model: r.excluded_reason for r in excluded}})
 
     run = POLICIES[policy.kind]
@@ -265,7 +281,7 @@ class _Eligibility:
     def __init__(self, request: RouteRequest, budget: BudgetState) -> None:
         self.pinned = request.pinned_model
         self.pinned_reason = f"request is pinned to {self.pinned}" if self.pinned is not None else ""
-        self.needed = request.prompt_tokens + (request.max_output_tokens or 0)
+        self.needed = request.prompt_tokens + answer_room(request.max_output_tokens)
         required = request.required_capabilities
         self.required = required | {"tools"} if request.has_tools else required
         frontier_reserved = (
@@ -306,6 +322,26 @@ def _latency(cand: Candidate, cell: object, tier_latency: Mapping[Tier, float]) 
     if cand.latency_p50_ms is not None:
         return cand.latency_p50_ms * 2.0
     return tier_latency.get(cand.tier, 2000.0)
+
+
+def _refuse_if_too_long(request: RouteRequest, candidates: Sequence[Candidate]) -> None:
+    """When every usable model is too small for the request, it is the request that is wrong (a 400 the
+    caller can fix by asking for less), not a missing route (a 503 a client would retry)."""
+    usable = [cand for cand in candidates if not cand.excluded_reason]
+    needed = request.prompt_tokens + (request.max_output_tokens or 0)
+    if not usable or any(needed <= cand.context_window for cand in usable):
+        return
+    largest = max(cand.context_window for cand in usable)
+    takes = "any usable model takes (the largest context window is"
+    asked = request.max_output_tokens
+    if asked:
+        raise ContextLengthError(
+            f"max_tokens: the prompt (about {request.prompt_tokens} tokens) plus max_tokens ({asked}) is more than "
+            f"{takes} {largest} tokens); ask for fewer tokens or shorten the prompt",
+            details={"param": "max_tokens", "context_window": largest})
+    raise ContextLengthError(
+        f"the prompt (about {request.prompt_tokens} tokens) is longer than {takes} {largest} tokens); shorten it",
+        details={"context_window": largest})
 
 
 def _no_route_message(rows: Sequence[CandidateScore]) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import NamedTuple
 
 from daemon.router.prompt import PromptView
 from daemon.router.types import RouteRequest
@@ -115,7 +116,7 @@ for _cue, _vocab in CUES.items():
 _QUESTION_WORDS = CUES["question"]
 
 FEATURE_NAMES: tuple[str, ...] = (
-    "bias", "log_chars", "words", "lines", "code_blocks", "code_lines", "files", "symbols", "ends_with_code",
+    "bias", "log_chars", "log_material", "words", "lines", "code_blocks", "code_lines", "files", "symbols", "ends_with_code",
     "list_items", "question", "question_mark", "choices", "digits", "math_symbols",
     "math", "edit", "explain", "prose", "data", "extract", "reasoning", "scope", "constraint", "depth", "debug",
     "trivial", "tool_trace", "turns", "log_context_tokens", "system", "tools", "log_max_output", "json", "fim",
@@ -152,15 +153,70 @@ _COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7
                 "several": 4, "many": 6, "multiple": 3, "all": 6}
 
 
-def extract(request: RouteRequest, view: PromptView | None = None) -> tuple[dict[str, float], list[str]]:
-    """Named features of ``request`` and the lower-cased words of its ask."""
+_FENCE = re.compile(r"```[^\n]*\n.*?(?:```|$)", re.S)
+
+
+def split_instruction(body: str, lines: list[str]) -> tuple[str, int]:
+    """(the instruction: the lines a person wrote to say what to do, characters of material).
+
+    Material is what the ask operates on: fenced blocks, code lines, indented lines, data rows
+    (three or more separators) and short list items ("- eggs"). How hard a request is depends on
+    what its instruction asks far more than on how much material comes with it: renaming a prop
+    in a pasted 200-line file is easy work.
+    """
+    text = _FENCE.sub("\n", body) if "```" in body else body
+    rows = text.splitlines() if text is not body else lines
+    kept: list[str] = []
+    previous_commas = -1
+    for i, line in enumerate(rows):
+        stripped = line.strip()
+        commas = line.count(",")
+        if not stripped or line[:1] in (" ", "\t") or CODE_LINE.match(line):
+            previous_commas = commas
+            continue
+        if _is_data_row(line, commas, previous_commas, rows[i + 1].count(",") if i + 1 < len(rows) else -1):
+            previous_commas = commas
+            continue
+        previous_commas = commas
+        if stripped[:1] in "-*•" and len(stripped.split()) <= 4:
+            continue
+        kept.append(stripped)
+    instruction = "\n".join(kept)
+    return instruction, max(0, len(body) - len(instruction))
+
+
+def _is_data_row(line: str, commas: int, previous: int, following: int) -> bool:
+    """A table or CSV row: tab or pipe separated, or comma separated like a neighbouring line, or
+    mostly numbers. A sentence with a comma-separated list in it is not one."""
+    if line.count("\t") >= 2 or line.count("|") >= 3:
+        return True
+    if commas >= 2 and commas in (previous, following):
+        return True
+    digits = sum(ch.isdigit() for ch in line)
+    return commas >= 3 and digits * 3 >= len(line.replace(" ", ""))
+
+
+class Extracted(NamedTuple):
+    """What ``extract`` reads off a request."""
+
+    feats: dict[str, float]
+    words: list[str]
+    """The lower-cased words of the ask (its scanned head and tail)."""
+    instruction: str
+    """The lines a person wrote to say what to do (see ``split_instruction``)."""
+
+
+def extract(request: RouteRequest, view: PromptView | None = None) -> Extracted:
+    """Named features of ``request``, the words of its ask and its instruction."""
     view = view or PromptView.of(request)
     ask = view.ask
     body = scan(ask)
     lower = body.lower()
     words = WORD.findall(lower)
-    n_words = max(1, len(words))
     lines = body.splitlines() or [""]
+    instruction, _ = split_instruction(body, lines)
+    material = max(0, len(ask) - len(instruction))
+    demand = _cue_counts(WORD.findall(instruction.lower())) if instruction is not body else None
     code_lines = len(list(filter(CODE_LINE.match, lines)))
     fences = ask.count("```") // 2
     # How much code is in play counts over the ask and the tool results that answer it: an agent's
@@ -170,16 +226,20 @@ def extract(request: RouteRequest, view: PromptView | None = None) -> tuple[dict
     symbols = (len(_SNAKE.findall(context)) if "_" in context else 0) + min(context.count("("), 30) // 2
     last_line = _last_nonblank(lines)
     cues = _cue_counts(words)
+    # How demanding the ask is reads the instruction's words only: "all", "error" or "update" inside a
+    # pasted file say nothing about the work asked.
+    demand = demand or cues
     math_marks, digits = _mark_and_digit_counts(body)
     ask_tokens = max(1, (len(ask) + 3) // 4)
-    extra_context = max(0, view.context_tokens - ask_tokens)
+    extra_context = max(0, view.context_tokens - ask_tokens - 16)  # 16: a message's framing, not context
     tool_trace = 0.0
     if view.tool_results:
         tool_trace = 1.0 if any(mark in view.tool_results for mark in _TRACE_MARKS) else 0.5
 
     feats = {
         "bias": 1.0,
-        "log_chars": math.log1p(len(ask)) / 10.0,
+        "log_chars": math.log1p(len(instruction)) / 10.0,
+        "log_material": math.log1p(material) / 10.0,
         "words": min(len(words), 400) / 100.0,
         "lines": min(len(lines), 200) / 100.0,
         "code_blocks": min(fences, 10) / 5.0,
@@ -199,24 +259,35 @@ def extract(request: RouteRequest, view: PromptView | None = None) -> tuple[dict
         "prose": min(cues["prose"], 4.0) / 2.0,
         "data": min(cues["data"], 4.0) / 2.0,
         "extract": min(cues["extract"], 4.0) / 2.0,
-        "reasoning": min(cues["reasoning"], 6.0) / 3.0,
-        "scope": min(cues["scope"], 4.0) / 2.0,
-        "constraint": min(cues["constraint"], 6.0) / 3.0,
-        "depth": min(cues["depth"], 4.0) / 2.0,
+        "reasoning": min(demand["reasoning"], 6.0) / 3.0,
+        "scope": min(demand["scope"], 4.0) / 2.0,
+        "constraint": min(demand["constraint"], 6.0) / 3.0,
+        "depth": min(demand["depth"], 4.0) / 2.0,
         "debug": min(cues["debug"], 4.0) / 2.0,
-        "trivial": min(cues["trivial"], 2.0) / 2.0 if n_words <= 8 else 0.0,
+        "trivial": min(demand["trivial"], 2.0) / 2.0 if len(instruction) <= 60 else 0.0,
         "tool_trace": tool_trace,
         "turns": min(view.turns, 20) / 10.0,
         "log_context_tokens": math.log1p(extra_context) / 10.0,
         "system": math.log1p(view.system_chars) / 10.0,
         "tools": 1.0 if request.has_tools else 0.0,
-        "log_max_output": math.log1p(request.max_output_tokens or 0) / 10.0,
+        "log_max_output": _log_max_output(request.max_output_tokens),
         "json": 1.0 if request.wants_json else 0.0,
         "fim": 1.0 if request.is_fim else 0.0,
         "surface_lsp": 1.0 if request.surface == "lsp" else 0.0,
         "surface_mcp": 1.0 if request.surface == "mcp" else 0.0,
     }
-    return feats, words
+    return Extracted(feats, words, instruction)
+
+
+AGENT_DEFAULT_MAX_TOKENS = 32_000
+"""A cap this large is an agent's standing default (Claude Code sends 128,000 with "say hello"), not a
+request for a long answer: it says nothing about the work."""
+
+
+def _log_max_output(max_tokens: int | None) -> float:
+    if not max_tokens or max_tokens >= AGENT_DEFAULT_MAX_TOKENS:
+        return 0.0
+    return math.log1p(max_tokens) / 10.0
 
 
 def _last_nonblank(lines: list[str]) -> str:

@@ -11,9 +11,11 @@ lightly, not text to classify.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from daemon.router.types import RouteRequest
+from daemon.router.types import Message, RouteRequest
 
 HISTORY_CHARS = 3000
 """How much of the conversation before the ask is read (for the files and code in play)."""
@@ -110,3 +112,45 @@ class PromptView:
         if len(history) > HISTORY_CHARS:
             history = history[: HISTORY_CHARS // 2] + "\n" + history[-HISTORY_CHARS // 2 :]
         return cls(ask, "\n".join(results), system_chars, max(0, user_turns - 1), request.prompt_tokens, history)
+
+
+def messages_from_wire(messages: Iterable[Mapping[str, Any]], system: object = None) -> tuple[Message, ...]:
+    """Router messages from chat messages in the OpenAI or the Anthropic shape.
+
+    Content may be a string or a list of blocks. Tool results become ``tool`` messages (OpenAI's
+    ``role: tool``, or Anthropic ``tool_result`` blocks inside a user turn), so the ask is the text
+    a person wrote; an Anthropic top-level ``system`` becomes a system message.
+    """
+    out: list[Message] = []
+    if system:
+        out.append(Message("system", block_text(system)))
+    for message in messages:
+        role = str(message.get("role", "user"))
+        content = message.get("content")
+        if isinstance(content, list) and role == "user":
+            results = [b for b in content if isinstance(b, Mapping) and b.get("type") == "tool_result"]
+            if results:
+                out.append(Message("tool", "\n".join(block_text(b.get("content")) for b in results)))
+                content = [b for b in content if b not in results]
+                if not content:
+                    continue
+        out.append(Message("system" if role == "developer" else role, block_text(content)))
+    return tuple(out)
+
+
+def block_text(content: object) -> str:
+    """The text of a message's content: a string, or the text of its blocks (text, tool results)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for block in content:
+            if isinstance(block, Mapping):
+                if "text" in block:
+                    parts.append(str(block["text"]))
+                elif block.get("type") == "tool_result":
+                    parts.append(block_text(block.get("content")))
+            elif isinstance(block, str):
+                parts.append(block)
+        return "\n".join(parts)
+    return "" if content is None else str(content)

@@ -57,7 +57,7 @@ def test_an_unknown_name_is_refused_with_everything_that_is_accepted() -> None:
     with pytest.raises(InvalidRequestError) as err:
         resolve(settings, "mystery-7b")
     message = err.value.message
-    assert message.startswith("unknown model 'mystery-7b'; send 'auto', 'auto:<policy>' (balanced, cascade")
+    assert message.startswith("model: unknown model 'mystery-7b'; send 'auto', 'auto:<policy>' (balanced, cascade")
     assert "a configured model (mine)" in message and "an [aliases] pattern (claude-*)" in message
     with pytest.raises(InvalidRequestError, match="unknown routing policy 'nope'"):
         resolve(settings, "auto:nope")

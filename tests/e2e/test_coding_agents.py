@@ -111,6 +111,9 @@ async def test_claude_code_with_its_default_model_answers_through_switchboard(ag
     assert trace.requested_model is not None and trace.requested_model.startswith("claude-")
     assert trace.decision is not None and trace.decision["alias"]["pattern"].startswith("claude-*")
     assert trace.outcome == "ok" and trace.model in daemon.sim.profiles
+    # Its long system prompt and tool schemas are context, not the ask: "say hello" is no frontier work.
+    tiers = {c["model"]: c["tier"] for c in trace.decision["candidates"]}
+    assert tiers[trace.model] != "frontier", trace.decision["reason"]
     [seen] = daemon.sim.requests
     assert seen.model == trace.model
     assert out.strip() == seen.reply_text  # what the agent printed is what the model said

@@ -148,3 +148,43 @@ async def test_a_connected_agent_does_not_hold_a_stopping_daemon_for_its_drain_t
         daemon.signal(signal.SIGTERM)
         code = await daemon.wait_exit(timeout=15)  # drain_seconds is 30: an open stream would hold it that long
     assert code == 0
+
+
+@pytest.mark.parametrize("mode", [[], ["--in-process"]], ids=["relay", "in-process"])
+async def test_unanswerable_ids_and_deep_json_get_errors_and_notifications_get_none(daemon: DaemonProcess,
+                                                                                    mode: list[str]) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "mcp_server", *mode, env=server_env(daemon), cwd=str(REPO), limit=2**24,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )
+    server = RawStdio(process)
+    try:
+        await server.send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}})
+        await server.responses({1})
+        await server.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        await server.send({"jsonrpc": "2.0", "method": "notifications/initialized", "params": "not an object"})
+        await server.send({"jsonrpc": "2.0", "method": "no/such/notification", "params": {}})
+        answers = []
+        for line in ({"jsonrpc": "2.0", "id": {"an": "object"}, "method": "tools/list"},
+                     "[" * 100_000 + "]" * 100_000,
+                     {"jsonrpc": "2.0", "id": 2, "method": "ping"}):
+            await server.send(line)
+            answers.append(await _next_line(process))
+        await server.send({"jsonrpc": "2.0", "id": 3, "method": "ping"})
+        last = await _next_line(process)  # nothing else came in between: no answer to a notification
+    finally:
+        process.kill()
+        await process.wait()
+    object_id, deep, ping = answers
+    assert (object_id["id"], object_id["error"]["code"]) == (None, -32600)
+    assert (deep["id"], deep["error"]["code"]) == (None, -32700)
+    assert (ping["id"], last["id"]) == (2, 3) and "error" not in ping
+
+
+async def _next_line(process: asyncio.subprocess.Process) -> dict[str, Any]:
+    assert process.stdout is not None
+    async with asyncio.timeout(60):
+        line = await process.stdout.readline()
+    assert line, "the server closed stdout"
+    return json.loads(line)

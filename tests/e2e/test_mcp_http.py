@@ -8,7 +8,7 @@ import warnings
 import httpx
 from mcp import MCPDeprecationWarning
 
-from daemon.api.mcp_http import caller_key, origin_allowed
+from daemon.api.mcp_http import origin_allowed
 from tests.mcp_server.fixtures import daemon_fixture  # noqa: F401
 from tests.mcp_server.support import MODERN, http_client
 from tests.support import DaemonProcess
@@ -70,18 +70,33 @@ async def test_an_mcp_session_cannot_be_used_with_another_developers_key(daemon:
     assert own.status_code == 200 and "run_task" in own.text
 
 
+async def test_a_request_carrying_two_different_keys_is_refused_not_resolved_by_header_order(
+        daemon: DaemonProcess) -> None:
+    async with daemon.client() as admin:
+        alice = (await admin.add_developer("alice")).key
+        bob = (await admin.add_developer("bob")).key
+    url = f"http://{daemon.http_address}"
+    async with httpx.AsyncClient(timeout=30) as http:
+        mixed = {"x-api-key": alice, "authorization": f"Bearer {bob}"}  # one checked, the other used, before
+        mcp = await http.post(f"{url}/mcp", json=INITIALIZE, headers={**ACCEPT, **mixed})
+        chat = await http.post(f"{url}/v1/chat/completions", headers=mixed,
+                               json={"model": "auto", "messages": [{"role": "user", "content": "hi"}]})
+        status = await http.get(f"{url}/api/status", headers=mixed)
+        same_twice = await http.get(f"{url}/api/status", headers={"x-api-key": alice, "authorization": f"Bearer {alice}"})
+        via_x_api_key = await http.post(f"{url}/mcp", json=INITIALIZE, headers={**ACCEPT, "x-api-key": alice})
+    assert mcp.status_code == 400 and "two different developer keys" in mcp.json()["error"]["message"]
+    assert chat.status_code == 400 and chat.json()["error"]["type"] == "invalid_request"  # OpenAI's shape there
+    assert status.status_code == 400
+    assert same_twice.status_code == 200 and same_twice.json()["developer"] == "alice"
+    assert via_x_api_key.status_code == 200 and via_x_api_key.headers.get("mcp-session-id")
+
+
 def test_only_loopback_origins_or_no_origin_may_call_mcp() -> None:
     assert origin_allowed(None)
     assert origin_allowed("http://127.0.0.1:6274") and origin_allowed("http://localhost") and origin_allowed("http://[::1]:80")
     assert not origin_allowed("https://evil.example")
     assert not origin_allowed("http://localhost.evil.example")
     assert not origin_allowed("null")
-
-
-def test_the_callers_key_is_read_from_either_header() -> None:
-    assert caller_key({"headers": [(b"authorization", b"Bearer sb-abc")]}) == "sb-abc"
-    assert caller_key({"headers": [(b"x-api-key", b"sb-xyz")]}) == "sb-xyz"
-    assert caller_key({"headers": []}) is None
 
 
 async def test_an_idle_http_session_does_not_hold_a_stopping_daemon_for_its_drain_time(daemon: DaemonProcess) -> None:

@@ -66,7 +66,7 @@ async def test_an_unknown_name_gets_a_400_listing_what_is_accepted_in_both_forma
         messages = await client.post("/v1/messages", json=_messages("mystery-7b"))
     assert chat.status_code == messages.status_code == 400
     error = chat.json()["error"]
-    assert error["code"] == "invalid_request" and error["message"].startswith("unknown model 'mystery-7b'; send 'auto'")
+    assert error["code"] == "invalid_request" and error["message"].startswith("model: unknown model 'mystery-7b'; send 'auto'")
     assert "claude-*haiku*" in error["message"] and "sim-nano" in error["message"]
     assert messages.json()["type"] == "error" and messages.json()["error"]["type"] == "invalid_request_error"
 

@@ -1,8 +1,9 @@
 """The real daemon app served by uvicorn on loopback TCP inside the test's event loop.
 
 Streaming and cancellation need a real socket (httpx's ASGI transport buffers whole responses), and
-the SDKs need a base URL. Everything is the daemon's own code: ``open_services``, ``build_app``, the
-auth middleware, uvicorn with httptools; the sim is the only fake.
+the SDKs need a base URL. Everything is the daemon's own code: ``open_services``, ``build_app``, and
+the TCP listener ``tcp_server`` (the auth middleware, uvicorn with httptools, the connection gate);
+the sim is the only fake.
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
-from daemon.api.auth import IdentifyDeveloper
-from daemon.app import build_app
+from daemon.app import build_app, tcp_server
+from daemon.config import merge
 from daemon.keys import new_key
 from daemon.services import DaemonOptions, Services, open_services
 from tests.support import SimServer, short_dir, sim_config, write_config
@@ -74,20 +74,20 @@ class Served:
 async def serve_daemon(sim: SimServer, config_dir: Path, extra: dict[str, Any] | None = None) -> AsyncIterator[Served]:
     """The daemon on the sim with ``extra`` config merged in, on a free loopback port."""
     os.environ.setdefault("SWITCHBOARD_SIM_KEY", "sim-key")
-    config = write_config(config_dir / "config.toml", sim_config(sim.url, extra=extra))
+    # A second of drain at teardown, as before (the daemon's default waits 30 s for open streams).
+    config = write_config(config_dir / "config.toml", sim_config(sim.url, extra=merge({"daemon": {"drain_seconds": 1}},
+                                                                                       extra or {})))
     options = DaemonOptions(socket=short_dir() / "d.sock", data_dir=config_dir / "data", config_path=config, http="")
     async with open_services(options) as services:
         developer = await services.store.create_developer("tester", is_admin=True)
         key, digest, prefix = new_key()
         await services.store.add_key(developer.id, digest, prefix)
-        app = IdentifyDeveloper(build_app(services), services, "tcp")
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY
         sock.bind(("127.0.0.1", 0))
         sock.listen(128)
         sock.setblocking(False)
         port = sock.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False,
-                                               http="httptools", loop="none", timeout_graceful_shutdown=1))
+        server = tcp_server(build_app(services), services)  # the daemon's own TCP listener
         task = asyncio.create_task(server.serve(sockets=[sock]))
         try:
             async with asyncio.timeout(10):

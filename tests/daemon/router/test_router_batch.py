@@ -26,5 +26,6 @@ def test_bad_lines_and_unroutable_lines_become_error_entries_without_stopping_th
     lines = [{"id": "x"}, {"id": "y", "prompt": "a long prompt " * 20}, {"id": "z", "prompt": "hi"}]
     out = list(route_batch(lines, tiny, RoutingMatrix(), NO_EXPLORE))
     assert out[0]["error"]["code"] == "invalid_request"
-    assert out[1]["error"]["code"] == "no_route" and "tiny: context window 10" in out[1]["error"]["message"]
+    assert out[1]["error"]["code"] == "context_length_exceeded"  # the request is too long, not unroutable
+    assert "longer than any usable model takes (the largest context window is 10 tokens)" in out[1]["error"]["message"]
     assert out[2]["model"] == "tiny"

@@ -137,6 +137,21 @@ def test_pinned_model_refusals_say_whether_a_retry_could_help() -> None:
         decide(chat(pinned_model="sim-nano"), down, RoutingMatrix(), settings=NO_EXPLORE, classification=cls())
 
 
+def test_a_request_too_long_for_every_usable_model_is_a_400_naming_max_tokens_not_a_503() -> None:
+    candidates = [cand("sim-nano", Tier.SMALL, 0.2, context_window=100),
+                  cand("sim-ultra", Tier.FRONTIER, 5.0, excluded_reason="circuit open")]
+    with pytest.raises(ContextLengthError) as auto:
+        decide(chat("hello", max_output_tokens=500), candidates, RoutingMatrix(), settings=NO_EXPLORE,
+               classification=cls())
+    with pytest.raises(ContextLengthError) as long_prompt:
+        decide(chat("word " * 400), candidates, RoutingMatrix(), settings=NO_EXPLORE, classification=cls())
+    assert auto.value.status == 400 and auto.value.details["param"] == "max_tokens"
+    assert auto.value.message.startswith("max_tokens: the prompt (about ")
+    assert "the largest context window is 100 tokens" in auto.value.message
+    assert long_prompt.value.message.endswith("longer than any usable model takes (the largest context window is "
+                                              "100 tokens); shorten it")
+
+
 def test_configured_fallbacks_come_first_then_policy_ranking() -> None:
     candidates = [
         cand("sim-nano", Tier.SMALL, 0.2, fallbacks=("sim-ultra",)),
