@@ -7,7 +7,7 @@ model that answered (a coin decides when both exist), else the same tier, else f
 the evaluation's developer, after the caller was served, so it spends the evaluation budget and
 never delays anyone. The request is the one the trace kept (its redacted text, one message per
 "role: text" part); a trace whose prompt has another shape (fill-in-the-middle, tool results,
-hashed or not kept) is not shadowed.
+cut to ``[traces] max_stored_chars``, hashed or not kept) is not shadowed.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from daemon.store.records import Developer, TraceRecord
 log = logging.getLogger("switchboard.eval")
 
 _PART = re.compile(r"^(system|user|assistant|tool): ", re.MULTILINE)
+_CUT = re.compile(r"\n\[\.\.\. cut: the trace keeps \d+ of \d+ characters\]$")
+"""The note ending a prompt the trace kept only part of (``[traces] max_stored_chars``)."""
 MAX_TOKENS = 1024
 """Most tokens a shadow answer may have (at least the first answer's length, up to this)."""
 
@@ -35,8 +37,8 @@ MAX_TOKENS = 1024
 def request_messages(prompt: str | None) -> tuple[dict[str, Any], ...] | None:
     """The messages of a kept prompt (``role: text`` per message, as traces keep chat requests), or
     None when it is of another shape or holds tool results (not answerable without their tools)."""
-    if not prompt:
-        return None
+    if not prompt or _CUT.search(prompt):
+        return None  # a request the trace kept only part of is not the request that was answered
     starts = list(_PART.finditer(prompt))
     if not starts or starts[0].start() != 0:
         return None
