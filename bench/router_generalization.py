@@ -3,6 +3,7 @@
     .venv/bin/python bench/router_generalization.py                 # held-out tasks, pooled, groups
     .venv/bin/python bench/router_generalization.py --learning      # + the online-learning curve
     .venv/bin/python bench/router_generalization.py --write DIR     # also keep the scores files
+    .venv/bin/python bench/router_generalization.py --baseline-rev 01e3e12   # + that revision's router, same prompts
 
 For every task of routing-tune the router is trained without it (``bench/train_router.py``'s
 learned difficulty corrections are fitted on the other tasks' train split; the hand-set weights
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -126,6 +128,8 @@ def main() -> int:
     ap.add_argument("--prior-only", action="store_true", help="hand-set difficulty weights only (no learned corrections)")
     ap.add_argument("--learning", action="store_true", help="also the online-learning curve")
     ap.add_argument("--write", type=Path, default=None, help="keep the scores files here")
+    ap.add_argument("--baseline-rev", default=None,
+                    help="also score every prompt with the router of this git revision (its shipped weights, no retraining)")
     args = ap.parse_args()
     rows = load_rows()
     tasks = sorted({r.task for r in rows})
@@ -156,7 +160,44 @@ def main() -> int:
 
     if args.learning:
         learning_curve(rows, tasks, cands, args, learned)
+    if args.baseline_rev:
+        print(f"\n## The router at {args.baseline_rev}, same prompts and candidates (its own shipped weights)\n")
+        print(run_pgr(baseline_scores(args.baseline_rev, args.strong, args.weak), args.strong, args.weak,
+                      args.write, f"baseline-{args.baseline_rev}"))
     return 0
+
+
+_BASELINE = """
+import json, sys
+from daemon.router.engine import decide
+from daemon.router.matrix import RoutingMatrix
+from daemon.router.settings import RoutingSettings
+from daemon.router.types import Candidate, RouteRequest
+data, strong, weak = sys.argv[1:4]
+prices = json.load(open(data + "/models.json"))
+cand = lambda n, t: Candidate(n, t, prices[n]["input_usd_per_mtok"], prices[n]["output_usd_per_mtok"], 1_000_000)
+cands, settings = [cand(strong, "medium"), cand(weak, "small")], RoutingSettings(exploration_rate=0.0)
+for line in open(data + "/prompts.jsonl"):
+    r = json.loads(line)
+    d = decide(RouteRequest.from_prompt(r["prompt"], request_id=r["id"]), cands, RoutingMatrix(), settings=settings)
+    q = {c.model: c.predicted_quality for c in d.candidates}
+    print(json.dumps({"id": r["id"], "score": q[strong] - q[weak]}))
+"""
+
+
+def baseline_scores(rev: str, strong: str, weak: str) -> dict[str, float]:
+    """Every prompt's gap score from the router of git revision ``rev``, run from a temporary worktree."""
+    repo = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory(prefix="router-baseline-") as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", "-q", str(tree), rev], check=True)
+        try:
+            out = subprocess.run([sys.executable, "-c", _BASELINE, str(DATA_DIR), strong, weak], cwd=tree,
+                                 capture_output=True, text=True, check=True,
+                                 env={**os.environ, "PYTHONPATH": str(tree)}).stdout
+        finally:
+            subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(tree)], check=True)
+    return {item["id"]: item["score"] for item in map(json.loads, out.splitlines())}
 
 
 def learning_curve(rows: Sequence[Row], tasks: Sequence[str], cands, args, learned: bool) -> None:  # type: ignore[no-untyped-def]

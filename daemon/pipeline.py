@@ -19,6 +19,7 @@ so a strategy (cascade, consensus) can combine several calls into one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import random
 import re
@@ -281,17 +282,19 @@ async def run_stream(services: Services, ctx: RequestContext, request: ChatReque
     settled = False
     text: list[str] = []
     try:
-        async for batch in services.gateway.stream(request, plan.route, completion, stream=stream,
-                                                   extra_headers=extra_headers,
-                                                   limits=_limits(services, ctx, request, plan, True)):
-            for event in batch:
-                if isinstance(event, TextDelta):
-                    text.append(event.text)
-                elif isinstance(event, Finish):
-                    completion.text = "".join(text)
-                    await accounting.settle(services, ctx.trace_id, completion.cost_micros)
-                    settled = True
-            yield batch
+        # Closed before the reservation is: an attempt cut short by the caller records what it cost first.
+        async with contextlib.aclosing(services.gateway.stream(
+                request, plan.route, completion, stream=stream, extra_headers=extra_headers,
+                limits=_limits(services, ctx, request, plan, True))) as events:
+            async for batch in events:
+                for event in batch:
+                    if isinstance(event, TextDelta):
+                        text.append(event.text)
+                    elif isinstance(event, Finish):
+                        completion.text = "".join(text)
+                        await accounting.settle(services, ctx.trace_id, completion.cost_micros)
+                        settled = True
+                yield batch
     finally:
         if not settled:
             completion.text = "".join(text)

@@ -165,18 +165,18 @@ async def test_unanswerable_ids_and_deep_json_get_errors_and_notifications_get_n
         await server.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
         await server.send({"jsonrpc": "2.0", "method": "notifications/initialized", "params": "not an object"})
         await server.send({"jsonrpc": "2.0", "method": "no/such/notification", "params": {}})
-        answers = []
+        await server.send({"jsonrpc": "2.0", "id": 2, "method": "ping"})
+        answers = [await _next_line(process)]  # the ping's answer, and nothing for the notifications before it
         for line in ({"jsonrpc": "2.0", "id": {"an": "object"}, "method": "tools/list"},
-                     "[" * 100_000 + "]" * 100_000,
-                     {"jsonrpc": "2.0", "id": 2, "method": "ping"}):
+                     "[" * 100_000 + "]" * 100_000):
             await server.send(line)
             answers.append(await _next_line(process))
         await server.send({"jsonrpc": "2.0", "id": 3, "method": "ping"})
-        last = await _next_line(process)  # nothing else came in between: no answer to a notification
+        last = await _next_line(process)  # still nothing in between
     finally:
         process.kill()
         await process.wait()
-    object_id, deep, ping = answers
+    ping, object_id, deep = answers
     assert (object_id["id"], object_id["error"]["code"]) == (None, -32600)
     assert (deep["id"], deep["error"]["code"]) == (None, -32700)
     assert (ping["id"], last["id"]) == (2, 3) and "error" not in ping

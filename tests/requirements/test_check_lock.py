@@ -40,8 +40,8 @@ def drop_lock_entry(lock: str, name: str) -> str:
 Edit = Callable[[str], str]
 CASES: dict[str, tuple[Edit, Edit, str]] = {
     "added to pyproject only": (
-        lambda p: p.replace(ORJSON, ORJSON + '    "numpy==2.3.0",\n'), lambda lock: lock,
-        "numpy: in pyproject.toml but not in the lock"),
+        lambda p: p.replace(ORJSON, ORJSON + '    "pyfiglet==1.0.2",\n'), lambda lock: lock,
+        "pyfiglet: in pyproject.toml but not in the lock"),
     "added without a pin": (
         lambda p: p.replace(ORJSON, '    "orjson",\n'), lambda lock: lock,
         "orjson: pyproject.toml does not pin it"),

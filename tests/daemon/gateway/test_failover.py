@@ -194,3 +194,23 @@ async def test_a_tool_call_broken_mid_stream_ends_with_an_error_not_half_a_call(
     error = chunks[-1]["error"]
     assert error["code"] == "stream_broken" and "in the middle of a tool call" in error["message"]
     assert len(served.sim.requests_for("sim-nano")) == 1 and not served.sim.requests_for("sim-mini")
+
+
+async def test_a_caller_leaving_mid_answer_is_charged_what_was_streamed_to_it(served: Served):
+    from daemon import accounting
+
+    await accounting.set_budget(served.services, developer="tester", limit_usd=1.0)
+    served.sim.set_profile(served.sim.profiles["sim-nano"].model_copy(update={"tokens_per_second": 20, "chunk_tokens": 1}))
+    async with served.client() as http:
+        async with http.stream("POST", "/v1/chat/completions", json={**CHAT, "stream": True}) as response:
+            trace_id = response.headers["x-switchboard-trace-id"]
+            seen = 0
+            async for line in response.aiter_lines():
+                seen += line.startswith("data: ")
+                if seen == 4:
+                    break  # the caller goes away with the answer under way
+    await served.sim.wait_disconnected("sim-nano")
+    trace = await served.trace(trace_id)
+    [(_, _, status, _, settled)] = await served.services.store.reservations_of(trace_id)
+    assert trace.outcome == "cancelled" and trace.attempts[0].output_tokens > 0
+    assert status == "settled" and settled == trace.cost_micros > 0  # the provider bills what it sent
