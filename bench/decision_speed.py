@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 
 from daemon.learning import REINDEX_TAIL  # noqa: E402
 from daemon.router.classify import classify  # noqa: E402
-from daemon.router.embedding import shipped_embedder  # noqa: E402
+from daemon.router.embedding import embed_slice, shipped_embedder  # noqa: E402
 from daemon.router.engine import decide  # noqa: E402
 from daemon.router.matrix import N_BANDS, RoutingMatrix  # noqa: E402
 from daemon.router.memory import NO_KNOWLEDGE, Knowledge, Outcome  # noqa: E402
@@ -215,7 +215,7 @@ def _where_the_time_goes(reqs: list[RouteRequest], knowledge: Knowledge) -> None
     features = [online_features(0.0, TaskType.CHAT, v) for v in vectors]
     parts = {
         "embed the ask (tokenise + mean)": lambda i: embedder.embed(asks[i]),
-        "  of which tokenising": lambda i: embedder.tokenizer.encode(asks[i][:1100], add_special_tokens=False),
+        "  of which tokenising": lambda i: embedder.tokenizer.encode(embed_slice(asks[i]), add_special_tokens=False),
         "neighbours among 50k outcomes": lambda i: knowledge.memory.neighbours(vectors[i]),
         "online models, 10 predictions": lambda i: [knowledge.online.predict(m, features[i]) for m in names],
     }
