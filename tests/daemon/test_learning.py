@@ -4,6 +4,7 @@ outcome knowledge (learned, reloaded, trimmed and re-indexed)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
@@ -57,60 +58,55 @@ def _records(n: int, *, start: int = 0) -> list[OutcomeRecord]:
     ]
 
 
-async def test_knowledge_learns_stored_outcomes_and_a_new_state_reloads_them(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "s.db")
-    await store.open()
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    opened = SqliteStore(tmp_path / "s.db")
+    await opened.open()
     try:
-        state = KnowledgeState(store)
-        records = _records(20)
-        await state.learn(records)
-        assert len(state.current.memory) == 20 and set(state.current.online.ridges) == {"m0", "m1", "m2"}
-        again = KnowledgeState(store)
-        assert await again.load() == 20
-        probe = unpack_vector(records[7].embedding)
-        # Outcome t7 (m1, quality 1) is its own nearest neighbour in both.
-        assert again.current.memory.neighbours(probe)["m1"].quality == state.current.memory.neighbours(probe)["m1"].quality
-        assert again.current.memory.neighbours(probe)["m1"].quality > 0.5
+        yield opened
     finally:
-        await store.close()
+        await opened.close()
 
 
-async def test_the_memory_is_trimmed_to_the_newest_outcomes_past_its_bound(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "s.db")
-    await store.open()
+async def test_knowledge_learns_stored_outcomes_and_a_new_state_reloads_them(store: SqliteStore) -> None:
+    state = KnowledgeState(store)
+    records = _records(20)
+    await state.learn(records)
+    assert len(state.current.memory) == 20 and set(state.current.online.ridges) == {"m0", "m1", "m2"}
+    again = KnowledgeState(store)
+    assert await again.load() == 20
+    probe = unpack_vector(records[7].embedding)
+    # Outcome t7 (m1, quality 1) is its own nearest neighbour in both.
+    assert again.current.memory.neighbours(probe)["m1"].quality == state.current.memory.neighbours(probe)["m1"].quality
+    assert again.current.memory.neighbours(probe)["m1"].quality > 0.5
+
+
+async def test_the_memory_is_trimmed_to_the_newest_outcomes_past_its_bound(store: SqliteStore) -> None:
+    state = KnowledgeState(store, max_outcomes=100)
+    await state.learn(_records(120))
+    assert len(state.current.memory) == 120  # within the slack: nothing to do yet
+    later = _records(10, start=120)
+    await state.learn(later)
+    await state.tidy()
+    memory = state.current.memory
+    assert len(memory) == 100 and state.reindexed == 1
+    assert memory.vectors[-1] == pytest.approx(unpack_vector(later[-1].embedding), abs=1e-3)
+
+
+async def test_a_large_memory_is_indexed_off_the_loop_and_still_finds_its_neighbours(store: SqliteStore) -> None:
+    records = _records(INDEX_FROM + 500)
+    await KnowledgeState(store).learn(records)
+    state = KnowledgeState(store)  # a daemon starting on them: exact search at once, the index follows
+    assert await state.load() == len(records)
+    assert state.current.memory.centroids is None
+    runner = asyncio.create_task(state.run())
     try:
-        state = KnowledgeState(store, max_outcomes=100)
-        await state.learn(_records(120))
-        assert len(state.current.memory) == 120  # within the slack: nothing to do yet
-        later = _records(10, start=120)
-        await state.learn(later)
-        await state.tidy()
-        memory = state.current.memory
-        assert len(memory) == 100 and state.reindexed == 1
-        assert memory.vectors[-1] == pytest.approx(unpack_vector(later[-1].embedding), abs=1e-3)
+        async with asyncio.timeout(60):
+            while not state.reindexed:
+                await asyncio.sleep(0.01)
     finally:
-        await store.close()
-
-
-async def test_a_large_memory_is_indexed_off_the_loop_and_still_finds_its_neighbours(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "s.db")
-    await store.open()
-    try:
-        records = _records(INDEX_FROM + 500)
-        await KnowledgeState(store).learn(records)
-        state = KnowledgeState(store)  # a daemon starting on them: exact search at once, the index follows
-        assert await state.load() == len(records)
-        assert state.current.memory.centroids is None
-        runner = asyncio.create_task(state.run())
-        try:
-            async with asyncio.timeout(60):
-                while not state.reindexed:
-                    await asyncio.sleep(0.01)
-        finally:
-            runner.cancel()
-        memory = state.current.memory
-        assert memory.centroids is not None and memory.indexed == len(records) and not memory.needs_reindex
-        found = memory.neighbours(unpack_vector(records[123].embedding))
-        assert found[records[123].model].count >= 1
-    finally:
-        await store.close()
+        runner.cancel()
+    memory = state.current.memory
+    assert memory.centroids is not None and memory.indexed == len(records) and not memory.needs_reindex
+    found = memory.neighbours(unpack_vector(records[123].embedding))
+    assert found[records[123].model].count >= 1
