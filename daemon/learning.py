@@ -31,7 +31,6 @@ from daemon.router.memory import (
     OnlineModels,
     Outcome,
     OutcomeMemory,
-    memory_vector,
 )
 from daemon.router.settings import RoutingSettings
 from daemon.router.types import TaskType
@@ -103,8 +102,9 @@ re-index costs ~0.3 s of CPU in a thread at 50,000 outcomes, a 12,000-row tail (
 
 
 def pack_vector(embedding: np.ndarray) -> bytes:
-    """An ask's embedding as traces and outcomes keep it: its memory vector, ``MEMORY_DIMS`` float16."""
-    return memory_vector(embedding).astype("<f2").tobytes()
+    """An ask's embedding as traces and outcomes keep it: its leading ``MEMORY_DIMS`` as float16 (every
+    reader renormalises them into the memory vector; not doing it here keeps it off every request)."""
+    return np.asarray(embedding[:MEMORY_DIMS], dtype="<f2").tobytes()
 
 
 def unpack_vector(data: bytes) -> np.ndarray:

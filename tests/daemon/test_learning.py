@@ -12,7 +12,7 @@ import pytest
 
 from daemon.learning import KnowledgeState, LatencyTracker, MatrixState, pack_vector, unpack_vector
 from daemon.router.matrix import QualitySignal
-from daemon.router.memory import INDEX_FROM
+from daemon.router.memory import INDEX_FROM, memory_vector
 from daemon.router.settings import RoutingSettings
 from daemon.router.types import TaskType
 from daemon.store import SqliteStore
@@ -90,7 +90,7 @@ async def test_the_memory_is_trimmed_to_the_newest_outcomes_past_its_bound(store
     await state.tidy()
     memory = state.current.memory
     assert len(memory) == 100 and state.reindexed == 1
-    assert memory.vectors[-1] == pytest.approx(unpack_vector(later[-1].embedding), abs=1e-3)
+    assert memory.vectors[-1] == pytest.approx(memory_vector(unpack_vector(later[-1].embedding)), abs=1e-3)
 
 
 async def test_a_large_memory_is_indexed_off_the_loop_and_still_finds_its_neighbours(store: SqliteStore) -> None:
