@@ -138,7 +138,7 @@ def write_sim_config(sim_url: str, work: Path) -> Path:
     models.update(demo_models_config(sim_url))
     lines = []
     for name, settings in models.items():
-        lines.append(f"[models.{json.dumps(name)}]")  # names may hold dots (gpt-4.1-mini)
+        lines.append(f"[models.{json.dumps(name)}]")  # quoted: a shipped name may hold a dot (gpt-4.1-mini)
         lines += [f"{k} = {json.dumps(v)}" for k, v in settings.items()]
     path = work / "config.toml"
     path.write_text("\n".join(lines) + "\n")

@@ -39,7 +39,7 @@ from daemon.api.http import handle_switchboard_error, handle_unexpected_error
 from daemon.api.listener import ConnectionGate, fd_room, gated_protocol
 from daemon.config import listen_address
 from daemon.errors import ConfigError, SwitchboardError
-from daemon.paths import ensure_private_dir
+from daemon.paths import check_socket
 from daemon.services import DaemonOptions, Services, open_services
 
 log = logging.getLogger("switchboard.daemon")
@@ -76,8 +76,9 @@ class _Server(uvicorn.Server):
 
 
 def _bind_unix(path: Path) -> socket.socket:
-    ensure_private_dir(path.parent)
-    if path.exists():
+    # The directory must be the user's own (a squatter's directory in /tmp is refused, loudly), and a
+    # socket already there must be the user's too before it is probed, or removed as stale.
+    if check_socket(path):
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             probe.connect(str(path))
@@ -142,6 +143,7 @@ def tcp_server(app: HotPaths, services: Services) -> uvicorn.Server:
 async def serve(options: DaemonOptions) -> None:
     """Run the daemon until SIGTERM or SIGINT."""
     heap.tune()
+    check_socket(options.socket)  # refuse a socket directory someone else owns before touching anything
     async with open_services(options) as services:
         app = build_app(services)
         unix_sock = _bind_unix(options.socket)

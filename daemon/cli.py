@@ -48,6 +48,7 @@ async def cmd_daemon(args: argparse.Namespace) -> int:
     from daemon.services import DaemonOptions
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.umask(0o077)  # everything the daemon creates (database, -wal/-shm, logs, sockets) is the user's alone
     config_path = Path(args.config) if args.config else None
     demo = wants_demo(config_path, explicit=args.demo)
     if demo and args.demo is None:
@@ -76,6 +77,8 @@ async def cmd_status(args: argparse.Namespace) -> int:
     print(f"  config  {status.config_path or '(defaults only)'}")
     if status.config_error:
         print(f"  ! last config reload was refused, the previous config is in force:\n    {status.config_error}")
+    if status.store_error:
+        print(f"  ! {status.store_error}")
     print(f"  you     {status.developer}{' (admin)' if status.is_admin else ''}")
     print("  models:")
     for m in status.models:

@@ -6,6 +6,9 @@ back as the same exception classes the daemon raised (``daemon.errors``).
 
 When no daemon answers, ``DaemonClient(autostart=True)`` starts one in the background. Two
 clients racing to do so start one daemon: the start is serialised by a lock file next to the socket.
+
+Nothing is sent over the socket until it is known to be the user's own daemon's
+(``daemon.paths.verify_daemon_socket``: directory, socket and listening process all the user's).
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ from daemon.api.wire import (
 from daemon.errors import DaemonUnavailableError, SwitchboardError, error_from_payload
 from daemon.local_sse import EventLines, LocalSse
 from daemon.paths import data_dir as default_data_dir
-from daemon.paths import ensure_private_dir
+from daemon.paths import ensure_private_dir, ensure_private_file, verify_daemon_socket
 from daemon.paths import socket_path as default_socket_path
 
 M = TypeVar("M", bound=BaseModel)
@@ -86,6 +89,8 @@ class DaemonClient:
         self.data_dir = Path(data_dir) if data_dir else None
         self.daemon_args = daemon_args
         self._timeout = timeout
+        self._trusted = bool(base_url)
+        """The socket was checked and is the user's own daemon's (loopback TCP needs no such check)."""
         self._http: httpx.AsyncClient | None = None
         self._local: LocalSse | None = None
         """Event streams over the Unix socket (the editor's completions): see ``daemon.local_sse``."""
@@ -132,7 +137,14 @@ class DaemonClient:
             response = await self._send(method, path, json=json, params=params)
         return self._decode(response)
 
+    def _trust(self) -> None:
+        """Check the socket before the first byte goes through it (``UnsafePathError`` if it is not the
+        user's own daemon's); until a daemon answers there, checked again before each call."""
+        if not self._trusted:
+            self._trusted = verify_daemon_socket(self.socket)
+
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        self._trust()
         if kwargs.get("params"):
             kwargs["params"] = {k: v for k, v in kwargs["params"].items() if v is not None}
         try:
@@ -183,6 +195,7 @@ class DaemonClient:
         if self.autostart:
             await self.ensure_daemon()
         if not self.base_url:
+            self._trust()
             if self._local is None:
                 self._local = LocalSse(str(self.socket))
             async with contextlib.aclosing(self._local.events(method, path, json_body=json, params=params)) as events:
@@ -237,9 +250,8 @@ class DaemonClient:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     async def _spawn_and_wait(self) -> None:
-        data = self.data_dir or default_data_dir()
-        data.mkdir(parents=True, exist_ok=True)
-        log_path = data / "daemon.log"
+        data = ensure_private_dir(self.data_dir or default_data_dir())
+        log_path = ensure_private_file(data / "daemon.log")
         args = [sys.executable, "-m", "daemon", "daemon", "--socket", str(self.socket)]
         if self.data_dir:
             args += ["--data-dir", str(self.data_dir)]

@@ -92,6 +92,8 @@ class StoreSettings(_Frozen):
 
     url: str = ""
     """Empty: SQLite in the data dir. ``postgresql://...`` for a team store."""
+    file_check_seconds: float = Field(5.0, gt=0)
+    """How often the daemon checks that its SQLite file is still there (a deleted data dir is reported)."""
 
 
 class GatewaySettings(_Frozen):
@@ -145,6 +147,9 @@ class GuardSettings(_Frozen):
     """Redact emails, phone and card numbers for external models."""
     injection: Literal["flag", "block", "off"] = "flag"
     """Prompt-injection scan of tool results: flag in the trace, block the request, or off."""
+    scan_timeout: float = Field(30.0, gt=0)
+    """Seconds the scan of a large request (run in a worker process, off the event loop) may take
+    before the request is refused unsent."""
 
 
 class BudgetSettings(_Frozen):

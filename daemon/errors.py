@@ -16,6 +16,7 @@ what happened, why, and what to do next.
     ├── BudgetExceededError         budget_exceeded       402
     ├── NoRouteError                no_route              503
     ├── DaemonUnavailableError      daemon_unavailable    (client side: no daemon answered)
+    ├── UnsafePathError             unsafe_path           (a socket or data path another user controls)
     ├── StoreUnavailableError       store_unavailable     503 (the shared team store cannot be reached)
     └── ProviderError               provider_error        502
         ├── ProviderTimeoutError    provider_timeout      504
@@ -119,6 +120,14 @@ class DaemonUnavailableError(SwitchboardError):
 
     code = "daemon_unavailable"
     status = 503
+
+
+class UnsafePathError(SwitchboardError):
+    """The socket, its directory or the data directory is not the user's own (another local user
+    created it, or made it writable): nothing is sent through it and no daemon starts on it."""
+
+    code = "unsafe_path"
+    status = 500
 
 
 class StoreUnavailableError(SwitchboardError):

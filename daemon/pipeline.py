@@ -4,16 +4,17 @@ Every surface (``/api/ask``, ``/api/complete``, ``/v1/*``) goes through the same
 ``execute_stream`` do the last three for one request):
 
     ctx = admit(services, developer, surface=..., requested_model=..., traceparent=...)
-    request = guard(services, ctx, request, retrieved=...)          # injection scan (flag or block)
+    request = await guard(services, ctx, request, retrieved=...)    # injection scan (flag or block)
     plan = await decide(services, ctx, routing_input(ctx, request))  # budget state + plan_route
     completion = await run_completion(services, ctx, request, plan)  # or: async for batch in run_stream(...)
     record(services, ctx, plan, completion, error)                   # one trace, off the critical path
 
-``run_completion`` and ``run_stream`` redact for the external models on the route (``redact_for``),
-reserve the worst case before calling (``reserve``: among the models the budget can pay for, deciding
-again when requests in flight took what a plan counted on), settle the real cost after (every attempt's,
-a broken one's estimated), release on a failure or cancel that cost nothing — and do not record a trace,
-so a strategy (cascade, consensus) can combine several calls into one.
+``run_completion`` and ``run_stream`` redact for the external models on the route (``redact_for``: every
+text field that leaves the machine, in whichever format it is sent), reserve the worst case before
+calling (``reserve``: among the models the budget can pay for, deciding again when requests in flight
+took what a plan counted on), settle the real cost after (every attempt's, a broken one's estimated),
+release on a failure or cancel that cost nothing — and do not record a trace, so a strategy (cascade,
+consensus) can combine several calls into one.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import hashlib
 import random
 import re
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -44,7 +46,7 @@ from daemon.gateway import (
     estimate_input_tokens,
     worst_case_micros,
 )
-from daemon.guard import GuardReport, Redactor, scan, scan_messages
+from daemon.guard import GuardReport, Redactor, redact_values, scan_texts, tool_results
 from daemon.learning import pack_vector
 from daemon.router.types import NO_BUDGET
 from daemon.routing import RoutePlan, RoutingInput, plan_route
@@ -93,17 +95,16 @@ def admit(services: Services, developer: Developer, *, surface: str, requested_m
     )
 
 
-def guard(services: Services, ctx: RequestContext, request: ChatRequest,
-          retrieved: list[tuple[str, str]] | None = None) -> ChatRequest:
+async def guard(services: Services, ctx: RequestContext, request: ChatRequest,
+                retrieved: list[tuple[str, str]] | None = None) -> ChatRequest:
     """Scan tool results and retrieved content for prompt injection: findings go into the trace, and
     ``InvalidRequestError`` is raised when the config says block. (Redaction happens once the route is
     known, for the models on it that are external: ``redact_for``.)"""
     settings = services.settings.guard
     if settings.injection == "off":
         return request
-    findings = scan_messages(request.messages)
-    for where, text in retrieved or ():
-        findings.extend(scan(text, where))
+    items = tool_results(request.messages) + list(retrieved or ())
+    findings = await scan_texts(services.scans, items, timeout=settings.scan_timeout) if items else []
     if findings:
         ctx.guard.findings.extend(findings)
         ctx.guard.action = settings.injection
@@ -117,31 +118,50 @@ def guard(services: Services, ctx: RequestContext, request: ChatRequest,
     return request
 
 
-def redact_for(services: Services, ctx: RequestContext, request: ChatRequest, route: Sequence[str]) -> ChatRequest:
+def _outgoing(request: ChatRequest) -> dict[str, Any]:
+    """Every field of ``request`` whose text a provider receives, in whatever format it is sent: the
+    messages, tool definitions and choice, response format, sampling parameters (stop sequences,
+    ``user``, ``metadata``...), the fill-in-the-middle prompt, an answer prefill."""
+    return {
+        "messages": list(request.messages), "tools": list(request.tools), "tool_choice": request.tool_choice,
+        "response_format": request.response_format, "params": request.params, "prefill": request.prefill,
+        "fim": None if request.fim is None else [request.fim.prefix, request.fim.suffix],
+    }
+
+
+async def redact_for(services: Services, ctx: RequestContext, request: ChatRequest,
+                     route: Sequence[str]) -> ChatRequest:
     """Attach the redacted twin of ``request`` that the external models on ``route`` get (secrets and PII
-    replaced); counts per kind go into the trace. Nothing to do when every model is local."""
+    replaced in every field that leaves the machine, and in the caller's own body forwarded to a
+    provider of its format); counts per kind go into the trace. Nothing to do when every model is local."""
     settings = services.settings.guard
     if request.external is not None or not (settings.redact_secrets or settings.redact_pii):
         return request
     models = services.settings.models
     if not any(models[n].is_external for n in services.gateway.expand(route) if n in models):
         return request
-    redactor = Redactor(secrets=settings.redact_secrets, pii=settings.redact_pii)
-    external = replace(
-        request,
-        messages=tuple(redactor.json(list(request.messages))),
-        fim=None if request.fim is None else replace(request.fim, prefix=redactor.text(request.fim.prefix),
-                                                     suffix=redactor.text(request.fim.suffix)),
-    )
+    # A continuation's prefill (the answer so far, from another model) is redacted when it is added.
+    request = replace(request, redact_text=Redactor(secrets=settings.redact_secrets, pii=settings.redact_pii).text)
+    values: list[Any] = [_outgoing(request)]
     if request.native is not None:
-        # The caller's own body holds the same text again: redact it too, but count each secret once.
-        twin = Redactor(secrets=settings.redact_secrets, pii=settings.redact_pii)
-        external = replace(external, native=replace(request.native, body=twin.json(request.native.body)))
-        if not redactor.counts:
-            redactor.counts = twin.counts
-    if not redactor.counts:
+        values.append(request.native.body)
+    redacted = await redact_values(services.scans, values, secrets=settings.redact_secrets,
+                                   pii=settings.redact_pii, timeout=settings.scan_timeout)
+    # The caller's own body holds the same text again: each secret is counted once.
+    counts: Counter[str] = Counter()
+    for _, found in redacted:
+        for kind, count in found.items():
+            counts[kind] = max(counts[kind], count)
+    if not counts:
         return request
-    for kind, count in redactor.counts.items():
+    fields = redacted[0][0]
+    external = replace(
+        request, messages=tuple(fields["messages"]), tools=tuple(fields["tools"]), tool_choice=fields["tool_choice"],
+        response_format=fields["response_format"], params=fields["params"], prefill=fields["prefill"],
+        fim=None if fields["fim"] is None else replace(request.fim, prefix=fields["fim"][0], suffix=fields["fim"][1]),
+        native=None if request.native is None else replace(request.native, body=redacted[1][0]),
+    )
+    for kind, count in counts.items():
         ctx.guard.redacted[kind] = max(ctx.guard.redacted[kind], count)
     return replace(request, external=external)
 
@@ -243,7 +263,7 @@ async def run_into(services: Services, ctx: RequestContext, request: ChatRequest
     """``run_completion`` filling a ``Completion`` the caller holds (so attempts survive an error).
 
     ``reserved=True``: ``reserve`` already reserved for this request; it is settled (or released) here."""
-    request = _with_traceparent(redact_for(services, ctx, request, plan.route), ctx)
+    request = _with_traceparent(await redact_for(services, ctx, request, plan.route), ctx)
     owner = reserve or reserved
     if reserve and not reserved:
         await _reserve(services, ctx, request, plan, max_cost_usd)
@@ -276,7 +296,7 @@ async def run_stream(services: Services, ctx: RequestContext, request: ChatReque
                      max_cost_usd: float | None = None, stream: bool = True,
                      reserved: bool = False) -> AsyncIterator[list[Event]]:
     """The streaming form of ``run_completion``: batches of events as they come; ``completion`` collects the rest."""
-    request = _with_traceparent(redact_for(services, ctx, request, plan.route), ctx)
+    request = _with_traceparent(await redact_for(services, ctx, request, plan.route), ctx)
     if not reserved:
         await _reserve(services, ctx, request, plan, max_cost_usd)
     settled = False

@@ -74,11 +74,10 @@ async def demo_workload(client, *, rng: random.Random | None = None, pace_s: flo
 
 
 def _spawn_daemon(args: list[str]) -> tuple[subprocess.Popen[bytes], Path]:
-    from daemon.paths import data_dir
+    from daemon.paths import data_dir, ensure_private_dir, ensure_private_file
 
-    data = data_dir()
-    data.mkdir(parents=True, exist_ok=True)
-    log_path = data / "daemon.log"
+    data = ensure_private_dir(data_dir())
+    log_path = ensure_private_file(data / "daemon.log")
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "daemon", "daemon", *args], stdin=subprocess.DEVNULL, stdout=log, stderr=log,

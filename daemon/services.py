@@ -21,8 +21,10 @@ from daemon.config_watch import LiveConfig
 from daemon.events import EventBus
 from daemon.gateway import Gateway, litellm_transport
 from daemon.gateway.direct import DIRECT_PROVIDERS
+from daemon.guard import ScanPool
 from daemon.keys import hash_key
 from daemon.learning import KnowledgeState, LatencyTracker, MatrixState, outcomes_from
+from daemon.paths import ensure_private_data_dir
 from daemon.router.embedding import shipped_embedder
 from daemon.router.matrix import QualitySignal
 from daemon.store import Store, open_store, watch_matrix_version
@@ -55,12 +57,17 @@ class Services:
     gateway: Gateway
     traces: TraceWriter
     matrix: MatrixState
+    scans: ScanPool
+    """Worker processes for the guard's scans of large requests (off the event loop)."""
     knowledge: KnowledgeState
+    """What the router learned from outcomes (``daemon.learning``); decisions read ``knowledge.current``."""
     latency: LatencyTracker = field(default_factory=LatencyTracker)
     events: EventBus = field(default_factory=EventBus)
     started_at: float = field(default_factory=time.time)
     http_address: str | None = None
     simulated: bool = False
+    store_problem: str | None = None
+    """What happened to the database file under the running daemon (``watch_store_file``), if anything."""
     _developers_by_key: dict[str, Developer] = field(default_factory=dict)
     _key_digests: dict[str, str] = field(default_factory=dict, repr=False)
     """Key → its hash, so a request does not hash its key again (bounded; cleared when full)."""
@@ -142,6 +149,8 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
     """Open the store, the gateway, the trace writer and the background tasks; close them all after."""
     config_path = options.config_path or user_config_path()
     settings = load_settings(config_path)
+    if not settings.store.url:
+        ensure_private_data_dir(options.data_dir)  # SQLite's traces, key hashes and budgets: the user's alone
     async with contextlib.AsyncExitStack() as stack:
         # The embedder's files load in a thread while the store opens, so no request pays for them.
         embedder = asyncio.create_task(asyncio.to_thread(shipped_embedder), name="embedder-load")
@@ -174,7 +183,9 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
         if learned:
             log.info("the router learned from %d stored outcomes", learned)
         live.on_change(lambda s: setattr(knowledge, "max_outcomes", s.learning.max_outcomes))
-        services = Services(options, live, store, gateway, traces, matrix, knowledge, events=events,
+        scans = ScanPool()
+        stack.push_async_callback(scans.aclose)
+        services = Services(options, live, store, gateway, traces, matrix, scans, knowledge, events=events,
                             simulated=options.demo)
         traces.subscribe(services.latency.observe_trace)
         await stack.enter_async_context(observing(services))  # trace events, OTLP spans, retention
@@ -186,6 +197,7 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
 
             asyncio.create_task(run_periodically(services), name="evaluation"),
             asyncio.create_task(knowledge.run(), name="knowledge-upkeep"),
+            asyncio.create_task(watch_store_file(services), name="store-file-watch"),
             # Team store: another daemon's new matrix version is loaded within the bound in daemon/store/watch.py.
             asyncio.create_task(watch_matrix_version(store, lambda _v: matrix.load(), since=matrix.matrix.version),
                                 name="matrix-watch"),
@@ -206,6 +218,28 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+
+
+STORE_LOST_NEXT = ("everything this daemon records from now on is lost when it stops. Restore the file (or "
+                   "its directory) from a backup, or restart the daemon to begin a new, empty database")
+
+
+async def watch_store_file(services: Services) -> None:
+    """Check every ``store.file_check_seconds`` that the database file is still the one opened; when it
+    is not (its data dir was deleted, say), say so loudly: the log, ``status`` and a ``store`` event."""
+    last: str | None = None
+    while True:
+        await asyncio.sleep(services.settings.store.file_check_seconds)
+        problem = services.store.file_problem()
+        if problem == last:
+            continue
+        last = problem
+        services.store_problem = f"{problem}: {STORE_LOST_NEXT}" if problem else None
+        if problem:
+            log.error("%s", services.store_problem)
+        else:
+            log.warning("the database file is back where it was; this daemon still writes to the one it opened")
+        services.events.publish("store", {"problem": services.store_problem})
 
 
 async def _preload_litellm() -> None:

@@ -29,6 +29,7 @@ import contextlib
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -61,6 +62,8 @@ class Relay:
         self._write_lock = asyncio.Lock()
         self._http = httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=socket), base_url="http://switchboard",
                                        timeout=httpx.Timeout(None, connect=5.0))
+        self._trusted = False
+        """The socket was checked: the user's own daemon listens there (``daemon.paths``)."""
         self.session_id: str | None = None
         self.protocol: str | None = None
         self._handshake: dict[str, Any] | None = None
@@ -148,12 +151,26 @@ class Relay:
         except SwitchboardError as exc:
             raise DaemonGoneError(exc.message) from None
 
+    def _trust(self) -> None:
+        """Nothing goes through the socket before it is known to be the user's own daemon's."""
+        if self._trusted:
+            return
+        from daemon.errors import UnsafePathError
+        from daemon.paths import verify_daemon_socket
+
+        try:
+            self._trusted = verify_daemon_socket(Path(self.socket))
+        except UnsafePathError as exc:
+            print(f"switchboard mcp: {exc.message}", file=sys.stderr, flush=True)
+            raise DaemonGoneError(exc.message) from None
+
     async def forward(self, message: dict[str, Any], *, retry: bool, reply: bool = True) -> None:
         """POST one message and relay its answer; start the daemon or redo the handshake once if needed."""
         method = message.get("method")
         if method == "initialize":
             self._handshake = message
         body = json.dumps(message).encode()
+        self._trust()
         try:
             async with self._http.stream("POST", "/mcp", content=body, headers=self._headers()) as response:
                 if response.status_code == 404 and self.session_id and retry and method != "initialize":

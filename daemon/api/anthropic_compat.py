@@ -8,6 +8,7 @@ thinking blocks passed through, errors as ``{"type": "error", "error": {...}}``.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,7 +21,8 @@ from daemon.api.fields import ANTHROPIC_COUNT_TOKENS, ANTHROPIC_MESSAGES, check_
 from daemon.api.http import TRACE_HEADER, EncodedJson, error_headers, header, services_of
 from daemon.api.openai_compat import MODEL_HEADER, admit, guarded, read_json
 from daemon.api.streaming import EventStream, unless_disconnected
-from daemon.errors import SwitchboardError
+from daemon.candidates import excluded_reason
+from daemon.errors import ProviderError, SwitchboardError
 from daemon.gateway import (
     ChatRequest,
     Completion,
@@ -34,7 +36,10 @@ from daemon.gateway import (
     estimate_input_tokens,
 )
 from daemon.gateway.anthropic_wire import FINISH_TO_STOP, openai_messages, openai_tools
+from daemon.guard import redact_values
 from daemon.store.records import micros_to_usd
+
+log = logging.getLogger("switchboard.api")
 
 _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 402: "billing_error",
                 403: "permission_error", 404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error",
@@ -201,7 +206,7 @@ async def messages(request: Request) -> Response:
         ctx = admit(request, body)
         chat = chat_request(body, ctx.traceparent)
         ctx.prompt_text = pipeline.prompt_text_of(chat)
-        chat = guarded(services, ctx, chat)
+        chat = await guarded(services, ctx, chat)
         routing = pipeline.routing_input(ctx, chat)
         extra = _passed_headers(request)
         if not body.get("stream"):
@@ -216,26 +221,51 @@ async def messages(request: Request) -> Response:
     return EventStream(message_events(ctx, completion, first, rest), headers=headers)  # type: ignore[return-value]
 
 
+def _counting_model(settings: Any, requested: Any) -> str | None:
+    """The Anthropic-format model to ask for a count: the one named if it is one, else the first such
+    model that is usable (enabled, its key set); None when there is none."""
+    names = [requested] if isinstance(requested, str) and requested in settings.models else []
+    names += [name for name in settings.models if name not in names]
+    return next((name for name in names if settings.models[name].provider == "anthropic"
+                 and excluded_reason(settings.models[name]) is None), None)
+
+
+def _local_count(body: dict[str, Any]) -> int:
+    """The gateway's own estimate (about four characters a token), tool definitions included."""
+    tools = body.get("tools")
+    return estimate_input_tokens(chat_request({**body, "max_tokens": 1})) + (len(json.dumps(tools)) // 4 if tools else 0)
+
+
 async def count_tokens(request: Request) -> Response:
-    """``POST /v1/messages/count_tokens``: asked of an Anthropic-format model (the named one, else the
-    first enabled), estimated locally when none is configured."""
+    """``POST /v1/messages/count_tokens``: asked of a usable Anthropic-format model (the named one, else the
+    first), with the body redacted first when that model is external; estimated locally when there is
+    no such model or it cannot answer."""
     services = services_of(request)
     try:
         body = await read_json(request)
         check_body(body, ANTHROPIC_COUNT_TOKENS, required=("messages",))
-        settings = services.settings
-        requested = body.get("model")
-        candidates = [requested] if requested in settings.models else []
-        candidates += [n for n, m in settings.models.items() if m.enabled and m.provider == "anthropic"]
-        target = next((n for n in candidates if settings.models[n].provider == "anthropic"
-                       and settings.models[n].enabled), None)
+        target = _counting_model(services.settings, body.get("model"))
+        tokens = _local_count(body)
         if target is not None:
-            tokens = await services.gateway.count_tokens(target, body)
-        else:
-            tokens = estimate_input_tokens(chat_request({**body, "max_tokens": 1}))
+            outgoing = await _guarded_body(services, body, services.settings.models[target].is_external)
+            try:
+                tokens = await services.gateway.count_tokens(target, outgoing)
+            except ProviderError as exc:
+                log.warning("count_tokens: %s could not count (%s); answered with the local estimate",
+                            target, exc.message)
     except SwitchboardError as exc:
         return anthropic_error(exc, None)
     return Response(_dumps({"input_tokens": tokens}), media_type="application/json")
+
+
+async def _guarded_body(services: Any, body: dict[str, Any], external: bool) -> dict[str, Any]:
+    """``body`` as an external model may see it: every string redacted (keys included)."""
+    settings = services.settings.guard
+    if not external or not (settings.redact_secrets or settings.redact_pii):
+        return body
+    [(redacted, _)] = await redact_values(services.scans, [body], secrets=settings.redact_secrets,
+                                          pii=settings.redact_pii, timeout=settings.scan_timeout)
+    return redacted
 
 
 routes = [

@@ -48,7 +48,7 @@ async def ask(request: Request) -> Response:
     chat, retrieved = chat_request(body)
     ctx.prompt_text = pipeline.prompt_text_of(chat)
     try:
-        chat = pipeline.guard(services, ctx, chat, retrieved)
+        chat = await pipeline.guard(services, ctx, chat, retrieved)
     except SwitchboardError as exc:
         pipeline.record(services, ctx, None, Completion(), exc)
         raise

@@ -93,7 +93,7 @@ async def complete(request: Request) -> Response:
     ctx.prompt_text = pipeline.prompt_text_of(ChatRequest((), fim=chat.fim))
     retrieved = [("context", body.context)] if body.context else []
     try:
-        chat = pipeline.guard(services, ctx, chat, retrieved)
+        chat = await pipeline.guard(services, ctx, chat, retrieved)
     except SwitchboardError as exc:
         pipeline.record(services, ctx, None, Completion(), exc)
         raise

@@ -52,13 +52,16 @@ async def status(request: Request) -> Response:
     config_error = services.config.error
     if config_error and not owner:
         config_error = "the last config reload was refused; the daemon's owner can see why (`switchboard status`)"
+    store_error = services.store_problem
+    if store_error and not owner:  # the message names the data dir
+        store_error = "the daemon's database file was deleted or replaced; its owner can see more (`switchboard status`)"
     return json_response(
         Status(
             version=__version__, pid=os.getpid() if owner else None, started_at=services.started_at,
             socket=str(services.options.socket) if owner else None, http=services.http_address,
             data_dir=str(services.options.data_dir) if owner else None,
             config_path=str(services.config.path) if owner and services.config.path else None,
-            config_loaded_at=services.config.loaded_at, config_error=config_error,
+            config_loaded_at=services.config.loaded_at, config_error=config_error, store_error=store_error,
             simulated=services.simulated, developer=developer.name, is_admin=developer.is_admin, models=models,
         )
     )

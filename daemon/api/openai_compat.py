@@ -183,7 +183,7 @@ async def chat_completions(request: Request) -> Response:
         ctx = admit(request, body)
         chat = chat_request(body, ctx.traceparent)
         ctx.prompt_text = pipeline.prompt_text_of(chat)
-        chat = guarded(services, ctx, chat)
+        chat = await guarded(services, ctx, chat)
         routing = pipeline.routing_input(ctx, chat)
         if not body.get("stream"):
             _, completion = await pipeline.execute(services, ctx, chat, routing)
@@ -197,10 +197,10 @@ async def chat_completions(request: Request) -> Response:
                        headers=_headers(ctx, completion))
 
 
-def guarded(services: Any, ctx: pipeline.RequestContext, chat: ChatRequest) -> ChatRequest:
+async def guarded(services: Any, ctx: pipeline.RequestContext, chat: ChatRequest) -> ChatRequest:
     """The guard step, recording a refused trace when it blocks."""
     try:
-        return pipeline.guard(services, ctx, chat)
+        return await pipeline.guard(services, ctx, chat)
     except SwitchboardError as exc:
         pipeline.record(services, ctx, None, Completion(), exc)
         raise
@@ -287,7 +287,7 @@ async def completions(request: Request) -> Response:
         ctx = admit(request, body)
         chat = text_request(body)
         ctx.prompt_text = pipeline.prompt_text_of(ChatRequest((), fim=chat.fim))
-        chat = guarded(services, ctx, chat)
+        chat = await guarded(services, ctx, chat)
         routing = pipeline.routing_input(ctx, chat, task_hint="code_completion" if chat.fim.suffix else None)  # type: ignore[union-attr]
         if not body.get("stream"):
             _, completion = await pipeline.execute(services, ctx, chat, routing)

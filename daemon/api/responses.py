@@ -265,7 +265,7 @@ async def responses(request: Request) -> Response:
         ctx = admit(request, body)
         chat, names = chat_request(body, ctx.traceparent)
         ctx.prompt_text = pipeline.prompt_text_of(chat)
-        chat = guarded(services, ctx, chat)
+        chat = await guarded(services, ctx, chat)
         routing = pipeline.routing_input(ctx, chat)
         if not body.get("stream"):
             _, completion = await pipeline.execute(services, ctx, chat, routing)

@@ -61,7 +61,7 @@ async def consensus(request: Request) -> Response:
         )
         chat = ChatRequest(messages=routing.messages, max_tokens=body.max_tokens)
         ctx.prompt_text = pipeline.prompt_text_of(chat)
-        chat = pipeline.guard(services, ctx, chat)
+        chat = await pipeline.guard(services, ctx, chat)
         outcome = await run_consensus(services, ctx, chat, models, tiebreaker=tiebreaker, stances=body.stances)
     except SwitchboardError as exc:
         exc.details.setdefault("trace_id", ctx.trace_id)

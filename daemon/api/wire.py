@@ -72,6 +72,9 @@ class Status(Wire):
     config_loaded_at: float
     config_error: str | None = None
     """The last live reload that was refused (the previous config stays in force)."""
+    store_error: str | None = None
+    """Set when the database file was deleted or replaced under the running daemon (what it records
+    now is lost when it stops), with what to do."""
     simulated: bool = False
     developer: str
     is_admin: bool
@@ -492,7 +495,7 @@ class Metrics(Wire):
 class Event(Wire):
     """One server-sent event of ``GET /api/events`` (``event: <type>``, ``data: <this as JSON>``)."""
 
-    type: Literal["trace", "budget", "circuit", "review", "matrix", "config", "hello"]
+    type: Literal["trace", "budget", "circuit", "review", "matrix", "config", "store", "hello"]
     at: float
     data: dict[str, Any]
 

@@ -251,7 +251,10 @@ class Gateway:
                     if request.fim is not None:
                         # A fill-in-the-middle answer cannot be resumed: a longer prompt is another question.
                         raise self._give_up(last or StreamBrokenError("the completion broke off"), run, result)
-                    attempt = attempt.continued("".join(run.delivered))
+                    prefill = "".join(run.delivered)
+                    if model.is_external and request.redact_text is not None:
+                        prefill = request.redact_text(prefill)  # another model's answer, about to leave
+                    attempt = attempt.continued(prefill)
                 if limits.allowance_micros is not None or (run.delivered and attempt.max_tokens):
                     capped = _capped(attempt, model, run, result, limits.allowance_micros)
                     if capped is None:

@@ -7,6 +7,7 @@ unknown fields included. Streams become a handful of event types that any surfac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -53,6 +54,9 @@ class ChatRequest:
     """Answer text already delivered; a continuation asks the model to carry on from here."""
     external: ChatRequest | None = None
     """The redacted form of this request, sent instead to models marked external."""
+    redact_text: Callable[[str], str] | None = None
+    """Set when external models get a redacted form: redacts text added later (a continuation's
+    prefill, the answer another model began) before an external model sees it."""
 
     def continued(self, prefill: str) -> ChatRequest:
         """This request resumed after ``prefill`` was already sent to the caller."""

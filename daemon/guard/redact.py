@@ -10,7 +10,19 @@ import re
 from collections import Counter
 from typing import Any
 
-from daemon.guard.patterns import CARD, EMAIL, ENV_ASSIGNMENT, PHONE, SECRET_ANCHORS, SECRET_PATTERNS
+from daemon.guard.patterns import (
+    BLANK_LINE,
+    CARD_RUN,
+    EMAIL,
+    EMAIL_DOMAIN,
+    EMAIL_GLUED,
+    ENV_ASSIGNMENT,
+    PHONE,
+    PRIVATE_KEY_BEGIN,
+    PRIVATE_KEY_END,
+    SECRET_ANCHORS,
+    SECRET_PATTERNS,
+)
 
 
 def _luhn(digits: str) -> bool:
@@ -23,6 +35,57 @@ def _luhn(digits: str) -> bool:
                 value -= 9
         total += value
     return total % 10 == 0
+
+
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+"""Luhn's doubled digit, its digits summed."""
+_DIGIT_GROUP = re.compile(r"\d+")
+_NOT_DIGIT = re.compile(r"\D")
+_CARD_GROUP_MIN = 3
+"""Inside a longer run, a card is a window of whole groups of at least this many digits (4-4-4-4,
+4-6-5, or one unbroken group): "1 4242 4242 4242 4242" holds one, "1 2 3 ... 9" holds none."""
+
+
+def _card_windows(run: str) -> list[tuple[int, int]]:
+    """(start, end) in ``run`` of the Luhn-valid 13-19 digit windows of whole groups, left to right,
+    the longest at each start. Linear: Luhn sums come from prefix sums, a window spans at most 6 groups."""
+    groups = [(m.start(), m.end()) for m in _DIGIT_GROUP.finditer(run)]
+    offsets = [0]
+    for start, end in groups:
+        offsets.append(offsets[-1] + end - start)
+    # p_even: even positions as is, odd doubled (a window whose last digit is at an even position);
+    # p_odd: the reverse.
+    p_even, p_odd = [0], [0]
+    for position, char in enumerate(_NOT_DIGIT.sub("", run)):
+        value = ord(char) - 48
+        doubled = _DOUBLED[value]
+        p_even.append(p_even[-1] + (doubled if position % 2 else value))
+        p_odd.append(p_odd[-1] + (value if position % 2 else doubled))
+    windows: list[tuple[int, int]] = []
+    group = 0
+    while group < len(groups):
+        ends: list[int] = []
+        last = group
+        while last < len(groups) and groups[last][1] - groups[last][0] >= _CARD_GROUP_MIN:
+            total = offsets[last + 1] - offsets[group]
+            if total > 19:
+                break
+            if total >= 13:
+                ends.append(last)
+            last += 1
+        found = None
+        for last in reversed(ends):
+            first, stop = offsets[group], offsets[last + 1]
+            sums = p_even if (stop - 1) % 2 == 0 else p_odd
+            if (sums[stop] - sums[first]) % 10 == 0:
+                found = last
+                break
+        if found is None:
+            group += 1
+            continue
+        windows.append((groups[group][0], groups[found][1]))
+        group = found + 1
+    return windows
 
 
 def _marker(kind: str) -> str:
@@ -76,6 +139,8 @@ class Redactor:
         if not assigns and not _maybe_holds(text):
             return text
         if self.secrets:
+            if "PRIVATE KEY" in text:
+                text = self._private_keys(text)
             # ``lower`` may go stale as matches are replaced: the markers hold no anchor, so it only
             # ever causes a scan that finds nothing.
             for kind, pattern, ignore_case, literals in _SECRET_CHECKS:
@@ -87,17 +152,18 @@ class Redactor:
             if assigns:
                 text = ENV_ASSIGNMENT.sub(self._env, text)
         if self.pii:
-            if "@" in text:
-                text = EMAIL.sub(lambda m: self._hit("email", m), text)
+            if "@" in text and EMAIL_DOMAIN.search(text) is not None:
+                text = self._emails(text)
             digits = sum(map(text.count, "0123456789"))
             if digits >= _CARD_MIN_DIGITS:
-                text = CARD.sub(self._card, text)
+                text = CARD_RUN.sub(self._card, text)
             if digits >= _PHONE_MIN_DIGITS:
                 text = PHONE.sub(self._phone, text)
         return text
 
     def json(self, value: Any) -> Any:
-        """A copy of a JSON value with every string redacted (keys are left alone)."""
+        """A copy of a JSON value with every string redacted, keys included (a secret used as a
+        ``metadata`` key or a schema property name leaves the machine as surely as a value)."""
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, list):
@@ -105,7 +171,7 @@ class Redactor:
         if isinstance(value, tuple):
             return tuple(self.json(v) for v in value)
         if isinstance(value, dict):
-            return {k: self.json(v) for k, v in value.items()}
+            return {(self.text(k) if isinstance(k, str) else k): self.json(v) for k, v in value.items()}
         return value
 
     def _hit(self, kind: str, match: re.Match[str]) -> str:
@@ -116,18 +182,71 @@ class Redactor:
             return match.group(1) + _marker(kind)
         return _marker(kind)
 
+    def _emails(self, text: str) -> str:
+        out: list[str] = []
+        position = 0
+        match = EMAIL.search(text)
+        while match is not None:
+            raw = match.group(0)
+            local = len(raw) - len(raw.lstrip("._%+-"))  # leading punctuation is not the address
+            out += (text[position:match.start()], raw[:local], _marker("email"))
+            self.counts["email"] += 1
+            position = match.end()
+            match = EMAIL_GLUED.match(text, position) or EMAIL.search(text, position)
+        if not out:
+            return text
+        out.append(text[position:])
+        return "".join(out)
+
     def _env(self, match: re.Match[str]) -> str:
         if match.group(2).startswith("[REDACTED"):
             return match.group(0)
         self.counts["env_assignment"] += 1
         return match.group(1) + _marker("env_assignment")
 
+    def _private_keys(self, text: str) -> str:
+        """``text`` with every private key block replaced: BEGIN line to END line, or, when the END
+        line is missing (a truncated paste), to the next blank line. One pass: each search starts
+        where the last one stopped, and once no END line is left none is looked for again."""
+        out: list[str] = []
+        position = 0
+        ends_left = True
+        while (begin := PRIVATE_KEY_BEGIN.search(text, position)) is not None:
+            stop = None
+            if ends_left:
+                end = PRIVATE_KEY_END.search(text, begin.end())
+                if end is not None:
+                    stop = end.end()
+                else:
+                    ends_left = False
+            if stop is None:
+                blank = BLANK_LINE.search(text, begin.end())
+                stop = blank.start() if blank is not None else len(text)
+            out += (text[position:begin.start()], _marker("private_key"))
+            self.counts["private_key"] += 1
+            position = stop
+        if not out:
+            return text
+        out.append(text[position:])
+        return "".join(out)
+
     def _card(self, match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group(0))
-        if 13 <= len(digits) <= 19 and _luhn(digits):
+        run = match.group(0)
+        digits = _NOT_DIGIT.sub("", run)
+        if len(digits) <= 19 and _luhn(digits):
             self.counts["card_number"] += 1
             return _marker("card_number")
-        return match.group(0)
+        windows = _card_windows(run)
+        if not windows:
+            return run
+        out: list[str] = []
+        position = 0
+        for start, end in windows:
+            out += (run[position:start], _marker("card_number"))
+            position = end
+        out.append(run[position:])
+        self.counts["card_number"] += len(windows)
+        return "".join(out)
 
     def _phone(self, match: re.Match[str]) -> str:
         raw = match.group(0)

@@ -26,7 +26,8 @@ late_end           a complete stream whose HTTP body ends ``delay_ms`` after its
 context_length     400 context-length-exceeded in the format's real shape
 content_filter     400 content-filter in the format's real shape
 content_policy     400 ``content_policy_violation`` (OpenAI's safety system) in the format's shape
-reply              answer with ``text`` instead of the deterministic answer
+reply              answer with ``text`` instead of the deterministic answer (``text`` also
+                   gives cut, stall and malformed_chunk the answer they break off)
 slow               use ``latency_ms`` and/or ``tokens_per_second`` instead of the profile's
 =================  ==================================================================
 """
@@ -85,7 +86,8 @@ class Fault(BaseModel):
     after_chunks: int = Field(default=2, ge=0)
     """cut / stall / malformed_chunk: content chunks sent before the fault."""
     text: str | None = None
-    """reply: the fixed answer text (may be empty)."""
+    """reply: the fixed answer text (may be empty); cut / stall / malformed_chunk: the answer they
+    break off (default: the deterministic one)."""
     latency_ms: float | None = Field(default=None, ge=0)
     """slow: time to first token to use instead of the profile's."""
     tokens_per_second: float | None = Field(default=None, ge=0)

@@ -196,7 +196,7 @@ class SimServer:
                     raise SimError(
                         "context_length", 400, detail={"tokens": turn.input_tokens, "limit": profile.context_window}
                     )
-                reply = build_reply(turn, profile, fault.text if fault and fault.kind == "reply" else None)
+                reply = build_reply(turn, profile, fault.text if fault else None)
                 record.reply_text = reply.full_text
                 resp = await responder.send(codec, turn, profile, fault, reply, rid)
                 return resp or web.Response()

@@ -43,6 +43,10 @@ class Store(Protocol):
     async def schema_version(self) -> int:
         """The schema version the database is at."""
 
+    def file_problem(self) -> str | None:
+        """What went wrong with a local database file since it was opened (deleted, replaced), if
+        anything; None for a store that is not a local file."""
+
     # -- developers, keys and teams
     async def create_developer(
         self, name: str, *, os_user: str | None = None, is_admin: bool = False, team_id: int | None = None

@@ -133,6 +133,10 @@ class PostgresStore(HistoryQueries, MetricsQueries, OutcomeQueries):
             await self._pool.close()
             self._pool = None
 
+    def file_problem(self) -> str | None:
+        """A server's database is no local file: nothing to watch here."""
+        return None
+
     async def schema_version(self) -> int:
         """The schema version this database is at."""
         async with self._conn() as conn:

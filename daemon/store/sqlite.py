@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -20,6 +21,7 @@ import aiosqlite
 
 from daemon import jsonwire
 from daemon.errors import BudgetExceededError, InvalidRequestError, NotFoundError
+from daemon.paths import ensure_private_file, tighten_file
 from daemon.store.records import (
     CHARGED_IN_FLIGHT,
     AttemptRecord,
@@ -120,6 +122,8 @@ class SqliteStore(OutcomeQueries):
         self.path = path
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._identity: tuple[int, int] | None = None
+        """(device, inode) of the database file when it was opened."""
         self._write_lock = asyncio.Lock()
         self._read_lock = asyncio.Lock()
         """One query at a time on the reader, from execute to close. While any statement of a
@@ -130,11 +134,31 @@ class SqliteStore(OutcomeQueries):
     # -- lifecycle -------------------------------------------------------------------------
 
     async def open(self) -> None:
-        """Open both connections, enable WAL and foreign keys, and run pending migrations."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Open both connections, enable WAL and foreign keys, and run pending migrations.
+
+        The file is created 0600 before SQLite opens it (SQLite gives its -wal and -shm files the
+        database's mode), and an existing one is tightened to 0600, its -wal and -shm too."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ensure_private_file(self.path)
+        for suffix in ("-wal", "-shm", "-journal"):
+            tighten_file(self.path.with_name(self.path.name + suffix))
         self._writer = await self._connect()
         await self._migrate()
         self._reader = await self._connect()
+        st = os.stat(self.path)
+        self._identity = (st.st_dev, st.st_ino)
+
+    def file_problem(self) -> str | None:
+        """What happened to the database file since it was opened, if anything: deleted (with its
+        directory, say) or replaced by another file. The daemon keeps writing to the file it opened,
+        and all of it is lost when it stops."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return f"the database file {self.path} was deleted while the daemon runs"
+        if (st.st_dev, st.st_ino) != self._identity:
+            return f"the database file {self.path} was replaced by another file while the daemon runs"
+        return None
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)

@@ -94,3 +94,36 @@ def test_injection_scan_of_messages_looks_only_at_tool_results():
     findings = scan_messages(messages)
     assert {f.kind for f in findings} == {"ignore_instructions", "exfiltration"}
     assert all(f.where == "messages[1] (tool result)" for f in findings)
+
+
+def test_a_card_number_after_another_number_is_still_found():
+    # A digit and a space before the card made the whole run one 17-digit number, which fails Luhn.
+    for text in ("ref 1 4242 4242 4242 4242 ok", "rows 12 4242-4242-4242-4242", "id 7 4242424242424242.",
+                 "amex 3 3782 822463 10005 and 99"):
+        redactor = Redactor()
+        out = redactor.text(text)
+        assert "4242" not in out and "822463" not in out, text
+        assert redactor.counts == {"card_number": 1}, text
+    assert Redactor().text("order 2 4242 4242 4242 4241 x") == "order 2 4242 4242 4242 4241 x"  # no Luhn-valid part
+
+
+def test_a_private_key_without_its_end_line_is_redacted_to_the_blank_line():
+    redactor = Redactor()
+    out = redactor.text("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\nqh3Jk2\n\nwhat is wrong with it?")
+    assert out == "[REDACTED:private_key]\n\nwhat is wrong with it?"
+    assert redactor.counts == {"private_key": 1}
+    repeated = Redactor()
+    assert repeated.text("-----BEGIN PRIVATE KEY-----" * 4000) == "[REDACTED:private_key]"
+
+
+def test_keys_of_json_objects_are_redacted_too():
+    redactor = Redactor()
+    out = redactor.json({"metadata": {SECRETS["openai_key"]: "x", "user": "ok"}})
+    assert out == {"metadata": {"[REDACTED:openai_key]": "x", "user": "ok"}}
+
+
+def test_tokens_are_found_after_punctuation_and_not_inside_words():
+    for text in (f"({SECRETS['openai_key']})", f"key:{SECRETS['github_token']}", f"-{SECRETS['aws_access_key']}"):
+        assert "[REDACTED:" in Redactor().text(text), text
+    assert Redactor().text("task-" + "a" * 30) == "task-" + "a" * 30  # "sk-" inside a word is no key
+    assert Redactor().text("xAKIAZ7QWERTY12345678") == "xAKIAZ7QWERTY12345678"
