@@ -39,6 +39,9 @@ async def cmd_daemon(args: argparse.Namespace) -> int:
     """Run the daemon in the foreground."""
     import logging
 
+    # Before numpy loads: the router's vector work is small and latency-bound, and OpenBLAS threads
+    # spinning on every core made a 50,000-outcome search ten times slower on a busy two-core machine.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from daemon.app import serve
     from daemon.demo_mode import DEMO_NOTICE, wants_demo
     from daemon.paths import data_dir, socket_path

@@ -231,8 +231,10 @@ async def cmd_eval(args: argparse.Namespace) -> int:
     if args.json:
         print(result.model_dump_json(indent=2))
     else:
-        print(f"graded {result.scored} traces ({result.judged} by the judge) for ${result.cost_usd:.4f}; "
-              f"matrix is now version {result.matrix_version}")
+        shadows = (f", {result.shadow_compared} compared with a second model's answer "
+                   f"(${result.shadow_cost_usd:.4f} of it)") if result.shadow_compared or result.shadow_cost_usd else ""
+        print(f"graded {result.scored} traces ({result.judged} by the judge{shadows}) for ${result.cost_usd:.4f}; "
+              f"matrix is now version {result.matrix_version}, {result.outcomes_learned} outcomes learned")
     return 0
 
 

@@ -202,6 +202,21 @@ class EvaluationSettings(_Frozen):
     """Traces graded per run."""
     monthly_budget_usd: float = Field(5.0, ge=0)
     """What the judge may spend per month; it has a budget of its own, apart from any developer's."""
+    shadow_rate: float = Field(0.25, ge=0, le=1)
+    """Share of the sampled traces whose request is also sent to a second model (the next tier up or
+    down from the one that answered) for the judge to compare the two answers; needs a judge model."""
+
+    @property
+    def shadow_share(self) -> float:
+        """The shadow rate in force: none without a judge to compare the answers."""
+        return self.shadow_rate if self.judge_model else 0.0
+
+
+class LearningSettings(_Frozen):
+    """What the router keeps of its own outcomes (every quality signal on a trace becomes one)."""
+
+    max_outcomes: int = Field(50_000, ge=100, le=1_000_000)
+    """Most outcomes kept, in the store and in memory; the oldest go first (retention runs hourly)."""
 
 
 class ReportSettings(_Frozen):
@@ -297,6 +312,7 @@ class Settings(_Frozen):
     traces: TraceSettings = TraceSettings()
     routing: RoutingSettings = RoutingSettings()
     evaluation: EvaluationSettings = EvaluationSettings()
+    learning: LearningSettings = LearningSettings()
     report: ReportSettings = ReportSettings()
     models: dict[str, ModelSettings] = {}
     aliases: dict[str, AliasSettings] = {}

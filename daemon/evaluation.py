@@ -1,8 +1,12 @@
-"""The evaluation job: grade a sample of recent traces and feed the grades to the routing matrix.
+"""The evaluation job: grade a sample of recent traces and feed the grades to what the router learns.
 
 Automated scorers (the cascade's verifiers) grade every sampled answer; when a judge model is
-configured it grades them too, with a rubric per task type. The judge is a developer of its own
-("switchboard-eval") with its own monthly budget, so evaluation never spends a person's budget.
+configured (``daemon.judge``) it grades them too, with a rubric per task type, and for a share of
+them (``[evaluation] shadow_rate``) a second model answers the same request (``daemon.shadow``) and
+the judge says which answer is better, so both models learn from one comparison. Every grade updates
+the routing matrix and, for traces that kept their ask's vector, the outcome memory. The judge and
+the shadow answers are a developer of their own ("switchboard-eval") with its own monthly budget, so
+evaluation never spends a person's budget.
 """
 
 from __future__ import annotations
@@ -10,35 +14,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import re
 import time
+from dataclasses import dataclass, field
 
-from daemon import pipeline
+from daemon import judge as judging
 from daemon.api.wire import EvalRequest, EvalResult
 from daemon.errors import NotFoundError, SwitchboardError
-from daemon.gateway import ChatRequest
+from daemon.learning import outcomes_from
 from daemon.router.confidence import verify
 from daemon.router.matrix import QualitySignal
 from daemon.router.types import TaskType
-from daemon.routing import RoutingInput
 from daemon.services import Services
-from daemon.store.records import Developer, TraceQuery, TraceRecord, usd_to_micros
+from daemon.shadow import request_messages, shadow_answer, shadow_model
+from daemon.store.records import Developer, OutcomeRecord, TraceQuery, TraceRecord, usd_to_micros
 
 log = logging.getLogger("switchboard.eval")
 
 EVAL_DEVELOPER = "switchboard-eval"
-
-RUBRICS = {
-    "code_completion": "Is the completion syntactically valid, consistent with the surrounding code, and minimal?",
-    "code_edit": "Does the edit do what was asked, keep behaviour otherwise, and is the code correct and idiomatic?",
-    "code_explain": "Is the explanation accurate, complete for the question, and easy to follow?",
-    "prose": "Is the text clear, correct, well organised and in the requested tone and length?",
-    "data": "Are the analysis and numbers correct, and are conclusions supported by the data?",
-    "math": "Is the final answer correct, and is the reasoning valid?",
-    "chat": "Is the reply helpful, correct and appropriately concise?",
-    "extraction": "Are exactly the requested items extracted, correctly, in the requested format?",
-}
-_GRADE = re.compile(r"\b(10|[0-9])(?:\s*/\s*10)?\b")
+JUDGE_WEIGHT = 1.0
+VERIFIER_WEIGHT = 0.5
 
 
 async def _eval_developer(services: Services) -> Developer:
@@ -60,64 +54,86 @@ def _verifier_score(trace: TraceRecord) -> float | None:
     return 0.2 if findings else 0.8
 
 
-async def _judge(services: Services, judge: Developer, trace: TraceRecord) -> tuple[float | None, int]:
-    """The judge's grade in [0, 1] (None when it could not grade) and what grading cost, in micro-dollars."""
-    model = services.settings.evaluation.judge_model
-    rubric = RUBRICS.get(trace.task_type or "chat", RUBRICS["chat"])
-    prompt = (
-        f"Grade the answer below from 0 to 10. {rubric}\nReply with the grade first.\n\n"
-        f"REQUEST:\n{(trace.prompt or '')[:6000]}\n\nANSWER:\n{(trace.answer or '')[:6000]}"
-    )
-    ctx = pipeline.admit(services, judge, surface="cli", requested_model=model)
-    ctx.prompt_text = prompt
-    request = ChatRequest(messages=({"role": "user", "content": prompt},), max_tokens=20)
-    try:
-        _, completion = await pipeline.execute(
-            services, ctx, request, RoutingInput(messages=request.messages, requested_model=model, surface="cli",
-                                                 max_output_tokens=20, task_hint="extraction"),
-        )
-    except SwitchboardError as exc:
-        log.warning("judge could not grade trace %s: %s", trace.id, exc.message)
-        return None, 0
-    match = _GRADE.search(completion.text)
-    return (int(match.group(1)) / 10 if match else None), completion.cost_micros
+@dataclass
+class _Run:
+    """What one evaluation run learned and spent."""
+
+    signals: list[QualitySignal] = field(default_factory=list)
+    outcomes: list[OutcomeRecord] = field(default_factory=list)
+    judged: int = 0
+    shadowed: int = 0
+    spent: int = 0
+    shadow_spent: int = 0
+
+    def learn(self, trace: TraceRecord, signals: list[QualitySignal], source: str) -> None:
+        """Signals on one trace: for the matrix, and as outcomes when the trace kept its vector."""
+        self.signals += signals
+        self.outcomes += outcomes_from(signals, trace_id=trace.id, embedding=trace.embedding,
+                                       difficulty=trace.difficulty, source=source)
 
 
 async def run_evaluation(services: Services, requester: Developer, request: EvalRequest) -> EvalResult:
     """Grade a sample of recent answered traces (the requester's own, or everyone's for an admin)."""
     query = TraceQuery(developer_id=None if requester.is_admin else requester.id,
                        since=time.time() - request.since_hours * 3600, outcome="ok", limit=1000)
-    judge_model = services.settings.evaluation.judge_model
-    judge = await _eval_developer(services) if judge_model else None
+    settings = services.settings.evaluation
+    judge = await _eval_developer(services) if settings.judge_model else None
     traces = [
         t for t in await services.store.list_traces(query)
         if t.answered_model and t.task_type and t.answer is not None and (judge is None or t.developer_id != judge.id)
     ]
-    sample = random.Random(len(traces)).sample(traces, min(request.sample, len(traces)))
-    signals: list[QualitySignal] = []
-    judged = 0
-    spent = 0
+    rng = random.Random(len(traces))
+    sample = rng.sample(traces, min(request.sample, len(traces)))
+    run = _Run()
     for trace in sample:
         score = _verifier_score(trace)
         if score is not None:
             await services.store.add_feedback(trace.id, "verifier", score, comment="evaluation job")
-            signals.append(_signal(trace, score, "verifier", 0.5))
-        if judge is not None:
-            grade, cost = await _judge(services, judge, trace)
-            spent += cost
-            if grade is not None:
-                judged += 1
-                await services.store.add_feedback(trace.id, "judge", grade, comment=f"judged by {judge_model}")
-                signals.append(_signal(trace, grade, "judge", 1.0))
-    version = await services.matrix.apply(signals, services.settings.routing, source="evaluation")
-    if signals:
+            run.learn(trace, [_signal(trace, trace.answered_model, score, "verifier", VERIFIER_WEIGHT)], "verifier")
+        if judge is None:
+            continue
+        grade, cost = await judging.grade(services, judge, trace)
+        run.spent += cost
+        if grade is not None:
+            run.judged += 1
+            await services.store.add_feedback(trace.id, "judge", grade, comment=f"judged by {settings.judge_model}")
+            run.learn(trace, [_signal(trace, trace.answered_model, grade, "judge", JUDGE_WEIGHT)], "judge")
+        if settings.shadow_share > 0 and rng.random() < settings.shadow_share:
+            await _shadow(services, judge, trace, rng, run)
+    version = await services.matrix.apply(run.signals, services.settings.routing, source="evaluation")
+    await services.knowledge.learn(run.outcomes)
+    if run.signals:
         services.events.publish("matrix", {"version": version, "source": "evaluation"})
-    return EvalResult(scored=len(sample), judged=judged, cost_usd=spent / 1e6, matrix_version=version)
+    return EvalResult(scored=len(sample), judged=run.judged, cost_usd=run.spent / 1e6, matrix_version=version,
+                      shadow_compared=run.shadowed, shadow_cost_usd=run.shadow_spent / 1e6,
+                      outcomes_learned=len(run.outcomes))
 
 
-def _signal(trace: TraceRecord, score: float, source: str, weight: float) -> QualitySignal:
+async def _shadow(services: Services, judge: Developer, trace: TraceRecord, rng: random.Random, run: _Run) -> None:
+    """A second model answers the trace's request, the judge compares, and both models learn the verdict."""
+    if request_messages(trace.prompt) is None:
+        return
+    model = shadow_model(services, trace, rng)
+    if model is None:
+        return
+    answer, cost = await shadow_answer(services, judge, trace, model)
+    scores = None
+    if answer is not None:
+        scores, judging_cost = await judging.compare(services, judge, trace, answer, rng)
+        cost += judging_cost
+    run.spent += cost
+    run.shadow_spent += cost
+    if scores is None:
+        return
+    run.shadowed += 1
+    first, second = scores
+    run.learn(trace, [_signal(trace, trace.answered_model, first, "judge", JUDGE_WEIGHT),
+                      _signal(trace, model, second, "judge", JUDGE_WEIGHT)], "shadow")
+
+
+def _signal(trace: TraceRecord, model: str | None, score: float, source: str, weight: float) -> QualitySignal:
     return QualitySignal(task_type=TaskType(trace.task_type), complexity=trace.complexity or 0.0,
-                         model=trace.answered_model or "", score=score, weight=weight, source=source,  # type: ignore[arg-type]
+                         model=model or "", score=score, weight=weight, source=source,  # type: ignore[arg-type]
                          at=time.time())
 
 
@@ -131,6 +147,7 @@ async def run_periodically(services: Services) -> None:
         try:
             admin = await services.local_developer()
             result = await run_evaluation(services, admin, EvalRequest(sample=services.settings.evaluation.sample))
-            log.info("evaluation: %d scored, %d judged, $%.4f", result.scored, result.judged, result.cost_usd)
+            log.info("evaluation: %d scored, %d judged, %d shadow comparisons, $%.4f", result.scored, result.judged,
+                     result.shadow_compared, result.cost_usd)
         except SwitchboardError as exc:
             log.warning("evaluation run failed: %s", exc.message)

@@ -47,6 +47,7 @@ from daemon.gateway import (
     worst_case_micros,
 )
 from daemon.guard import GuardReport, Redactor, redact_values, scan_texts, tool_results
+from daemon.learning import pack_vector
 from daemon.router.types import NO_BUDGET
 from daemon.routing import RoutePlan, RoutingInput, plan_route
 from daemon.services import Services
@@ -433,6 +434,8 @@ def _submit(services: Services, ctx: RequestContext, plan: RoutePlan | None, com
             guard=ctx.guard.as_trace(),
             fallback_used=bool(plan and completion.model and completion.model != plan.chosen),
             escalated=escalated,
+            embedding=pack_vector(plan.embedding) if plan is not None and plan.embedding is not None else None,
+            difficulty=plan.difficulty if plan else None,
             attempts=tuple(completion.attempts),
         )
     )

@@ -54,6 +54,10 @@ class RoutePlan:
     """The decision as a JSON-able dict (``DecisionInfo`` fields), stored in the trace."""
     skip: frozenset[str] = frozenset()
     """Models the request's budget cannot pay for: the gateway never calls them, not even as fallbacks."""
+    embedding: Any = None
+    """The ask's embedding (None without the embedder): the trace keeps its memory vector, so that
+    quality signals arriving later teach the router about prompts like it."""
+    difficulty: float | None = None
 
     @property
     def route(self) -> tuple[str, ...]:
@@ -140,21 +144,23 @@ def _within_budget(services: Services, request: RoutingInput, route_request: Rou
     (a step down when the dearer ones do not), and those left out; ``BudgetExceededError`` with the real
     figures when money alone stands in the way (even the cheapest model that could serve it does not fit)."""
     matrix, settings = services.matrix.matrix, services.settings.routing
+    knowledge = services.knowledge.current  # what outcomes taught: read, never awaited
     if room is None:
-        return decide(route_request, candidates, matrix, budget, settings), frozenset()
+        return decide(route_request, candidates, matrix, budget, settings, knowledge=knowledge), frozenset()
     models = services.settings.models
     tokens = request.input_tokens or route_request.prompt_tokens
     worst = {c.name: worst_case_micros(models[c.name], tokens, request.max_output_tokens)
              for c in candidates if c.excluded_reason is None}
     dear = unaffordable(worst, room)
     if not dear:
-        return decide(route_request, candidates, matrix, budget, settings), frozenset()
+        return decide(route_request, candidates, matrix, budget, settings, knowledge=knowledge), frozenset()
     fitting = [replace(c, excluded_reason=dear[c.name]) if c.name in dear else c for c in candidates]
     try:
-        decision = decide(route_request, fitting, matrix, budget, settings)
+        decision = decide(route_request, fitting, matrix, budget, settings, knowledge=knowledge)
     except NoRouteError:
         # Would money alone let it through? Then it is the budget that refuses, and says so with its figures.
-        able = [c.model for c in decide(route_request, candidates, matrix, budget, settings).candidates if c.eligible]
+        able = [c.model for c in decide(route_request, candidates, matrix, budget, settings, knowledge=knowledge).candidates
+                if c.eligible]
         name, cost = cheapest(worst, able) or cheapest(worst, list(dear)) or ("", 0)
         raise budget_refusal(room.binding, cost, name) from None
     reason = (f"within budget ({usd(room.remaining_micros)} left of {room.binding.label}; "
@@ -205,4 +211,5 @@ def plan_route(
         chosen=decision.model, fallbacks=decision.fallbacks, reason=reason, policy=decision.policy,
         policy_kind=decision.policy_kind, matrix_version=decision.matrix_version, task_type=str(cls.task_type),
         complexity=cls.complexity, stepped_down=decision.stepped_down, decision=stored, skip=skip,
+        embedding=cls.embedding, difficulty=cls.difficulty,
     )

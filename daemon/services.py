@@ -8,10 +8,12 @@ import getpass
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from daemon import heap
 from daemon.config import Settings, load_settings, user_config_path
@@ -22,8 +24,10 @@ from daemon.gateway import Gateway, litellm_transport
 from daemon.gateway.direct import DIRECT_PROVIDERS
 from daemon.guard import ScanPool
 from daemon.keys import hash_key
-from daemon.learning import LatencyTracker, MatrixState
+from daemon.learning import KnowledgeState, LatencyTracker, MatrixState, outcomes_from
 from daemon.paths import ensure_private_data_dir
+from daemon.router.embedding import shipped_embedder
+from daemon.router.matrix import QualitySignal
 from daemon.store import Store, open_store, watch_matrix_version
 from daemon.store.records import Developer
 from daemon.telemetry import observing
@@ -60,6 +64,8 @@ class Services:
     matrix: MatrixState
     scans: ScanPool
     """Worker processes for the guard's scans of large requests (off the event loop)."""
+    knowledge: KnowledgeState
+    """What the router learned from outcomes (``daemon.learning``); decisions read ``knowledge.current``."""
     latency: LatencyTracker = field(default_factory=LatencyTracker)
     events: EventBus = field(default_factory=EventBus)
     started_at: float = field(default_factory=time.time)
@@ -97,6 +103,24 @@ class Services:
     def settings(self) -> Settings:
         """The config in force now."""
         return self.config.settings
+
+    async def learn(
+        self,
+        signals: Sequence[QualitySignal],
+        *,
+        source: str,
+        trace_id: str | None,
+        embedding: bytes | np.ndarray | None,
+        difficulty: float | None,
+        outcome_source: str | None = None,
+    ) -> int:
+        """Fold quality signals on one request into the routing matrix and, when the request kept its
+        ask's vector, into the outcome memory (stored, and read by the next decision). Returns the
+        matrix version in force afterwards."""
+        version = await self.matrix.apply(signals, self.settings.routing, source=source)
+        await self.knowledge.learn(outcomes_from(signals, trace_id=trace_id, embedding=embedding,
+                                                 difficulty=difficulty, source=outcome_source))
+        return version
 
     async def developer_for_key(self, key: str) -> Developer | None:
         """The developer owning a key (cached: the TCP hot path must not hit the store each time)."""
@@ -136,6 +160,9 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
     if not settings.store.url:
         ensure_private_data_dir(options.data_dir)  # SQLite's traces, key hashes and budgets: the user's alone
     async with contextlib.AsyncExitStack() as stack:
+        # The embedder's files load in a thread while the store opens, so no request pays for them.
+        embedder = asyncio.create_task(asyncio.to_thread(shipped_embedder), name="embedder-load")
+        stack.callback(embedder.cancel)  # a start that fails before awaiting it leaves no task behind
         overlay = sim = None
         if options.demo:
             from daemon.sim import DEMO_PROFILES, SimServer
@@ -159,9 +186,14 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
         traces = TraceWriter(store)
         matrix = MatrixState(store)
         await matrix.load()
+        knowledge = KnowledgeState(store, settings.learning.max_outcomes)
+        learned = await knowledge.load()
+        if learned:
+            log.info("the router learned from %d stored outcomes", learned)
+        live.on_change(lambda s: setattr(knowledge, "max_outcomes", s.learning.max_outcomes))
         scans = ScanPool()
         stack.push_async_callback(scans.aclose)
-        services = Services(options, live, store, gateway, traces, matrix, scans, events=events,
+        services = Services(options, live, store, gateway, traces, matrix, scans, knowledge, events=events,
                             simulated=options.demo, sim=sim)
         traces.subscribe(services.latency.observe_trace)
         await stack.enter_async_context(observing(services))  # trace events, OTLP spans, retention
@@ -172,6 +204,7 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
             asyncio.create_task(gateway.warm(), name="gateway-warm"),
 
             asyncio.create_task(run_periodically(services), name="evaluation"),
+            asyncio.create_task(knowledge.run(), name="knowledge-upkeep"),
             asyncio.create_task(watch_store_file(services), name="store-file-watch"),
             # Team store: another daemon's new matrix version is loaded within the bound in daemon/store/watch.py.
             asyncio.create_task(watch_matrix_version(store, lambda _v: matrix.load(), since=matrix.matrix.version),
@@ -181,6 +214,9 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
             # Only providers the direct path does not speak need LiteLLM; warm it (4-5 s) off the loop.
             background.append(asyncio.create_task(_preload_litellm(), name="litellm-preload"))
         writer = asyncio.create_task(traces.run(), name="trace-writer")
+        if await embedder is None:
+            log.warning("the prompt embedder's files are missing (is the wordllama package installed?): routing "
+                        "works from the other features, and learns no similar past prompts")
         try:
             yield services
         finally:

@@ -4,7 +4,8 @@
 - when ``[traces] otlp_endpoint`` is set, a span per request and one per attempt go to an
   OpenTelemetry collector over OTLP/HTTP (JSON encoding), batched in the background so requests
   never wait for the collector; when it is empty nothing here opens a connection;
-- retention: traces past ``retention_days`` or beyond ``max_traces`` are pruned at start and hourly.
+- retention: traces past ``retention_days`` or beyond ``max_traces``, and learned outcomes beyond
+  ``[learning] max_outcomes``, are pruned at start and hourly.
 
 ``observing(services)`` is the lifespan of all three; ``of(services)`` finds the running instance.
 """
@@ -188,6 +189,8 @@ class Telemetry:
         """Spans the collector accepted (for status and tests)."""
         self.pruned_total = 0
         """Traces deleted by retention since start."""
+        self.pruned_outcomes_total = 0
+        """Learned outcomes deleted by retention since start (beyond ``[learning] max_outcomes``)."""
         self.retention_passes = 0
         self.retention_done = asyncio.Event()
         """Set after each retention pass."""
@@ -297,9 +300,15 @@ class Telemetry:
                         await self._send(batch[i : i + EXPORT_BATCH])
 
     async def prune_once(self) -> int:
-        """Delete traces past the retention age or count now; returns how many went."""
+        """Delete traces past the retention age or count, and learned outcomes beyond their count, now;
+        returns how many traces went."""
         settings = self._services.settings.traces
         deleted = await self._services.store.prune_traces(time.time() - settings.retention_days * 86_400, settings.max_traces)
+        keep = self._services.settings.learning.max_outcomes
+        forgotten = await self._services.store.prune_outcomes(keep)
+        if forgotten:
+            log.info("retention: deleted %d old learned outcomes (the newest %d are kept)", forgotten, keep)
+        self.pruned_outcomes_total += forgotten
         self.pruned_total += deleted
         self.retention_passes += 1
         self.retention_done.set()

@@ -117,7 +117,8 @@ async def record_feedback(services: Services, me: Developer, body: FeedbackReque
         score=body.score, weight=SIGNAL_WEIGHTS.get(body.source, 1.0), source=_signal_source(body.source),
         at=time.time(), latency_ms=trace.ttft_ms or trace.latency_ms, cost_usd=trace.cost_micros / 1e6,
     )
-    version = await services.matrix.apply([signal], services.settings.routing, source=f"feedback:{body.source}")
+    version = await services.learn([signal], source=f"feedback:{body.source}", trace_id=trace.id,
+                                   embedding=trace.embedding, difficulty=trace.difficulty, outcome_source=body.source)
     services.events.publish("matrix", {"version": version, "model": trace.answered_model, "task_type": trace.task_type})
     return version
 
@@ -259,7 +260,8 @@ async def _credit_review(services: Services, item: ReviewItem, chosen: int) -> N
             score=1.0 if agrees else 0.0, weight=SIGNAL_WEIGHTS["user"], source="agent", at=time.time(),
         ))
     await services.store.add_feedback(trace.id, "user", 1.0, comment=f"review: chose answer {chosen}")
-    version = await services.matrix.apply(signals, services.settings.routing, source="review")
+    version = await services.learn(signals, source="review", trace_id=trace.id, embedding=trace.embedding,
+                                   difficulty=trace.difficulty, outcome_source="review")
     services.events.publish("matrix", {"version": version})
 
 

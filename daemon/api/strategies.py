@@ -57,6 +57,7 @@ async def consensus(request: Request) -> Response:
             reason=f"consensus of {', '.join(models)}" + (f"; tiebreaker {tiebreaker}" if tiebreaker else ""),
             matrix_version=decision.matrix_version, task_type=str(cls.task_type), complexity=cls.complexity,
             decision={**decision.to_dict(), "consensus_models": models, "tiebreaker": tiebreaker},
+            embedding=cls.embedding, difficulty=cls.difficulty,
         )
         chat = ChatRequest(messages=routing.messages, max_tokens=body.max_tokens)
         ctx.prompt_text = pipeline.prompt_text_of(chat)
@@ -98,7 +99,8 @@ async def consensus(request: Request) -> Response:
                           at=time.time())
             for a in answers if a.answer is not None
         ]
-        version = await services.matrix.apply(signals, services.settings.routing, source="consensus")
+        version = await services.learn(signals, source="consensus", trace_id=ctx.trace_id, embedding=plan.embedding,
+                                       difficulty=plan.difficulty)
         services.events.publish("matrix", {"version": version})
     response = ConsensusResponse(
         trace_id=ctx.trace_id, answers=answers, agreement=outcome.agreement, verdict=outcome.verdict,  # type: ignore[arg-type]

@@ -417,7 +417,14 @@ class EvalResult(Wire):
     scored: int
     judged: int
     cost_usd: float
+    """Everything the run spent (judge and shadow answers), from the evaluation's own budget."""
     matrix_version: int
+    shadow_compared: int = 0
+    """Traces whose request a second model also answered and the judge compared pairwise."""
+    shadow_cost_usd: float = 0.0
+    """The part of ``cost_usd`` the shadow comparisons cost (second answers and their judging)."""
+    outcomes_learned: int = 0
+    """Outcomes the router's memory learned (grades of traces that kept their ask's vector)."""
 
 
 # -- budgets, metrics, events -----------------------------------------------------------------------

@@ -70,6 +70,13 @@ def memory_vector(embedding: np.ndarray) -> np.ndarray:
     return head / norm if norm > 0 else head
 
 
+def memory_vectors(outcomes: Sequence[Outcome]) -> np.ndarray:
+    """``memory_vector`` of every outcome's embedding, as rows (one pass: 50,000 outcomes load at start)."""
+    heads = np.stack([o.embedding[:MEMORY_DIMS] for o in outcomes]).astype(np.float32)
+    norms = np.sqrt(np.einsum("ij,ij->i", heads, heads))[:, None]
+    return np.divide(heads, norms, out=heads, where=norms > 0)
+
+
 @dataclass(frozen=True, eq=False)
 class OutcomeMemory:
     """An immutable snapshot of outcomes, searchable by similarity. Build with ``build``; grow with ``adding``."""
@@ -85,6 +92,13 @@ class OutcomeMemory:
     """Row indices of the outcomes in each cell."""
     indexed: int = 0
     """Rows covered by the index; later rows (the tail) are searched exactly."""
+    cell_vectors: np.ndarray | None = None
+    """The indexed rows' vectors in cell order, so a probed cell is a contiguous slice (gathering its
+    rows by index was most of a search's time at 50,000 outcomes)."""
+    cell_bounds: np.ndarray | None = None
+    """Where each cell starts in ``cell_vectors`` (and ``cell_rows``); one more entry than cells."""
+    cell_rows: np.ndarray | None = None
+    """The row index of each entry of ``cell_vectors``."""
 
     def __len__(self) -> int:
         return int(self.vectors.shape[0])
@@ -98,7 +112,7 @@ class OutcomeMemory:
         models = tuple(sorted({o.model for o in items}))
         at = {m: i for i, m in enumerate(models)}
         memory = cls(
-            vectors=np.stack([memory_vector(o.embedding) for o in items]).astype(np.float32),
+            vectors=memory_vectors(items),
             model_ids=np.array([at[o.model] for o in items], np.int32),
             qualities=np.array([o.quality for o in items], np.float32),
             weights=np.array([o.weight for o in items], np.float32),
@@ -117,11 +131,12 @@ class OutcomeMemory:
                 at[o.model] = len(models)
                 models.append(o.model)
         return OutcomeMemory(
-            vectors=np.concatenate([self.vectors, np.stack([memory_vector(o.embedding) for o in outcomes])]),
+            vectors=np.concatenate([self.vectors, memory_vectors(outcomes)]),
             model_ids=np.concatenate([self.model_ids, np.array([at[o.model] for o in outcomes], np.int32)]),
             qualities=np.concatenate([self.qualities, np.array([o.quality for o in outcomes], np.float32)]),
             weights=np.concatenate([self.weights, np.array([o.weight for o in outcomes], np.float32)]),
             models=tuple(models), centroids=self.centroids, cells=self.cells, indexed=self.indexed,
+            cell_vectors=self.cell_vectors, cell_bounds=self.cell_bounds, cell_rows=self.cell_rows,
         )
 
     @property
@@ -150,7 +165,9 @@ class OutcomeMemory:
         bounds = np.searchsorted(assign[order], np.arange(k + 1))
         cells = tuple(order[bounds[c] : bounds[c + 1]].astype(np.int64) for c in range(k))
         return OutcomeMemory(self.vectors, self.model_ids, self.qualities, self.weights, self.models,
-                             centroids=centroids.astype(np.float32), cells=cells, indexed=n)
+                             centroids=centroids.astype(np.float32), cells=cells, indexed=n,
+                             cell_vectors=np.ascontiguousarray(self.vectors[order]), cell_bounds=bounds,
+                             cell_rows=order.astype(np.int64))
 
     def neighbours(self, query: np.ndarray, *, k: int = K_NEIGHBOURS, min_similarity: float = MIN_SIMILARITY,
                    power: float = 1.0) -> dict[str, NeighbourEvidence]:
@@ -158,17 +175,20 @@ class OutcomeMemory:
         if not len(self):
             return {}
         q = memory_vector(query)
-        if self.centroids is None:
+        if self.centroids is None or self.cell_vectors is None or self.cell_bounds is None or self.cell_rows is None:
             rows = None
             sims = self.vectors @ q
         else:
-            probe = np.argpartition(self.centroids @ q, -_PROBE)[-_PROBE:] if len(self.cells) > _PROBE \
-                else range(len(self.cells))
-            parts = [self.cells[c] for c in probe]
+            n_cells = len(self.cells)
+            probe = np.argpartition(self.centroids @ q, -_PROBE)[-_PROBE:] if n_cells > _PROBE else range(n_cells)
+            spans = [(int(self.cell_bounds[c]), int(self.cell_bounds[c + 1])) for c in probe]
+            sim_parts = [self.cell_vectors[a:b] @ q for a, b in spans]
+            row_parts = [self.cell_rows[a:b] for a, b in spans]
             if self.indexed < len(self):
-                parts.append(np.arange(self.indexed, len(self), dtype=np.int64))
-            rows = np.concatenate(parts)
-            sims = self.vectors[rows] @ q
+                sim_parts.append(self.vectors[self.indexed:] @ q)
+                row_parts.append(np.arange(self.indexed, len(self), dtype=np.int64))
+            sims = np.concatenate(sim_parts)
+            rows = np.concatenate(row_parts)
         if sims.shape[0] > k:
             top = np.argpartition(sims, -k)[-k:]
         else:
@@ -179,18 +199,18 @@ class OutcomeMemory:
         picked = top if rows is None else rows[top]
         # Similarity weight: 0 at the threshold, 1 for the same prompt, times the outcome's own weight.
         w = ((sims[top] - min_similarity) / (1.0 - min_similarity)) ** power * self.weights[picked]
-        out: dict[str, NeighbourEvidence] = {}
+        # Per model in three passes (bincount) rather than a mask per model: ~10 models x 4 numpy calls was
+        # a tenth of a decision when many neighbours spoke.
         ids = self.model_ids[picked]
-        for mid in np.unique(ids):
-            sel = ids == mid
-            total = float(w[sel].sum())
-            if total <= 0:
-                continue
-            out[self.models[int(mid)]] = NeighbourEvidence(
-                quality=float((w[sel] * self.qualities[picked][sel]).sum() / total),
-                weight=total, count=int(sel.sum()),
-            )
-        return out
+        n_models = len(self.models)
+        totals = np.bincount(ids, weights=w, minlength=n_models)
+        sums = np.bincount(ids, weights=w * self.qualities[picked], minlength=n_models)
+        counts = np.bincount(ids, minlength=n_models)
+        return {
+            self.models[mid]: NeighbourEvidence(quality=float(sums[mid] / totals[mid]), weight=float(totals[mid]),
+                                                count=int(counts[mid]))
+            for mid in np.flatnonzero(totals > 0).tolist()
+        }
 
 
 ONLINE_DIMS = 1 + 1 + len(_TASKS) + 16
@@ -204,7 +224,24 @@ def online_features(difficulty: float, task_type: TaskType, embedding: np.ndarra
     x[1] = max(-4.0, min(4.0, difficulty)) / 2.0
     x[2 + _TASKS.index(task_type)] = 1.0
     if embedding is not None and embedding.shape[0] >= 16:
-        x[2 + len(_TASKS):] = embedding[:16] * 4.0
+        # The leading dimensions of the memory vector, whatever was passed: outcomes come back from the
+        # store as 64-dimension memory vectors, decisions pass the full embedding, and both must give
+        # the same features (the head of a full unit vector is shorter than the renormalised one).
+        x[2 + len(_TASKS):] = memory_vector(embedding)[:16] * 4.0
+    return x
+
+
+_TASK_COLUMN = {t: 2 + i for i, t in enumerate(_TASKS)}
+
+
+def _feature_rows(outcomes: Sequence[Outcome]) -> np.ndarray:
+    """``online_features`` of every outcome, as rows, in one pass."""
+    n = len(outcomes)
+    x = np.zeros((n, ONLINE_DIMS), np.float64)
+    x[:, 0] = 1.0
+    x[:, 1] = np.clip([o.difficulty for o in outcomes], -4.0, 4.0) / 2.0
+    x[np.arange(n), [_TASK_COLUMN[o.task_type] for o in outcomes]] = 1.0
+    x[:, 2 + len(_TASKS):] = memory_vectors(outcomes)[:, :16] * 4.0
     return x
 
 
@@ -237,7 +274,7 @@ class OnlineModels:
             A = old.A.copy() if old else np.eye(ONLINE_DIMS) * self.ridge
             b = old.b.copy() if old else np.zeros(ONLINE_DIMS)
             n = old.n if old else 0.0
-            X = np.stack([online_features(o.difficulty, o.task_type, o.embedding) for o in items])
+            X = _feature_rows(items)
             w = np.array([o.weight for o in items])
             y = np.array([o.quality for o in items]) - 0.5
             A += (X * w[:, None]).T @ X

@@ -8,7 +8,8 @@ their trace ids. What the team already has wins:
 - an existing developer, team or budget of the same name/owner is kept as it is;
 - a developer the copy creates is never an admin (a personal store makes its owner admin; the team
   decides its admins with ``switchboard dev``);
-- the routing matrix is copied only into a team store that has none yet (matrices are not merged).
+- the routing matrix is copied only into a team store that has none yet (matrices are not merged);
+- learned outcomes are added to the team's (matched by trace, model, source and time).
 Traces without a host get this machine's name: that is where they ran.
 """
 
@@ -27,6 +28,7 @@ import asyncpg
 from daemon.errors import InvalidRequestError
 from daemon.store.postgres import PostgresStore
 from daemon.store.sqlite import SqliteStore
+from daemon.store.sqlite_outcomes import OUTCOME_COLUMNS
 
 
 @dataclass
@@ -143,8 +145,27 @@ async def _copy(src: aiosqlite.Connection, dst: asyncpg.Connection, host: str) -
         )
         report.count("review_queue", new is not None)
 
+    await _copy_outcomes(src, dst, report)
     await _copy_matrix(src, dst, report)
     return report
+
+
+async def _copy_outcomes(src: aiosqlite.Connection, dst: asyncpg.Connection, report: CopyReport) -> None:
+    """What this machine's router learned joins the team's (an outcome already there is matched by
+    its trace, model, source and time)."""
+    rows = await _rows(src, f"SELECT {', '.join(OUTCOME_COLUMNS)} FROM outcomes ORDER BY id")
+    if not rows:
+        return
+    placeholders = ", ".join(f"${i}" for i in range(1, len(OUTCOME_COLUMNS) + 1))
+    before = await dst.fetchval("SELECT COUNT(*) FROM outcomes")
+    await dst.executemany(
+        f"INSERT INTO outcomes ({', '.join(OUTCOME_COLUMNS)}) SELECT {placeholders} WHERE NOT EXISTS "
+        "(SELECT 1 FROM outcomes WHERE trace_id IS NOT DISTINCT FROM $1::text AND model = $2 AND source = $5 "
+        "AND created_at = $9)",
+        [tuple(r) for r in rows],
+    )
+    added = await dst.fetchval("SELECT COUNT(*) FROM outcomes") - before
+    report.copied["outcomes"], report.skipped["outcomes"] = added, len(rows) - added
 
 
 async def _copy_budgets(

@@ -21,6 +21,7 @@ from daemon.store.records import (
     Developer,
     Feedback,
     MatrixRow,
+    OutcomeRecord,
     Reservation,
     ReviewItem,
     Team,
@@ -159,6 +160,16 @@ class Store(Protocol):
 
     async def resolve_review(self, review_id: int, chosen_index: int | None) -> ReviewItem:
         """Close a review item with the chosen answer (``None`` dismisses it)."""
+
+    # -- learned outcomes (the router's outcome memory)
+    async def add_outcomes(self, outcomes: Sequence[OutcomeRecord]) -> None:
+        """Store learned outcomes in one transaction."""
+
+    async def load_outcomes(self, limit: int = 50_000) -> list[OutcomeRecord]:
+        """The newest ``limit`` outcomes, oldest first."""
+
+    async def prune_outcomes(self, keep_at_most: int) -> int:
+        """Delete all but the newest ``keep_at_most`` outcomes; returns how many went."""
 
     # -- the routing matrix
     async def matrix_version(self) -> int:

@@ -37,6 +37,7 @@ from daemon.errors import BudgetExceededError, InvalidRequestError, NotFoundErro
 from daemon.store.pg_session import StoreSession
 from daemon.store.postgres_history import MATRIX_CHANNEL, HistoryQueries
 from daemon.store.postgres_metrics import MetricsQueries
+from daemon.store.postgres_outcomes import OutcomeQueries
 from daemon.store.records import CHARGED_IN_FLIGHT, Budget, Developer, Reservation, Team, carried_id
 from daemon.store.schema_postgres import MIGRATIONS
 
@@ -83,7 +84,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-class PostgresStore(HistoryQueries, MetricsQueries):
+class PostgresStore(HistoryQueries, MetricsQueries, OutcomeQueries):
     """The store interface over one PostgreSQL database (or one schema of it), shared by many daemons."""
 
     def __init__(self, url: str, *, pool_size: int = POOL_SIZE) -> None:

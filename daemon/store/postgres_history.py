@@ -19,7 +19,7 @@ _TRACE_COLUMNS = (
     "chosen_model", "answered_model", "task_type", "complexity", "policy", "matrix_version", "reason",
     "decision_json", "ttft_ms", "input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens",
     "cost_micros", "error_code", "error_message", "prompt", "prompt_hash", "prompt_chars", "answer",
-    "answer_hash", "answer_chars", "guard_json", "fallback_used", "escalated", "host",
+    "answer_hash", "answer_chars", "guard_json", "fallback_used", "escalated", "host", "embedding", "difficulty",
 )
 _ATTEMPT_COLUMNS = (
     "trace_id", "seq", "model", "status", "started_at", "latency_ms", "ttft_ms", "error_code",
@@ -44,7 +44,8 @@ def _trace_params(t: TraceRecord, host: str) -> tuple[Any, ...]:
         t.chosen_model, t.answered_model, t.task_type, t.complexity, t.policy, t.matrix_version, t.reason,
         t.decision, t.ttft_ms, t.input_tokens, t.output_tokens, t.cached_tokens, t.reasoning_tokens,
         t.cost_micros, t.error_code, t.error_message, t.prompt, t.prompt_hash, t.prompt_chars, t.answer,
-        t.answer_hash, t.answer_chars, t.guard, t.fallback_used, t.escalated, t.host or host,
+        t.answer_hash, t.answer_chars, t.guard, t.fallback_used, t.escalated, t.host or host, t.embedding,
+        t.difficulty,
     )
 
 

@@ -132,6 +132,11 @@ class TraceRecord:
     fallback_used: bool = False
     escalated: bool = False
     host: str | None = None
+    embedding: bytes | None = None
+    """The ask's memory vector (``MEMORY_DIMS`` float16, 128 bytes), kept so that a quality signal
+    arriving later becomes a learned outcome; None without the embedder, and in rows older than it."""
+    difficulty: float | None = None
+    """The ask's difficulty at decision time (the logit of its complexity)."""
     attempts: tuple[AttemptRecord, ...] = field(default_factory=tuple)
 
 
@@ -187,3 +192,27 @@ class MatrixRow:
     latency_p95_ms: float | None
     mean_cost_usd: float | None
     updated_at: float
+
+
+@dataclass(frozen=True)
+class OutcomeRecord:
+    """One learned outcome as stored: a prompt (as its memory vector), a model, and how well it did.
+
+    Every quality signal on a trace that kept its vector becomes one (a shadow comparison makes one
+    per model compared); the router's outcome memory is rebuilt from the newest of them at start."""
+
+    model: str
+    quality: float
+    """In [0, 1]."""
+    weight: float
+    """How much it counts (a person's verdict more than a verifier's)."""
+    source: str
+    """Where the signal came from: user, agent, editor, consensus, review, verifier, judge, shadow."""
+    task_type: str
+    difficulty: float
+    embedding: bytes
+    """The ask's leading ``MEMORY_DIMS`` embedding dimensions as float16 (128 bytes)."""
+    created_at: float
+    trace_id: str | None = None
+    """The trace it came from (kept after retention deletes the trace)."""
+    id: int = 0

@@ -190,6 +190,27 @@ MIGRATIONS: list[str] = [
         WHERE budget_id = OLD.budget_id AND period_start = OLD.period_start;
     END;
     """,
+    # 3: learning from outcomes. A trace keeps its ask's memory vector (64 float16: 128 bytes) and
+    # difficulty, so a quality signal arriving later becomes an outcome; outcomes outlive their traces
+    # (no foreign key: retention deletes traces, the router keeps what it learned) and are bounded by
+    # count instead ([learning] max_outcomes).
+    """
+    ALTER TABLE traces ADD COLUMN embedding BLOB;
+    ALTER TABLE traces ADD COLUMN difficulty REAL;
+    CREATE TABLE outcomes (
+        id          INTEGER PRIMARY KEY,
+        trace_id    TEXT,
+        model       TEXT NOT NULL,
+        quality     REAL NOT NULL CHECK (quality >= 0 AND quality <= 1),
+        weight      REAL NOT NULL CHECK (weight > 0),
+        source      TEXT NOT NULL,
+        task_type   TEXT NOT NULL,
+        difficulty  REAL NOT NULL,
+        embedding   BLOB NOT NULL,
+        created_at  REAL NOT NULL
+    );
+    CREATE INDEX outcomes_trace ON outcomes (trace_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

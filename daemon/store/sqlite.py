@@ -37,13 +37,14 @@ from daemon.store.records import (
     carried_id,
 )
 from daemon.store.schema_sqlite import MIGRATIONS
+from daemon.store.sqlite_outcomes import OutcomeQueries
 
 _TRACE_COLUMNS = (
     "id", "developer_id", "surface", "created_at", "outcome", "latency_ms", "requested_model",
     "chosen_model", "answered_model", "task_type", "complexity", "policy", "matrix_version", "reason",
     "decision_json", "ttft_ms", "input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens",
     "cost_micros", "error_code", "error_message", "prompt", "prompt_hash", "prompt_chars", "answer",
-    "answer_hash", "answer_chars", "guard_json", "fallback_used", "escalated", "host",
+    "answer_hash", "answer_chars", "guard_json", "fallback_used", "escalated", "host", "embedding", "difficulty",
 )
 _ATTEMPT_COLUMNS = (
     "trace_id", "seq", "model", "status", "started_at", "latency_ms", "ttft_ms", "error_code",
@@ -59,7 +60,7 @@ def _trace_params(t: TraceRecord) -> tuple[Any, ...]:
         t.output_tokens, t.cached_tokens, t.reasoning_tokens, t.cost_micros, t.error_code,
         t.error_message, t.prompt, t.prompt_hash, t.prompt_chars, t.answer, t.answer_hash,
         t.answer_chars, jsonwire.dumps_text(t.guard) if t.guard is not None else None, int(t.fallback_used),
-        int(t.escalated), t.host,
+        int(t.escalated), t.host, t.embedding, t.difficulty,
     )
 
 
@@ -114,7 +115,7 @@ async def _upsert_cells(db: aiosqlite.Connection, rows: Sequence[MatrixRow], ver
         ],
     )
 
-class SqliteStore:
+class SqliteStore(OutcomeQueries):
     """The store interface over one SQLite file."""
 
     def __init__(self, path: Path) -> None:

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from daemon import telemetry
 from daemon.store import SqliteStore
-from daemon.store.records import TraceQuery, TraceRecord
+from daemon.store.records import OutcomeRecord, TraceQuery, TraceRecord
 from tests.support import in_process_daemon, sim_config, write_config
 
 
@@ -115,12 +115,19 @@ async def test_retention_prunes_traces_by_age_and_count_at_start(sim, tmp_path: 
     recent = [TraceRecord(id=f"new{i}", developer_id=dev.id, surface="api", created_at=now - i, outcome="ok",
                           latency_ms=1.0) for i in range(120)]
     await store.record_traces(old + recent)
+    await store.add_outcomes([OutcomeRecord("m", 1.0, 1.0, "judge", "chat", 0.0, bytes(128), float(i), f"old{i}")
+                              for i in range(130)])
     await store.close()
-    config = write_config(tmp_path / "c.toml", sim_config(sim.url, extra={"traces": {"retention_days": 2, "max_traces": 100}}))
+    config = write_config(tmp_path / "c.toml", sim_config(sim.url, extra={
+        "traces": {"retention_days": 2, "max_traces": 100}, "learning": {"max_outcomes": 100}}))
     async with in_process_daemon(config, data_dir=data) as (services, _):
         observer = telemetry.of(services)
         async with asyncio.timeout(10):
             await observer.retention_done.wait()
         kept = await services.store.list_traces(TraceQuery(limit=1000))
+        learned = await services.store.load_outcomes()
+        assert len(services.knowledge.current.memory) == 100  # the newest, loaded at start
     assert observer.pruned_total == 25
     assert len(kept) == 100 and {t.id for t in kept} == {f"new{i}" for i in range(100)}
+    # Outcomes outlive their traces, but not their count.
+    assert observer.pruned_outcomes_total == 30 and [o.trace_id for o in learned] == [f"old{i}" for i in range(30, 130)]

@@ -13,6 +13,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import LanguageClient
 
+from daemon.store import SqliteStore
 from tests.lsp.harness import (
     StatusLog,
     end_of,
@@ -186,6 +187,14 @@ async def test_accepting_a_suggestion_records_editor_feedback_and_moving_on_reco
         rejected_trace = await api.trace(rejected_id)
     assert [(f["source"], f["score"]) for f in accepted_trace.feedback] == [("editor", 1.0)]
     assert [(f["source"], f["score"]) for f in rejected_trace.feedback] == [("editor", 0.0)]
+    # Both became outcomes the router's memory learns from (read beside the running daemon, WAL).
+    store = SqliteStore(daemon.data_dir / "switchboard.db")
+    await store.open()
+    try:
+        outcomes = {(o.trace_id, o.source, o.quality) for o in await store.load_outcomes()}
+    finally:
+        await store.close()
+    assert {(accepted_id, "editor", 1.0), (rejected_id, "editor", 0.0)} <= outcomes
 
 
 @pytest.mark.parametrize("name", [".env", "id_ed25519", "prod.pem", "ignored.gen.py"])

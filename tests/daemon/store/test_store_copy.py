@@ -10,7 +10,7 @@ from pathlib import Path
 
 from daemon.store import SqliteStore, open_store
 from daemon.store.copy import copy_sqlite_to_postgres
-from daemon.store.records import AttemptRecord, MatrixRow, TraceRecord
+from daemon.store.records import AttemptRecord, MatrixRow, OutcomeRecord, TraceRecord
 from daemon.store.schema_postgres import SCHEMA_VERSION
 from tests.support import REPO
 
@@ -36,6 +36,8 @@ async def _personal_store(path: Path) -> None:
         await store.reserve("tr-1", [(mine, PERIOD)], 5000)
         await store.settle("tr-1", 1234)
         await store.add_feedback("tr-1", "editor", 1.0, developer_id=ada.id)
+        await store.add_outcomes([OutcomeRecord("fast", 1.0, 1.0, "editor", "chat", -1.5, bytes(128), PERIOD + 6, "tr-1"),
+                                  OutcomeRecord("fast", 0.5, 1.0, "judge", "chat", -1.5, bytes(128), PERIOD + 7)])
         await store.add_review("tr-1", ada.id, [{"answer": "a"}, {"answer": "b"}])
         await store.save_matrix_cells([MatrixRow("chat", 0, "fast", 0.7, 3.0, None, None, None, PERIOD)], source="config")
         await store.save_matrix_cells([MatrixRow("chat", 0, "fast", 0.8, 4.0, 10.0, 20.0, 0.001, PERIOD)],
@@ -65,12 +67,14 @@ async def test_copy_moves_history_under_the_team_stores_own_ids_once(postgres_ur
         assert budget is not None and await team.spend(budget.id, PERIOD) == (1234, 0)
         assert [f.score for f in await team.list_feedback("tr-1")] == [1.0]
         assert [r.answers for r in await team.list_reviews(developer_id=ada.id)] == [({"answer": "a"}, {"answer": "b"})]
+        assert [(o.trace_id, o.source) for o in await team.load_outcomes()] == [("tr-1", "editor"), (None, "judge")]
         assert (await team.load_matrix())[0] == 2
         assert (await team.load_matrix())[1][0].quality == 0.8
 
         again = await copy_sqlite_to_postgres(f"sqlite:///{source}", postgres_url)
         assert sum(again.copied.values()) == 0
         assert again.skipped["traces"] == 1 and again.skipped["matrix_cells"] == 1 and again.notes
+        assert again.skipped["outcomes"] == 2 and len(await team.load_outcomes()) == 2
         assert len(await team.list_developers()) == 3
     finally:
         await team.close()

@@ -21,7 +21,7 @@ def _full_trace(developer_id: int, trace_id: str = "trace-1", created_at: float 
         ttft_ms=120.0, input_tokens=1200, output_tokens=340, cached_tokens=800, reasoning_tokens=12,
         cost_micros=4_321, error_code=None, error_message=None, prompt="fix [REDACTED]", prompt_hash="ph",
         prompt_chars=14, answer="done [end]", answer_hash="ah", answer_chars=10, guard={"redacted": 1},
-        fallback_used=True, escalated=True, host="laptop-7",
+        fallback_used=True, escalated=True, host="laptop-7", embedding=bytes(range(128)), difficulty=-0.75,
         attempts=(
             AttemptRecord(seq=0, model="fast", status="error", started_at=created_at, latency_ms=300.0,
                           error_code="provider_timeout", error_message="stalled", http_status=None),
