@@ -98,14 +98,14 @@ def estimate(
 
 
 def evidence_note(names: Sequence[str], estimates: Sequence[Estimate], limit: int = 3) -> str:
-    """"12 similar past prompts: sim-pro 0.83, sim-nano 0.41", or "" when no neighbour spoke."""
+    """"12 similar past outcomes: sim-pro 0.83, sim-nano 0.41", or "" when no neighbour spoke."""
     found = [(n, e.neighbours) for n, e in zip(names, estimates, strict=True) if e.neighbours is not None]
     if not found:
         return ""
     found.sort(key=lambda item: -item[1].weight)  # type: ignore[union-attr]
     count = sum(nb.count for _, nb in found)  # type: ignore[union-attr]
     shown = ", ".join(f"{n} {nb.quality:.2f}" for n, nb in found[:limit])  # type: ignore[union-attr]
-    return f"{count} similar past outcomes: {shown}"
+    return f"{count} similar past outcome{'' if count == 1 else 's'}: {shown}"
 
 
 def as_array(embedding: object) -> np.ndarray | None:

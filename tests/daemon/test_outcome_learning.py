@@ -50,7 +50,7 @@ async def test_feedback_becomes_an_outcome_that_moves_a_similar_prompts_predicti
         trace = await services.store.get_trace(trace_id)
         assert trace.embedding is not None and len(trace.embedding) == 128 and trace.difficulty is not None
         before = await _route(client, SIMILAR)
-        assert "similar past outcomes" not in before["reason"]
+        assert "similar past outcome" not in before["reason"]
 
         response = await client.post("/api/feedback", json={"trace_id": trace_id, "score": 0.0, "source": "user"})
         assert response.status_code == 200, response.text
@@ -60,10 +60,10 @@ async def test_feedback_becomes_an_outcome_that_moves_a_similar_prompts_predicti
             (trace_id, "sim-pro", 0.0, "user", trace.embedding)]
         after = await _route(client, SIMILAR)
         assert _quality(after, "sim-pro") < _quality(before, "sim-pro") - 0.05
-        assert "1 similar past outcomes: sim-pro 0.00" in after["reason"]
+        assert "1 similar past outcome: sim-pro 0.00" in after["reason"]
         # Other models, and prompts unlike the rated one, are not what the outcome spoke about.
         assert _quality(after, "sim-nano") == pytest.approx(_quality(before, "sim-nano"), abs=1e-9)
-        assert "similar past outcomes" not in (await _route(client, UNRELATED))["reason"]
+        assert "similar past outcome" not in (await _route(client, UNRELATED))["reason"]
 
 
 async def test_a_restarted_daemon_still_knows_what_it_learned(config: Path) -> None:
@@ -71,10 +71,10 @@ async def test_a_restarted_daemon_still_knows_what_it_learned(config: Path) -> N
         answer = await client.ask(AskRequest(prompt=PROMPT, model="sim-pro"))
         await client.feedback(FeedbackRequest(trace_id=answer.trace_id, score=1.0, source="user"))
         learned = await client.route(RouteRequest(prompt=SIMILAR))
-    assert "1 similar past outcomes: sim-pro 1.00" in learned.reason
+    assert "1 similar past outcome: sim-pro 1.00" in learned.reason
     async with running_daemon(config, data_dir=daemon.data_dir) as again, again.client() as client:
         reloaded = await client.route(RouteRequest(prompt=SIMILAR))
-    assert "1 similar past outcomes: sim-pro 1.00" in reloaded.reason
+    assert "1 similar past outcome: sim-pro 1.00" in reloaded.reason
     assert [c.predicted_quality for c in reloaded.candidates] == [c.predicted_quality for c in learned.candidates]
 
 
