@@ -310,6 +310,11 @@ class Telemetry:
             log.info("retention: deleted %d old learned outcomes (the newest %d are kept)", forgotten, keep)
         self.pruned_outcomes_total += forgotten
         self.pruned_total += deleted
+        # Every pass, not only one that deleted: a database made before incremental vacuum may hold
+        # the free pages of earlier passes (94% of a 383 MB file in the adversarial pass).
+        freed = await self._services.store.reclaim_space()
+        if freed:
+            log.info("retention: the database gave %.1f MB back to the disk", freed / 1e6)
         self.retention_passes += 1
         self.retention_done.set()
         if deleted:

@@ -143,6 +143,10 @@ class Store(Protocol):
     async def prune_traces(self, older_than: float, keep_at_most: int) -> int:
         """Delete traces older than a time, then the oldest beyond a count."""
 
+    async def reclaim_space(self) -> int:
+        """After a prune: give the space of deleted rows back to the file system in bounded steps;
+        returns the bytes given back (0 where the database server reclaims space itself)."""
+
     # -- feedback and the review queue
     async def add_feedback(
         self, trace_id: str, source: str, score: float, *, developer_id: int | None = None, comment: str | None = None

@@ -137,6 +137,12 @@ class HistoryQueries:
             )
         return _count(deleted) + _count(beyond)
 
+    async def reclaim_space(self) -> int:
+        """Nothing to do here: reclaiming dead rows is PostgreSQL's own job (autovacuum reuses their
+        space for new rows; shrinking files is a ``VACUUM FULL`` an operator schedules, as it locks
+        the table). Returns 0."""
+        return 0
+
     # -- feedback and the review queue --------------------------------------------------------------
 
     async def add_feedback(
