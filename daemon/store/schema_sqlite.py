@@ -211,6 +211,15 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX outcomes_trace ON outcomes (trace_id);
     """,
+    # 4: the store's own bookmarks. ``lost_traces_checked``: the latest ledger settlement whose trace
+    # the start-up check has already looked for, so a restart writes a stub trace for a lost trace
+    # once, never again for a trace retention deleted since (103 stubs re-created per restart before).
+    """
+    CREATE TABLE store_marks (
+        name   TEXT PRIMARY KEY,
+        value  REAL NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

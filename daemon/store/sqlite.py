@@ -821,9 +821,12 @@ class SqliteStore(OutcomeQueries):
         """At start: a request settled in the ledger whose trace the crash lost gets a stub trace.
 
         Its cost was really spent, so the ledger keeps it; the stub (outcome ``error``) makes the
-        traces add up to the ledger and shows the spend in metrics. Only rows settled in the last hour
-        of ledger activity (the crash) are considered, so traces removed by retention are not revived
-        (and a stub older than the retention age is removed again by the retention pass at start).
+        traces add up to the ledger and shows the spend in metrics. Only settlements made after the
+        previous start's check (the ``lost_traces_checked`` mark) are looked at, so a trace that
+        retention deleted is revived at most once (only when it was settled and deleted within one
+        run, and retention at start deletes the stub again), and a restart with nothing new to
+        recover writes nothing. A database without the mark (made before it) looks at the last hour
+        of ledger activity, as before.
         """
         await db.execute(
             "INSERT INTO traces (id, developer_id, surface, created_at, outcome, latency_ms, cost_micros, "
@@ -833,8 +836,19 @@ class SqliteStore(OutcomeQueries):
             "FROM ledger l JOIN budgets b ON b.id = l.budget_id "
             "WHERE l.status = 'settled' AND b.scope = 'developer' AND l.trace_id NOT LIKE 'carried:%' "
             "AND l.trace_id NOT IN (SELECT id FROM traces) "
-            "AND l.closed_at >= (SELECT MAX(closed_at) FROM ledger WHERE status = 'settled') - 3600 "
+            "AND l.closed_at > COALESCE((SELECT value FROM store_marks WHERE name = 'lost_traces_checked'), "
+            "(SELECT MAX(closed_at) FROM ledger WHERE status = 'settled') - 3600) "
             "GROUP BY l.trace_id, b.scope_id"
+        )
+        await self._mark_traces_checked(db)
+
+    @staticmethod
+    async def _mark_traces_checked(db: aiosqlite.Connection) -> None:
+        """Every settlement so far has its trace (or its stub): the next start looks only past it."""
+        await db.execute(
+            "INSERT INTO store_marks (name, value) SELECT 'lost_traces_checked', MAX(closed_at) FROM ledger "
+            "WHERE status = 'settled' AND closed_at IS NOT NULL HAVING MAX(closed_at) IS NOT NULL "
+            "ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)"
         )
 
     # -- team store support (issue 9) -----------------------------------------------------------------

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from daemon import accounting
+from daemon import accounting, telemetry
 from daemon.errors import BudgetExceededError
 from daemon.store import SqliteStore
-from daemon.store.records import TraceRecord
+from daemon.store.records import TraceQuery, TraceRecord
 from tests.support import in_process_daemon, sim_config, write_config
 
 CENT = 10_000  # micro-dollars
@@ -166,3 +166,29 @@ async def test_restart_reconciles_reservations_a_crash_left_open(sim_config_file
     assert sum(t.cost_micros for t in traces) == totals["settled"]
     assert lost.outcome == "error" and "stopped before this trace was written" in (lost.error_message or "")
     assert in_flight.cost_micros == 10 * CENT and "in flight" in (in_flight.error_message or "")
+
+
+async def test_restarts_with_nothing_to_recover_write_no_stub_traces(sim, tmp_path: Path):
+    # Retention deletes settled requests' traces (beyond max_traces here); a later start must not take
+    # them for traces a crash lost and write stubs again (103 stubs re-created per restart before).
+    data = tmp_path / "d"
+    config = write_config(tmp_path / "c.toml", sim_config(sim.url, extra={"traces": {"max_traces": 100}}))
+    async with in_process_daemon(config, data_dir=data) as (services, _):
+        alice = await _developer(services, limit_usd=100.0)
+        now = time.time()
+        for i in range(130):
+            await accounting.reserve(services, alice, f"r{i}", CENT)
+            await accounting.settle(services, f"r{i}", CENT)
+        await services.store.record_traces([
+            TraceRecord(id=f"r{i}", developer_id=alice.id, surface="api", created_at=now - 130 + i, outcome="ok",
+                        latency_ms=5.0, cost_micros=CENT) for i in range(130)])
+    pruned, stubs = [], []
+    for _ in range(3):
+        async with in_process_daemon(config, data_dir=data) as (services, _):
+            observer = telemetry.of(services)
+            async with asyncio.timeout(10):
+                await observer.retention_done.wait()
+            kept = await services.store.list_traces(TraceQuery(limit=1000))
+        pruned.append(observer.pruned_total)
+        stubs.append(sum(t.outcome == "error" for t in kept))
+    assert pruned == [30, 0, 0] and stubs == [0, 0, 0] and len(kept) == 100
