@@ -3,10 +3,13 @@ GET /api/savings: what routing spent against one model for everything (``daemon.
 
 The store hands out plain facts (one row per trace, one per attempt, a mean score per rated trace);
 ``compute_metrics`` turns them into ``Metrics`` in memory, so the SQL stays simple enough for any store.
+Both happen off the event loop (the rows are built in the store's thread, the figures in a worker
+thread): a month of traces took the loop 285 ms before, and every other request waited for it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections import Counter, defaultdict
@@ -193,7 +196,8 @@ async def get_metrics(request: Request) -> Response:
     attempts = await store.attempt_facts(since, developer_id=developer_id)
     quality = await store.trace_quality(since, developer_id=developer_id)
     tiers = {name: m.tier for name, m in services.settings.models.items()}
-    return json_response(compute_metrics(window, now, facts, attempts, quality, tiers))
+    metrics = await asyncio.to_thread(compute_metrics, window, now, facts, attempts, quality, tiers)
+    return json_response(metrics)
 
 
 def baseline_model(services: Services, requested: str | None) -> Candidate:
@@ -228,10 +232,11 @@ async def get_savings(request: Request) -> Response:
         return matrix.qualities(TaskType(task_type), complexity, [(baseline.name, prior)],
                                 prior_strength=routing.prior_strength)[0][0]
 
-    return json_response(compute_savings(
-        facts, quality, window=window, since=since, baseline_model=baseline.name,
+    savings = await asyncio.to_thread(
+        compute_savings, facts, quality, window=window, since=since, baseline_model=baseline.name,
         baseline_prices=(baseline.input_usd_per_mtok, baseline.output_usd_per_mtok), estimate=estimate,
-    ))
+    )
+    return json_response(savings)
 
 
 routes = [Route("/api/metrics", get_metrics, methods=["GET"]), Route("/api/savings", get_savings, methods=["GET"])]
