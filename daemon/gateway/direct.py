@@ -4,14 +4,18 @@ The HTTP client was chosen by measurement (``bench/gateway_overhead.py``): httpx
 hundred requests/s under concurrency, ``litellm.acompletion`` costs ~6 ms of CPU a call, aiohttp was
 the daemon's largest single cost per request, so the hop uses ``http1.Http1Client`` (see there).
 Provider errors are mapped to ``daemon.errors`` here, once; timeouts are per read so a stalled
-stream is noticed without timing the caller's own work.
+stream is noticed without timing the caller's own work. Proxies and trusted CAs come from the
+environment, read once when the transport is made (``daemon.gateway.proxies``); the daemon's own
+simulated providers are always reached directly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +33,10 @@ from daemon.errors import (
 )
 from daemon.gateway import anthropic_wire, openai_wire
 from daemon.gateway.http1 import Http1Client, HttpRequestError, Response
+from daemon.gateway.proxies import NO_PROXIES
 from daemon.gateway.types import ChatRequest, Event, Finish, RawBody
+
+log = logging.getLogger("switchboard.gateway")
 
 DIRECT_PROVIDERS = frozenset({"openai", "anthropic"})
 ANTHROPIC_VERSION = "2023-06-01"
@@ -120,11 +127,16 @@ class DirectTransport:
 
     def __init__(self) -> None:
         self._http = Http1Client()
+        self._local = Http1Client(proxies=NO_PROXIES)
+        """For simulated models: the daemon's own providers on this machine, never behind a proxy."""
         self._draining: set[asyncio.Task[None]] = set()
 
     async def warm(self) -> None:
         """Load the trust store off the event loop, so the first TLS connection does not wait for it."""
-        await asyncio.to_thread(self._http.tls_context)
+        try:
+            await asyncio.to_thread(self._http.tls_context)
+        except ssl.SSLError as exc:
+            log.warning("%s; requests to https providers will fail until it is fixed", exc)
 
     def _let_go(self, response: Response) -> None:
         """Give a finished response's connection back to the pool.
@@ -160,6 +172,7 @@ class DirectTransport:
         for task in list(self._draining):
             task.cancel()
         await self._http.aclose()
+        await self._local.aclose()
 
     def _request(self, name: str, model: ModelSettings, request: ChatRequest, stream: bool,
                  extra_headers: dict[str, str] | None) -> tuple[str, dict[str, str], dict[str, Any], str]:
@@ -202,7 +215,7 @@ class DirectTransport:
         response: Response | None = None
         try:
             async with asyncio.timeout_at(min(loop.time() + deadlines.first_token, deadlines.end)):
-                response = await self._http.post(url, headers, json.dumps({**body, "model": model_id(model)}).encode(),
+                response = await (self._local if model.simulated else self._http).post(url, headers, json.dumps({**body, "model": model_id(model)}).encode(),
                                                   connect_timeout=deadlines.connect)
                 raw = await response.read(None if response.status < 400 else _MAX_ERROR_BODY)
             if response.status >= 400:
@@ -237,7 +250,7 @@ class DirectTransport:
         try:
             try:
                 async with asyncio.timeout_at(min(first_token_at, deadlines.end)):
-                    response = await self._http.post(url, headers, jsonwire.dumps(body),
+                    response = await (self._local if model.simulated else self._http).post(url, headers, jsonwire.dumps(body),
                                                      connect_timeout=deadlines.connect)
                     if response.status >= 400:
                         raw = await response.read(_MAX_ERROR_BODY)

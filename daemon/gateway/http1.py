@@ -14,8 +14,11 @@ What this client does and does not do:
   idle longer than the server's ``Keep-Alive: timeout`` (or ``IDLE_SECONDS``);
 - a request that fails is never re-sent here, not even on a reused connection: the gateway decides
   about retries, and records every attempt it makes;
-- TLS with the system's trust store (``certifi``'s when the system has none); no proxies and no
-  redirects (a 3xx is answered to the caller as it is), as with the aiohttp session it replaces;
+- TLS with the system's trust store (``certifi``'s when the system has none), or the CAs that
+  ``SSL_CERT_FILE``/``SSL_CERT_DIR`` name; no redirects (a 3xx is answered to the caller as it is);
+- HTTP proxies from ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (``daemon.gateway.proxies``, read once
+  per client): an https target through a ``CONNECT`` tunnel (TLS end to end), an http target in
+  absolute form; each origin's route is worked out once, so a request pays nothing for it;
 - gzip and deflate bodies are decoded; the caller's timeouts wrap its awaits (only connecting has
   its own timeout here);
 - every failure to connect, send or read is a ``ConnectionError`` (``HttpConnectError``,
@@ -33,6 +36,8 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import httptools
+
+from daemon.gateway.proxies import Proxy, ProxySettings, TrustSettings
 
 IDLE_SECONDS = 15.0
 """How long an idle connection is kept when the server does not say (servers commonly close at 5–75 s;
@@ -61,11 +66,12 @@ def _happy_eyeballs(loop: asyncio.AbstractEventLoop) -> dict[str, float]:
 
 
 class _Origin:
-    """What a URL's scheme, host and port mean for connecting, worked out once per URL."""
+    """What a URL's scheme, host and port mean for connecting (directly or through a proxy), worked out
+    once per URL."""
 
-    __slots__ = ("host", "key", "port", "prefix", "tls")
+    __slots__ = ("host", "key", "port", "prefix", "proxy", "tls")
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, proxies: ProxySettings) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise HttpRequestError(f"not an http(s) URL: {url!r}")
@@ -76,10 +82,50 @@ class _Origin:
         host = f"[{self.host}]" if ":" in self.host else self.host
         host_header = host if default_port else f"{host}:{self.port}"
         self.key = (parts.scheme, self.host, self.port)
+        self.proxy = proxies.proxy_for(parts.scheme, self.host, self.port)
         target = parts.path or "/"
         if parts.query:
             target += "?" + parts.query
-        self.prefix = f"POST {target} HTTP/1.1\r\nhost: {host_header}\r\n".encode("latin-1")
+        extra = ""
+        if self.proxy is not None and not self.tls:
+            # Forwarded by the proxy: the request line carries the whole URL, the proxy its credentials.
+            target = f"http://{host_header}{target}"
+            if self.proxy.authorization:
+                extra = f"proxy-authorization: {self.proxy.authorization}\r\n"
+        self.prefix = f"POST {target} HTTP/1.1\r\nhost: {host_header}\r\n{extra}".encode("latin-1")
+
+    @property
+    def authority(self) -> str:
+        """``host:port`` as a CONNECT request names it."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+class _Tunnel(asyncio.Protocol):
+    """The proxy's answer to ``CONNECT``: reads its head, then hands the connection over."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.answered: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._head = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        if self.answered.done():
+            return
+        self._head += data
+        end = self._head.find(b"\r\n\r\n")
+        if end >= 0:
+            self.transport.pause_reading()  # type: ignore[union-attr]  # nothing more until TLS starts
+            self.answered.set_result(self._head[:end])
+        elif len(self._head) > 64 * 1024:
+            self.answered.set_exception(HttpProtocolError("the proxy's answer to CONNECT has no end of headers"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.answered.done():
+            self.answered.set_exception(HttpProtocolError(
+                "the proxy closed the connection instead of answering CONNECT" + (f" ({exc})" if exc else "")))
 
 
 class Response:
@@ -331,19 +377,23 @@ class _Connection(asyncio.Protocol):
 
 
 class Http1Client:
-    """POSTs over pooled keep-alive connections; ``aclose`` closes them all."""
+    """POSTs over pooled keep-alive connections; ``aclose`` closes them all.
 
-    def __init__(self) -> None:
+    ``proxies`` and ``trust`` default to what the environment says when the client is made."""
+
+    def __init__(self, proxies: ProxySettings | None = None, trust: TrustSettings | None = None) -> None:
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._origins: dict[str, _Origin] = {}
         self._open: set[_Connection] = set()
         self._tls: ssl.SSLContext | None = None
+        self._proxies = proxies if proxies is not None else ProxySettings()
+        self.trust = trust if trust is not None else TrustSettings.from_environment()
 
     async def post(self, url: str, headers: Mapping[str, str], body: bytes, *, connect_timeout: float) -> Response:
         """Send ``body`` to ``url`` and return once the answer's status and headers are in."""
         origin = self._origins.get(url)
         if origin is None:
-            origin = _Origin(url)
+            origin = _Origin(url, self._proxies)
             if len(self._origins) < 256:
                 self._origins[url] = origin
         lines = []
@@ -378,31 +428,80 @@ class Http1Client:
         return None
 
     async def _connect(self, origin: _Origin, within: float) -> _Connection:
-        loop = asyncio.get_running_loop()
-        tls = self.tls_context() if origin.tls else None
+        proxy = origin.proxy
+        where = f"{origin.host}:{origin.port}"
+        if proxy is not None:
+            where += f" through the proxy {proxy.shown} ({proxy.variable})"
+            if proxy.error is not None:
+                raise HttpConnectError(f"could not connect to {origin.host}:{origin.port}: {proxy.error}")
+        try:
+            tls = self.tls_context() if origin.tls else None
+        except ssl.SSLError as exc:
+            raise HttpConnectError(f"could not connect to {where}: {exc}") from exc
         try:
             async with asyncio.timeout(within):
-                _, conn = await loop.create_connection(
-                    lambda: _Connection(self, origin.key), origin.host, origin.port, ssl=tls,
-                    server_hostname=origin.host if tls else None, **_happy_eyeballs(loop))
+                if proxy is None:
+                    conn = await self._open_direct(origin, tls)
+                elif tls is None:
+                    conn = await self._open_direct(origin, None, proxy)  # forwarded in absolute form
+                else:
+                    conn = await self._open_tunnel(origin, proxy, tls)
         except TimeoutError:
-            raise HttpConnectError(f"could not connect to {origin.host}:{origin.port} within {within:g}s") from None
-        except OSError as exc:  # refused, unreachable, DNS (gaierror), TLS (SSLError)
-            raise HttpConnectError(f"could not connect to {origin.host}:{origin.port}: {exc}") from exc
+            raise HttpConnectError(f"could not connect to {where} within {within:g}s") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise HttpConnectError(
+                f"could not connect to {where}: the provider's TLS certificate is not trusted "
+                f"({exc.verify_message}); the trusted CAs come from {self.trust.describe()}: "
+                "add the CA that signed it there (SSL_CERT_FILE names a PEM bundle)") from exc
+        except HttpConnectError:
+            raise
+        except OSError as exc:  # refused, unreachable, DNS (gaierror), TLS (SSLError), a broken tunnel
+            raise HttpConnectError(f"could not connect to {where}: {exc}") from exc
         self._open.add(conn)
         return conn
 
+    async def _open_direct(self, origin: _Origin, tls: ssl.SSLContext | None, proxy: Proxy | None = None) -> _Connection:
+        loop = asyncio.get_running_loop()
+        host, port = (proxy.host, proxy.port) if proxy is not None else (origin.host, origin.port)
+        _, conn = await loop.create_connection(
+            lambda: _Connection(self, origin.key), host, port, ssl=tls,
+            server_hostname=origin.host if tls else None, **_happy_eyeballs(loop))
+        return conn
+
+    async def _open_tunnel(self, origin: _Origin, proxy: Proxy, tls: ssl.SSLContext) -> _Connection:
+        """``CONNECT`` through the proxy, then TLS with the provider inside the tunnel."""
+        loop = asyncio.get_running_loop()
+        transport, tunnel = await loop.create_connection(_Tunnel, proxy.host, proxy.port, **_happy_eyeballs(loop))
+        try:
+            authority = origin.authority
+            auth = f"proxy-authorization: {proxy.authorization}\r\n" if proxy.authorization else ""
+            transport.write(f"CONNECT {authority} HTTP/1.1\r\nhost: {authority}\r\n{auth}\r\n".encode("latin-1"))
+            head = await tunnel.answered
+            status_line = head.split(b"\r\n", 1)[0].decode("latin-1", "replace")
+            parts = status_line.split(" ", 2)
+            if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+                raise HttpProtocolError(f"the proxy {proxy.shown} ({proxy.variable}) answered CONNECT with "
+                                        f"something that is not HTTP: {status_line[:100]!r}")
+            if not 200 <= int(parts[1]) < 300:
+                hint = (" (it wants credentials: put them in the proxy URL, http://user:password@host:port)"
+                        if parts[1] == "407" else "")
+                raise HttpConnectError(f"the proxy {proxy.shown} ({proxy.variable}) refused to open a tunnel "
+                                       f"to {authority}: {status_line.partition(' ')[2]}{hint}")
+            conn = _Connection(self, origin.key)
+            tls_transport = await loop.start_tls(transport, conn, tls, server_hostname=origin.host)
+            if tls_transport is None:
+                raise HttpProtocolError(f"the tunnel to {authority} closed during the TLS handshake")
+        except BaseException:
+            transport.close()
+            raise
+        conn.connection_made(tls_transport)
+        return conn
+
     def tls_context(self) -> ssl.SSLContext:
+        """The client TLS context (trusted CAs loaded once); ``ssl.SSLError`` naming the variable when
+        ``SSL_CERT_FILE``/``SSL_CERT_DIR`` cannot be read."""
         if self._tls is None:
-            context = ssl.create_default_context()
-            if not context.cert_store_stats().get("x509_ca"):
-                try:
-                    import certifi
-                except ImportError:
-                    pass
-                else:
-                    context.load_verify_locations(certifi.where())
-            self._tls = context
+            self._tls = self.trust.context()
         return self._tls
 
     def put_back(self, conn: _Connection) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -41,8 +42,10 @@ class SimServer:
         port: int = 0,
         require_auth: bool = False,
         max_records: int = 10_000,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
+        self.ssl_context = ssl_context
         self.port = port
         self.require_auth = require_auth
         self.faults = FaultScript()
@@ -75,7 +78,7 @@ class SimServer:
         # log learns about disconnects during a hang, a stall or the model's latency.
         self._runner = web.AppRunner(self.make_app(), handler_cancellation=True, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.ssl_context)
         await site.start()
         self.port = self._runner.addresses[0][1]
 
@@ -96,8 +99,8 @@ class SimServer:
 
     @property
     def url(self) -> str:
-        """Base URL, e.g. `http://127.0.0.1:PORT` (the Anthropic `api_base`)."""
-        return f"http://{self.host}:{self.port}"
+        """Base URL, e.g. `http://127.0.0.1:PORT` (the Anthropic `api_base`); `https` when it serves TLS."""
+        return f"{'https' if self.ssl_context else 'http'}://{self.host}:{self.port}"
 
     @property
     def openai_base(self) -> str:
