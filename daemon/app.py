@@ -17,6 +17,7 @@ from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 
 from daemon import heap
 from daemon.api import (
@@ -25,18 +26,20 @@ from daemon.api import (
     budget,
     complete,
     demo,
+    embeddings,
     events,
     local,
     mcp_http,
     metrics,
     openai_compat,
+    passthrough,
     responses,
     routing,
     strategies,
 )
 from daemon.api.auth import IdentifyDeveloper
 from daemon.api.hot import HotPaths
-from daemon.api.http import handle_switchboard_error, handle_unexpected_error
+from daemon.api.http import handle_unexpected_error
 from daemon.api.listener import ConnectionGate, fd_room, gated_protocol
 from daemon.config import listen_address
 from daemon.errors import ConfigError, SwitchboardError
@@ -47,15 +50,17 @@ log = logging.getLogger("switchboard.daemon")
 
 
 def build_app(services: Services) -> HotPaths:
-    """The ASGI app: every route of the daemon, errors mapped to ``{"error": {...}}``; the endpoints
+    """The ASGI app: every route of the daemon, errors mapped to JSON in the caller's format (unknown paths and
+    methods too: ``passthrough``); the endpoints
     every completion goes through skip Starlette's routing (``HotPaths``)."""
     app = Starlette(
         routes=[
             *local.routes, *ask.routes, *routing.routes, *strategies.routes, *budget.routes, *metrics.routes, *events.routes,
-            *demo.routes, *complete.routes, *openai_compat.routes, *responses.routes, *anthropic_compat.routes,
-            *mcp_http.routes,
+            *demo.routes, *complete.routes, *openai_compat.routes, *passthrough.routes, *embeddings.routes,
+            *responses.routes, *anthropic_compat.routes, *mcp_http.routes,
         ],
-        exception_handlers={SwitchboardError: handle_switchboard_error, Exception: handle_unexpected_error},
+        exception_handlers={SwitchboardError: passthrough.handle_switchboard_error,
+                            HTTPException: passthrough.handle_http_exception, Exception: handle_unexpected_error},
     )
     app.state.services = services
     return HotPaths(app, {

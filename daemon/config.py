@@ -232,6 +232,9 @@ class ModelSettings(_Frozen):
 
     litellm_model: str
     """Provider-prefixed LiteLLM id, e.g. ``openai/gpt-4o-mini``."""
+    kind: Literal["chat", "embedding"] = "chat"
+    """``chat`` answers prompts (the router chooses among these); ``embedding`` turns text into vectors and
+    serves ``/v1/embeddings`` only (priced by ``input_usd_per_mtok``)."""
     api_base: str = ""
     """Base URL for local servers and OpenAI-compatible hosts."""
     api_key_env: str = ""
@@ -249,8 +252,9 @@ class ModelSettings(_Frozen):
     context_window: int = Field(8192, gt=0)
     """Tokens accepted, prompt and answer together."""
     capabilities: tuple[str, ...] = ("chat", "stream")
-    """chat, stream, tools, json, fim, logprobs, vision, reasoning, prefill (continues an assistant
-    message given last: what resuming a broken stream on this model needs)."""
+    """chat, stream, tools, json (JSON mode), json_schema (takes a JSON schema for its answer natively:
+    OpenAI ``response_format``, Anthropic ``output_config.format``), fim, logprobs, vision, reasoning,
+    prefill (continues an assistant message given last: what resuming a broken stream on this model needs)."""
     fallbacks: tuple[str, ...] = ()
     """Models to fail over to, in order."""
     enabled: bool = True
@@ -270,6 +274,13 @@ class ModelSettings(_Frozen):
     def provider(self) -> str:
         """The LiteLLM provider prefix (``openai``, ``anthropic``, ...)."""
         return self.litellm_model.split("/", 1)[0] if "/" in self.litellm_model else "openai"
+
+    @model_validator(mode="after")
+    def _embeddings_speak_openai(self) -> ModelSettings:
+        if self.kind == "embedding" and self.provider == "anthropic":
+            raise ValueError("an embedding model cannot be an anthropic/ one: Anthropic has no embeddings API; use "
+                             "an OpenAI-format or a LiteLLM provider (openai/, voyage/, ollama/, ...)")
+        return self
 
     @property
     def resumes(self) -> bool:

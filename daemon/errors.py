@@ -13,6 +13,7 @@ what happened, why, and what to do next.
     ├── AuthenticationError         unauthorized          401
     ├── PermissionDeniedError       forbidden             403
     ├── NotFoundError               not_found             404
+    ├── MethodNotAllowedError       method_not_allowed    405
     ├── BudgetExceededError         budget_exceeded       402
     ├── NoRouteError                no_route              503
     ├── DaemonUnavailableError      daemon_unavailable    (client side: no daemon answered)
@@ -99,6 +100,13 @@ class NotFoundError(SwitchboardError):
 
     code = "not_found"
     status = 404
+
+
+class MethodNotAllowedError(SwitchboardError):
+    """The path exists but does not take this HTTP method (``details.allow`` lists the ones it takes)."""
+
+    code = "method_not_allowed"
+    status = 405
 
 
 class BudgetExceededError(SwitchboardError):

@@ -213,7 +213,7 @@ def routing_input(ctx: RequestContext, request: ChatRequest, *, task_hint: str |
         messages=request.messages, requested_model=ctx.requested_model, surface=ctx.surface,
         max_output_tokens=request.max_tokens, priority=ctx.priority, task_hint=task_hint,
         has_tools=bool(request.tools), tool_count=len(request.tools or ()), wants_json=fmt in ("json_object", "json_schema") if wants_json is None else wants_json,
-        is_fim=request.fim is not None, input_tokens=estimate_input_tokens(request),
+        is_fim=request.fim is not None, input_tokens=estimate_input_tokens(request), chat=request,
     )
 
 

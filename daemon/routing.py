@@ -12,8 +12,9 @@ from daemon.aliases import resolve as resolve_model
 from daemon.budgets import usd
 from daemon.budgets.afford import Headroom, budget_refusal, cheapest, unaffordable
 from daemon.candidates import availability
-from daemon.errors import ModelUnavailableError, NoRouteError, SwitchboardError
-from daemon.gateway import worst_case_micros
+from daemon.errors import InvalidRequestError, ModelUnavailableError, NoRouteError, SwitchboardError
+from daemon.gateway import ChatRequest, worst_case_micros
+from daemon.gateway.honour import needs_check, unable
 from daemon.router.engine import decide
 from daemon.router.prompt import messages_from_wire
 from daemon.router.types import BudgetState, Candidate, Decision, RouteRequest, TaskType, Tier
@@ -35,6 +36,8 @@ class RoutingInput:
     is_fim: bool = False
     input_tokens: int = 0
     tool_count: int = 0
+    chat: ChatRequest | None = None
+    """The gateway request itself, when there is one: models that cannot honour all of it are left out."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,8 @@ def candidates_for(services: Services) -> list[Candidate]:
 def _build_candidates(services: Services, reasons: dict[str, str | None]) -> list[Candidate]:
     out = []
     for name, model in services.settings.models.items():
+        if model.kind != "chat":
+            continue  # an embedding model answers /v1/embeddings only
         reason = reasons[name]
         p50, p95 = services.latency.percentiles(name)
         out.append(
@@ -130,11 +135,37 @@ def _decide(services: Services, request: RoutingInput, budget: BudgetState, requ
             room: Headroom | None) -> tuple[Decision, ResolvedModel, frozenset[str]]:
     route_request, resolved = _route_request(services, request, request_id)
     candidates = candidates_for(services)
+    if request.chat is not None and needs_check(request.chat):
+        candidates = _honouring(services, request.chat, route_request, resolved, candidates)
     try:
         decision, skip = _within_budget(services, request, route_request, candidates, budget, room)
     except NoRouteError as exc:
         raise _lasting(services, route_request, resolved, exc) from None
     return decision, resolved, skip
+
+
+def _honouring(services: Services, chat: ChatRequest, route_request: RouteRequest, resolved: ResolvedModel,
+               candidates: list[Candidate]) -> list[Candidate]:
+    """``candidates`` with the models that cannot honour all of ``chat`` left out (``honour.unable``); a 400
+    naming the field when the request is pinned to such a model, or when no usable model can honour it."""
+    models = services.settings.models
+    refusals = {c.name: unable(models[c.name], chat) for c in candidates if c.excluded_reason is None}
+    pinned = route_request.pinned_model
+    if pinned is not None and (refusal := refusals.get(pinned)) is not None:
+        field, why = refusal
+        via = f" (the name {resolved.pattern!r} goes to it)" if resolved.pattern else ""
+        raise InvalidRequestError(f"{field}: {pinned}{via} {why}; send it to another model or 'auto', or leave "
+                                  f"'{field}' out", details={"param": field, "model": pinned})
+    if refusals and all(r is not None for r in refusals.values()):
+        field = next(r for r in refusals.values() if r is not None)[0]
+        raise InvalidRequestError(
+            f"{field}: no usable model can honour it: "
+            + "; ".join(f"{name} {r[1]}" for name, r in refusals.items() if r is not None),
+            details={"param": field})
+    if not any(refusals.values()):
+        return candidates
+    return [replace(c, excluded_reason=refusals[c.name][1]) if refusals.get(c.name) else c  # type: ignore[index]
+            for c in candidates]
 
 
 def _within_budget(services: Services, request: RoutingInput, route_request: RouteRequest,
@@ -175,6 +206,10 @@ def _lasting(services: Services, request: RouteRequest, resolved: ResolvedModel,
     reasons = availability(services.settings)
     via = f" (the name {request.requested_model!r} goes to it by the alias {resolved.pattern!r})" if resolved.pattern else ""
     pinned = request.pinned_model
+    if pinned is not None and pinned in services.settings.models and services.settings.models[pinned].kind != "chat":
+        return InvalidRequestError(
+            f"{pinned}{via} is an embedding model: it answers /v1/embeddings, not prompts; name a chat model "
+            "or send 'auto'", details={"param": "model", "model": pinned})
     if pinned is not None:
         why = reasons.get(pinned)
         if why is not None:

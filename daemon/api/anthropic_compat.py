@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from daemon import jsonwire, pipeline
+from daemon.api.features import anthropic_native_only, anthropic_reasoning_effort, anthropic_response_format
 from daemon.api.fields import ANTHROPIC_COUNT_TOKENS, ANTHROPIC_MESSAGES, check_body
 from daemon.api.http import TRACE_HEADER, EncodedJson, error_headers, header, services_of
 from daemon.api.openai_compat import MODEL_HEADER, admit, guarded, read_json
@@ -73,14 +74,25 @@ def anthropic_error(exc: SwitchboardError, trace_id: str | None) -> Response:
 
 
 def chat_request(body: dict[str, Any], traceparent: str | None = None) -> ChatRequest:
-    """An Anthropic Messages body as the gateway's request (the body kept for faithful forwarding)."""
+    """An Anthropic Messages body as the gateway's request (the body kept for faithful forwarding), its
+    fields in OpenAI's terms for a provider of the other format (``docs/features.md``)."""
     check_body(body, ANTHROPIC_MESSAGES, required=("messages", "max_tokens"))
     tools, choice = openai_tools(body)
-    params: dict[str, Any] = {k: body[k] for k in ("temperature", "top_p", "top_k", "metadata") if k in body}
+    params: dict[str, Any] = {k: body[k] for k in ("temperature", "top_p") if body.get(k) is not None}
     if body.get("stop_sequences"):
         params["stop"] = list(body["stop_sequences"])
+    user = (body.get("metadata") or {}).get("user_id")
+    if user:
+        params["user"] = user
+    if tools and (body.get("tool_choice") or {}).get("disable_parallel_tool_use"):
+        params["parallel_tool_calls"] = False
+    effort = anthropic_reasoning_effort(body)
+    if effort:
+        params["reasoning_effort"] = effort
     return ChatRequest(tuple(openai_messages(body)), max_tokens=body["max_tokens"], tools=tools, tool_choice=choice,
-                       params=params, native=NativeBody("anthropic", body), traceparent=traceparent)
+                       response_format=anthropic_response_format(body), params=params,
+                       native=NativeBody("anthropic", body), traceparent=traceparent,
+                       native_only=anthropic_native_only(body))
 
 
 def usage_block(completion: Completion) -> dict[str, Any]:

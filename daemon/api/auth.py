@@ -4,8 +4,9 @@ The socket's owner on the Unix socket, a developer key on TCP. A request that ca
 keys (``Authorization`` and ``x-api-key``, or either twice) is refused rather than resolved by header
 order: whatever reads the key later (``/mcp`` acts with it) reads the one checked here
 (``CREDENTIAL_KEY``). A body over ``daemon.max_body_bytes`` is refused with 413 before it is read
-(by its ``Content-Length``, or as it streams in when chunked). Refusals use the caller's wire format:
-OpenAI's under ``/v1/``, Anthropic's under ``/v1/messages``, Switchboard's elsewhere.
+(by its ``Content-Length``, or as it streams in when chunked). Refusals use the caller's wire format
+(``passthrough.caller_error``): Anthropic's under ``/v1/messages`` or with ``anthropic-version``,
+Switchboard's under ``/api/`` and ``/mcp``, OpenAI's elsewhere.
 
 A pure ASGI middleware so it guards every path the same way (local API, gateway endpoints, /mcp).
 """
@@ -15,10 +16,9 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from daemon.api.anthropic_compat import anthropic_error
-from daemon.api.http import SERVICES_KEY, error_response
+from daemon.api.http import SERVICES_KEY
 from daemon.api.listener import CONNECTION_KEY
-from daemon.api.openai_compat import openai_error
+from daemon.api.passthrough import caller_error
 from daemon.errors import AuthenticationError, InvalidRequestError, PayloadTooLargeError, SwitchboardError
 from daemon.services import Services
 
@@ -62,13 +62,8 @@ class _Edge:
 
 
 def error_for(scope: Scope, exc: SwitchboardError) -> Response:
-    """``exc`` in the wire format of the endpoint the request was for."""
-    path = scope["path"]
-    if path.startswith("/v1/messages"):
-        return anthropic_error(exc, None)
-    if path.startswith("/v1/"):
-        return openai_error(exc, None)
-    return error_response(exc)
+    """``exc`` in the wire format of the client that sent the request (``passthrough.caller_error``)."""
+    return caller_error(scope, exc)
 
 
 def too_large(limit: int, size: int | None = None) -> PayloadTooLargeError:

@@ -271,3 +271,39 @@ ANTHROPIC_MESSAGES: dict[str, Check] = {
     "metadata": shape({"user_id": nullable(string)}),
 }
 ANTHROPIC_COUNT_TOKENS: dict[str, Check] = dict(_ANTHROPIC_COMMON)
+
+# -- embeddings ----------------------------------------------------------------------------------------
+
+
+def _embedding_input(value: Any, path: str) -> None:
+    """A string, or a non-empty array of strings, of token ids, or of arrays of token ids."""
+    if isinstance(value, str):
+        if not value:
+            raise refuse(path, "must not be empty")
+        return
+    if not isinstance(value, list) or not value:
+        raise refuse(path, f"must be a string or a non-empty array, not {_kind(value) if value != [] else 'empty'}")
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return
+    for index, item in enumerate(value):
+        if isinstance(item, str):
+            if not item:
+                raise refuse(f"{path}.{index}", "must not be empty")
+        elif not (isinstance(item, list) and item and all(isinstance(v, int) and not isinstance(v, bool)
+                                                          for v in item)):
+            raise refuse(f"{path}.{index}", "must be a string or a non-empty array of token ids")
+
+
+def _encoding(value: Any, path: str) -> None:
+    if value not in ("float", "base64"):
+        raise refuse(path, f"must be 'float' or 'base64', not {value!r}")
+
+
+OPENAI_EMBEDDINGS: dict[str, Check] = {
+    "model": string,
+    "input": _embedding_input,
+    "encoding_format": nullable(_encoding),
+    "dimensions": nullable(integer(1, 65_536)),
+    "user": nullable(string),
+}
+"""Every field an embeddings body may carry: any other is refused (nothing here would honour it)."""

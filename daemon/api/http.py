@@ -60,12 +60,6 @@ def error_response(exc: SwitchboardError) -> Response:
     return Response(json.dumps(exc.to_payload()), status_code=exc.status, media_type="application/json", headers=headers)
 
 
-async def handle_switchboard_error(request: Request, exc: Exception) -> Response:
-    """Starlette exception handler for our tree."""
-    assert isinstance(exc, SwitchboardError)
-    return error_response(exc)
-
-
 async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
     """Last resort: log the bug, answer a clean 500 instead of a traceback."""
     log.exception("unhandled error on %s %s", request.method, request.url.path)

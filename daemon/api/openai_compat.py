@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from daemon import jsonwire, pipeline
+from daemon.api.features import openai_chat_native_only
 from daemon.api.fields import OPENAI_CHAT, OPENAI_TEXT, check_body, refuse
 from daemon.api.http import TRACE_HEADER, EncodedJson, body_of, developer_of, error_headers, header, services_of
 from daemon.api.streaming import EventStream, unless_disconnected
@@ -103,7 +104,7 @@ def chat_request(body: dict[str, Any], traceparent: str | None = None) -> ChatRe
         tools=tuple(tools), tool_choice=body.get("tool_choice"), response_format=body.get("response_format"),
         logprobs=bool(body.get("logprobs")), top_logprobs=int(body.get("top_logprobs") or 0),
         params={k: body[k] for k in _PARAMS if k in body}, native=NativeBody("openai-chat", body),
-        traceparent=traceparent,
+        traceparent=traceparent, native_only=openai_chat_native_only(body),
     )
 
 
@@ -305,22 +306,30 @@ async def completions(request: Request) -> Response:
 # -- models ---------------------------------------------------------------------------------------------
 
 
+def model_object(name: str, anthropic: bool, now: int) -> dict[str, Any]:
+    """One model in OpenAI's shape, or Anthropic's."""
+    if anthropic:
+        return {"type": "model", "id": name, "display_name": name, "created_at": "2025-01-01T00:00:00Z"}
+    return {"id": name, "object": "model", "created": now, "owned_by": "switchboard"}
+
+
+def speaks_anthropic(request: Request) -> bool:
+    """Whether the caller is an Anthropic client (its SDK sends ``anthropic-version`` on every call)."""
+    return header(request, b"anthropic-version") is not None
+
+
 async def models(request: Request) -> Response:
     """``GET /v1/models``: ``auto``, each ``auto:<policy>``, and every enabled model (Anthropic's shape
     when the caller sends ``anthropic-version``)."""
     settings = services_of(request).settings
     names = ["auto", *(f"auto:{p}" for p in settings.routing.policies)]
     names += [name for name, model in settings.models.items() if model.enabled]
-    if "anthropic-version" in request.headers:
-        data: dict[str, Any] = {
-            "data": [{"type": "model", "id": n, "display_name": n, "created_at": "2025-01-01T00:00:00Z"}
-                     for n in names],
-            "has_more": False, "first_id": names[0], "last_id": names[-1],
-        }
+    now = int(time.time())
+    objects = [model_object(n, speaks_anthropic(request), now) for n in names]
+    if speaks_anthropic(request):
+        data: dict[str, Any] = {"data": objects, "has_more": False, "first_id": names[0], "last_id": names[-1]}
     else:
-        now = int(time.time())
-        data = {"object": "list",
-                "data": [{"id": n, "object": "model", "created": now, "owned_by": "switchboard"} for n in names]}
+        data = {"object": "list", "data": objects}
     return Response(_dumps(data), media_type="application/json")
 
 

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from daemon.gateway import openai_wire
+from daemon.gateway.honour import StructuredMode, anthropic_format, forced_tool_anthropic
 from daemon.gateway.types import (
     ChatRequest,
     Event,
@@ -68,14 +69,30 @@ def _tool_choice(choice: Any) -> dict[str, Any] | None:
     return None
 
 
-def messages_body(request: ChatRequest, model_id: str, *, stream: bool) -> dict[str, Any]:
-    """The ``/v1/messages`` body for ``request`` (the caller's own body when it spoke Anthropic)."""
+THINKING_BUDGET = {"low": 1024, "medium": 4096, "high": 16384, "xhigh": 32768}
+"""Anthropic thinking budgets for OpenAI's ``reasoning_effort`` (``minimal`` and ``none``: no thinking)."""
+
+
+def messages_body(request: ChatRequest, model_id: str, *, stream: bool, reasoning: bool = False,
+                  structured: StructuredMode | None = None) -> dict[str, Any]:
+    """The ``/v1/messages`` body for ``request`` (the caller's own body when it spoke Anthropic; ``reasoning``:
+    the model thinks; ``structured``: how it honours the response format, ``honour.structured_mode``)."""
     native = request.native
     if native is not None and native.wire == "anthropic":
         body = dict(native.body)
         messages = list(body.get("messages") or ())
         if request.max_tokens:
             body["max_tokens"] = request.max_tokens  # the caller's, or lower (a budget's, a resume's rest)
+        if structured == "tool" and request.response_format:
+            body.pop("output_format", None)
+            config = {k: v for k, v in (body.get("output_config") or {}).items() if k != "format"}
+            if config:
+                body["output_config"] = config
+            else:
+                body.pop("output_config", None)
+            tool, choice = forced_tool_anthropic(request.response_format)
+            body["tools"], body["tool_choice"] = [tool], choice
+            _without_thinking(body)  # Anthropic refuses thinking with a forced tool
     else:
         body = {"max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS}
         system: list[str] = []
@@ -114,21 +131,46 @@ def messages_body(request: ChatRequest, model_id: str, *, stream: bool) -> dict[
                 for t in request.tools
             ]
             choice = _tool_choice(request.tool_choice)
+            if request.params.get("parallel_tool_calls") is False and (choice or {}).get("type") != "none":
+                choice = {**(choice or {"type": "auto"}), "disable_parallel_tool_use": True}
             if choice:
                 body["tool_choice"] = choice
         params = request.params
-        for key in ("temperature", "top_p", "top_k", "metadata"):
-            if key in params:
+        for key in ("temperature", "top_p"):
+            if params.get(key) is not None:
                 body[key] = params[key]
+        if params.get("user"):
+            body["metadata"] = {"user_id": params["user"]}
         if params.get("stop"):
             stop = params["stop"]
             body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+        budget = THINKING_BUDGET.get(str(params.get("reasoning_effort")), 0) if reasoning else 0
+        budget = min(budget, body["max_tokens"] - 1)
+        if budget >= 1024 and "temperature" not in body and "top_p" not in body:
+            body["thinking"] = {"type": "enabled", "budget_tokens": budget}
+        if request.response_format and structured == "tool":
+            tool, forced = forced_tool_anthropic(request.response_format)
+            body["tools"], body["tool_choice"] = [tool], forced
+            _without_thinking(body)
+        elif (request.response_format or {}).get("type") == "json_schema":
+            body["output_config"] = {"format": anthropic_format(request.response_format)}  # type: ignore[arg-type]
     if request.prefill:
         messages = openai_wire.with_prefill(messages, request.prefill)
     body["messages"] = messages
     body["model"] = model_id
     body["stream"] = stream
     return body
+
+
+def _without_thinking(body: dict[str, Any]) -> None:
+    """``body`` with thinking off, and the context edits that need it gone."""
+    body.pop("thinking", None)
+    edits = [e for e in (body.get("context_management") or {}).get("edits") or ()
+             if not str(e.get("type", "")).startswith("clear_thinking")]
+    if edits:
+        body["context_management"] = {**body["context_management"], "edits": edits}
+    else:
+        body.pop("context_management", None)
 
 
 def usage_of(raw: dict[str, Any] | None) -> Usage:
@@ -266,8 +308,9 @@ def openai_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         for block in blocks:
             if block.get("type") == "tool_result":
+                text = _text(block.get("content"))
                 out.append({"role": "tool", "tool_call_id": block.get("tool_use_id", ""),
-                            "content": _text(block.get("content"))})
+                            "content": f"Error: {text}" if block.get("is_error") else text})
         rest = [b for b in blocks if b.get("type") != "tool_result"]
         if rest:
             out.append({"role": "user", "content": _openai_content(rest)})

@@ -32,6 +32,7 @@ from daemon.errors import (
     ProviderUnavailableError,
 )
 from daemon.gateway import anthropic_wire, openai_wire
+from daemon.gateway.honour import answer_as_text, structured_mode
 from daemon.gateway.http1 import Http1Client, HttpRequestError, Response
 from daemon.gateway.proxies import NO_PROXIES
 from daemon.gateway.types import ChatRequest, Event, Finish, RawBody
@@ -175,8 +176,13 @@ class DirectTransport:
         await self._local.aclose()
 
     def _request(self, name: str, model: ModelSettings, request: ChatRequest, stream: bool,
-                 extra_headers: dict[str, str] | None) -> tuple[str, dict[str, str], dict[str, Any], str]:
+                 extra_headers: dict[str, str] | None) -> tuple[str, dict[str, str], dict[str, Any], str, bool]:
+        """(url, headers, body, endpoint kind, whether the answer comes as a forced tool's call)."""
         kind = endpoint(model, request)
+        structured = None
+        if request.response_format:
+            structured = structured_mode(model, request.response_format,
+                                         bool(request.tools) and request.tool_choice != "none")
         key = os.environ.get(model.api_key_env, "") if model.api_key_env else ""
         headers = {"content-type": "application/json"}
         if request.traceparent:
@@ -187,7 +193,8 @@ class DirectTransport:
             headers["anthropic-version"] = ANTHROPIC_VERSION
             if key:
                 headers["x-api-key"] = key
-            body = anthropic_wire.messages_body(request, model_id(model), stream=stream)
+            body = anthropic_wire.messages_body(request, model_id(model), stream=stream,
+                                                reasoning="reasoning" in model.capabilities, structured=structured)
         else:
             base = (model.api_base or "https://api.openai.com/v1").rstrip("/")
             if key:
@@ -198,10 +205,10 @@ class DirectTransport:
             else:
                 url = base + "/chat/completions"
                 body = openai_wire.chat_body(request, model_id(model), stream=stream,
-                                             reasoning="reasoning" in model.capabilities)
+                                             reasoning="reasoning" in model.capabilities, structured=structured)
         if extra_headers:
             headers.update(extra_headers)
-        return url, headers, body, kind
+        return url, headers, body, kind, structured == "tool"
 
     async def count_tokens(self, name: str, model: ModelSettings, body: dict[str, Any], deadlines: Deadlines) -> int:
         """``POST /v1/messages/count_tokens`` on an Anthropic-format deployment."""
@@ -233,6 +240,43 @@ class DirectTransport:
             raise ProviderError(f"{name} sent a count_tokens answer without input_tokens",
                                 details={"model": name}) from None
 
+    async def embed(self, name: str, model: ModelSettings, body: dict[str, Any], deadlines: Deadlines) -> dict[str, Any]:
+        """``POST /embeddings`` on an OpenAI-format deployment: the provider's answer (``data`` checked)."""
+        base = (model.api_base or "https://api.openai.com/v1").rstrip("/")
+        headers = {"content-type": "application/json"}
+        key = os.environ.get(model.api_key_env, "") if model.api_key_env else ""
+        if key:
+            headers["authorization"] = f"Bearer {key}"
+        loop = asyncio.get_running_loop()
+        response: Response | None = None
+        try:
+            async with asyncio.timeout_at(min(loop.time() + deadlines.first_token, deadlines.end)):
+                response = await self._http.post(base + "/embeddings", headers,
+                                                  jsonwire.dumps({**body, "model": model_id(model)}),
+                                                  connect_timeout=deadlines.connect)
+                raw = await response.read(None if response.status < 400 else _MAX_ERROR_BODY)
+            if response.status >= 400:
+                raise provider_error(name, response.status, raw, response.headers)
+        except TimeoutError:
+            raise ProviderTimeoutError(f"{name} did not answer within {deadlines.first_token:g}s",
+                                       details={"model": name}) from None
+        except ConnectionError as exc:
+            raise ProviderUnavailableError(f"{name}: connection failed ({exc})", details={"model": name}) from None
+        except HttpRequestError as exc:
+            raise ProviderError(f"{name} cannot be called: {exc}; check models.{name}.api_base",
+                                details={"model": name}) from None
+        finally:
+            if response is not None:
+                response.release()
+        try:
+            payload = jsonwire.loads(raw)
+            if not isinstance(payload.get("data"), list):
+                raise ValueError("no data")
+        except (ValueError, AttributeError):
+            raise ProviderError(f"{name} sent an embeddings answer that is not valid JSON with 'data'",
+                                details={"model": name, "malformed": True}) from None
+        return payload
+
     async def events(
         self, name: str, model: ModelSettings, request: ChatRequest, deadlines: Deadlines, *, stream: bool,
         extra_headers: dict[str, str] | None = None,
@@ -242,7 +286,7 @@ class DirectTransport:
 
         The last event is always ``Finish``; a stream that ends without saying why it stopped raises.
         """
-        url, headers, body, kind = self._request(name, model, request, stream, extra_headers)
+        url, headers, body, kind, forced = self._request(name, model, request, stream, extra_headers)
         loop = asyncio.get_running_loop()
         first_token_at = loop.time() + deadlines.start(stream)
         response: Response | None = None
@@ -270,7 +314,10 @@ class DirectTransport:
                     raise ProviderError(f"{name} sent a response that is not valid JSON of its format",
                                         details={"model": name, "malformed": True}) from None
                 finished = True
-                yield [*events[:-1], RawBody(payload, kind), events[-1]]  # type: ignore[arg-type]
+                if forced:  # the answer is the forced tool's arguments: the provider's own body is not it
+                    yield answer_as_text(events)
+                else:
+                    yield [*events[:-1], RawBody(payload, kind), events[-1]]  # type: ignore[arg-type]
                 return
             parser: Any = (anthropic_wire.MessagesStreamParser() if kind == "anthropic"
                            else openai_wire.TextStreamParser() if kind == "openai-text"
@@ -283,14 +330,16 @@ class DirectTransport:
                         events.extend(parser.feed(jsonwire.loads(data)))
                     except (ValueError, KeyError, TypeError, IndexError, AttributeError):
                         if events:
-                            yield events  # what came before the garbage is good
+                            yield answer_as_text(events) if forced else events  # what came before the garbage is good
                         raise ProviderError(f"{name} sent a malformed stream chunk",
                                             details={"model": name, "malformed": True}) from None
+                if forced:
+                    events = answer_as_text(events)
                 if (done or parser.complete) and (end := parser.end()) is not None:
                     # The last text and the end travel together: one pass through the layers above,
                     # and the caller's last delta and its end go out in one write.
                     finished = True
-                    yield [*events, end]
+                    yield [*events, *(answer_as_text([end]) if forced else [end])]
                     return
                 if events:
                     yield events
@@ -301,7 +350,7 @@ class DirectTransport:
                 raise ProviderUnavailableError(f"{name}'s stream ended before the answer was finished",
                                                details={"model": name})
             finished = True
-            yield [end]
+            yield answer_as_text([end]) if forced else [end]
         except ConnectionError as exc:
             raise ProviderUnavailableError(f"{name}: connection failed ({type(exc).__name__}: {exc})",
                                            details={"model": name}) from None

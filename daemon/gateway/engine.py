@@ -35,6 +35,7 @@ from daemon.errors import (
 )
 from daemon.gateway.cost import affordable_output, cost_micros, output_cap
 from daemon.gateway.direct import DIRECT_PROVIDERS, Deadlines, DirectTransport
+from daemon.gateway.honour import needs_check, unable
 from daemon.gateway.resilience import CircuitBreakers, RateWindow, backoff_seconds
 from daemon.gateway.types import (
     NO_LIMITS,
@@ -154,6 +155,13 @@ class Gateway:
                               asyncio.get_running_loop().time() + s.total_timeout, s.stream_first_token_timeout)
         return await self._direct.count_tokens(name, model, body, deadlines)
 
+    async def embed(self, body: dict[str, Any], route: Sequence[str], result: Completion) -> dict[str, Any]:
+        """Send an OpenAI embeddings ``body`` along ``route`` (embedding models), with retries and failover;
+        ``result`` collects the answering model, usage, cost and attempts."""
+        from daemon.gateway.embeddings import embed
+
+        return await embed(self, body, self.expand(route), result)
+
     async def complete(self, request: ChatRequest, route: Sequence[str], result: Completion | None = None, *,
                        stream: bool = False, extra_headers: dict[str, str] | None = None,
                        limits: CallLimits = NO_LIMITS) -> Completion:
@@ -210,9 +218,15 @@ class Gateway:
         too_long_for = 0
         tokens = -1  # estimated when a deployment on the route has rpm/tpm limits
         route = self.expand(route, limits.skip)
+        check = needs_check(request)
         for position, name in enumerate(route):
             model = self.models.get(name)
             if model is None or (too_long_for and model.context_window <= too_long_for):
+                continue
+            if check and (refusal := unable(model, request)) is not None:
+                # A configured fallback that would drop part of the request is never sent it.
+                last = InvalidRequestError(f"{name} {refusal[1]}", details={"param": refusal[0], "model": name})
+                self._record(result, name, "skipped", time.time(), 0.0, error=last)
                 continue
             if run.delivered and not model.resumes:
                 run.cannot_resume.append(name)

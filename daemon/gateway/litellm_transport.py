@@ -28,6 +28,7 @@ from daemon.errors import (
 )
 from daemon.gateway import openai_wire
 from daemon.gateway.direct import Deadlines
+from daemon.gateway.honour import answer_as_text, forced_tool_openai, structured_mode
 from daemon.gateway.types import ChatRequest, Event
 
 _lock = threading.Lock()
@@ -103,6 +104,29 @@ async def acompletion(**kwargs: Any) -> Any:
 class LiteLLMTransport:
     """Providers the direct path does not speak (Gemini, Ollama, Bedrock...), through ``acompletion``."""
 
+    async def embed(self, name: str, model: ModelSettings, body: dict[str, Any], deadlines: Deadlines) -> dict[str, Any]:
+        """An embeddings call through ``litellm.aembedding``, answered in OpenAI's shape."""
+        kwargs: dict[str, Any] = {"model": model.litellm_model, "input": body["input"],
+                                  "timeout": deadlines.first_token}
+        for key in ("dimensions", "encoding_format", "user"):
+            if body.get(key) is not None:
+                kwargs[key] = body[key]
+        if model.api_base:
+            kwargs["api_base"] = model.api_base
+        if model.api_key_env:
+            kwargs["api_key"] = os.environ.get(model.api_key_env, "")
+        litellm = await litellm_module()
+        loop = asyncio.get_running_loop()
+        with map_litellm_errors(name):
+            try:
+                async with asyncio.timeout_at(min(loop.time() + deadlines.first_token, deadlines.end)):
+                    response = await litellm.aembedding(num_retries=0, **kwargs)
+            except TimeoutError:
+                raise ProviderTimeoutError(f"{name} did not answer within {deadlines.first_token:g}s") from None
+        payload = response.model_dump()
+        payload["model"] = payload.get("model") or name
+        return payload
+
     async def events(
         self, name: str, model: ModelSettings, request: ChatRequest, deadlines: Deadlines, *, stream: bool,
         extra_headers: dict[str, str] | None = None,
@@ -125,8 +149,14 @@ class LiteLLMTransport:
             kwargs["tools"] = list(request.tools)
             if request.tool_choice is not None:
                 kwargs["tool_choice"] = request.tool_choice
+        forced = False
         if request.response_format:
-            kwargs["response_format"] = request.response_format
+            mode = structured_mode(model, request.response_format, bool(request.tools) and request.tool_choice != "none")
+            if mode == "tool":
+                tool, choice = forced_tool_openai(request.response_format)
+                kwargs["tools"], kwargs["tool_choice"], forced = [tool], choice, True
+            else:
+                kwargs["response_format"] = request.response_format
         if request.logprobs:
             kwargs["logprobs"] = True
         headers = dict(extra_headers or {})
@@ -145,7 +175,8 @@ class LiteLLMTransport:
             except TimeoutError:
                 raise ProviderTimeoutError(f"{name} did not answer within {deadlines.start(stream):g}s") from None
             if not stream:
-                yield openai_wire.events_of_body(response.model_dump())
+                events = openai_wire.events_of_body(response.model_dump())
+                yield answer_as_text(events) if forced else events
                 return
             parser = openai_wire.ChatStreamParser()
             iterator = response.__aiter__()
@@ -159,8 +190,8 @@ class LiteLLMTransport:
                     raise ProviderTimeoutError(f"{name} stalled mid-stream (nothing for {deadlines.stall:g}s)") from None
                 events = parser.feed(chunk.model_dump())
                 if events:
-                    yield events
+                    yield answer_as_text(events) if forced else events
         end = parser.end()
         if end is None:
             raise ProviderUnavailableError(f"{name}'s stream ended before the answer was finished")
-        yield [end]
+        yield answer_as_text([end]) if forced else [end]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from daemon.gateway.honour import StructuredMode, forced_tool_openai
 from daemon.gateway.types import (
     ChatRequest,
     Event,
@@ -22,8 +23,10 @@ REASONING_PARAMS = ("reasoning_effort", "verbosity")
 """Parameters only reasoning models take (others answer 400): sent to models with the capability."""
 
 
-def chat_body(request: ChatRequest, model_id: str, *, stream: bool, reasoning: bool = True) -> dict[str, Any]:
-    """The ``/v1/chat/completions`` body for ``request`` (``reasoning``: the model takes reasoning parameters)."""
+def chat_body(request: ChatRequest, model_id: str, *, stream: bool, reasoning: bool = True,
+              structured: StructuredMode | None = None) -> dict[str, Any]:
+    """The ``/v1/chat/completions`` body for ``request`` (``reasoning``: the model takes reasoning parameters;
+    ``structured``: how it honours the response format, ``honour.structured_mode``)."""
     native = request.native
     if native is not None and native.wire == "openai-chat":
         body = dict(native.body)
@@ -31,6 +34,11 @@ def chat_body(request: ChatRequest, model_id: str, *, stream: bool, reasoning: b
         if request.max_tokens:
             # The caller's own cap, or a lower one the gateway set (a budget's, what is left after a resume).
             body["max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"] = request.max_tokens
+        if structured == "tool" and request.response_format:
+            body.pop("response_format", None)
+            tool, choice = forced_tool_openai(request.response_format)
+            body["tools"], body["tool_choice"] = [tool], choice
+            body.pop("parallel_tool_calls", None)
     else:
         body = dict(request.params)
         if not reasoning:
@@ -43,7 +51,11 @@ def chat_body(request: ChatRequest, model_id: str, *, stream: bool, reasoning: b
             body["tools"] = list(request.tools)
             if request.tool_choice is not None:
                 body["tool_choice"] = request.tool_choice
-        if request.response_format:
+        if request.response_format and structured == "tool":
+            tool, choice = forced_tool_openai(request.response_format)
+            body["tools"], body["tool_choice"] = [tool], choice
+            body.pop("parallel_tool_calls", None)
+        elif request.response_format:
             body["response_format"] = request.response_format
         if request.logprobs:
             body["logprobs"] = True

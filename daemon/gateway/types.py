@@ -50,6 +50,9 @@ class ChatRequest:
     fim: FimPrompt | None = None
     """Set for code completion: sent as ``prompt``/``suffix`` to a model with the ``fim`` capability."""
     native: NativeBody | None = None
+    native_only: tuple[str, ...] = ()
+    """The caller's fields that only a provider of the caller's own wire format honours (``seed``, ``top_k``...):
+    a model of another format is never sent this request (``daemon.gateway.honour``)."""
     prefill: str = ""
     """Answer text already delivered; a continuation asks the model to carry on from here."""
     external: ChatRequest | None = None

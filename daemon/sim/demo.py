@@ -32,13 +32,14 @@ def demo_models_config(base_url: str, profiles: Iterable[ModelProfile] = DEMO_PR
         litellm_model, api_base = litellm_target(profile, base_url)
         models[profile.name] = {
             "litellm_model": litellm_model,
+            **({"kind": profile.kind} if profile.kind != "chat" else {}),
             "api_base": api_base,
             "api_key_env": SIM_KEY_ENV,
             "tier": profile.tier,
             "input_usd_per_mtok": profile.input_usd_per_mtok,
             "output_usd_per_mtok": profile.output_usd_per_mtok,
             "context_window": profile.context_window,
-            "capabilities": [*profile.capabilities, *(("prefill",) if profile.prefill else ())],
+            "capabilities": [*profile.capabilities, *(("prefill",) if profile.prefill and profile.kind == "chat" else ())],
             "simulated": True,
         }
     return models

@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 Tier = Literal["small", "medium", "frontier"]
 WireFormat = Literal["openai", "anthropic"]
 
-OPENAI_CAPABILITIES = ("chat", "stream", "tools", "fim", "logprobs", "json")
-ANTHROPIC_CAPABILITIES = ("chat", "stream", "tools", "json")
+OPENAI_CAPABILITIES = ("chat", "stream", "tools", "fim", "logprobs", "json", "json_schema")
+ANTHROPIC_CAPABILITIES = ("chat", "stream", "tools", "json", "json_schema")
+EMBEDDING_CAPABILITIES = ("embeddings",)
 
 
 class ModelProfile(BaseModel):
@@ -28,6 +29,10 @@ class ModelProfile(BaseModel):
     """Model id clients put in the request body."""
     wire_format: WireFormat = "openai"
     """Format the demo config uses to reach the model; the server answers both on every model."""
+    kind: Literal["chat", "embedding"] = "chat"
+    """``embedding``: the model answers ``/v1/embeddings`` (vectors of ``dimensions`` floats), not prompts."""
+    dimensions: int = Field(default=256, ge=1, le=4096)
+    """Length of an embedding model's vectors (a request's ``dimensions`` may ask for fewer)."""
     latency_ms: float = Field(default=0.0, ge=0)
     """Time to first token (before the response headers); 0 = instant."""
     tokens_per_second: float = Field(default=0.0, ge=0)
@@ -140,6 +145,17 @@ DEMO_PROFILES: tuple[ModelProfile, ...] = (
         context_window=200_000,
         quality=0.9,
         capabilities=ANTHROPIC_CAPABILITIES,
+    ),
+    ModelProfile(
+        name="sim-embed",
+        kind="embedding",
+        tier="small",
+        latency_ms=15,
+        input_usd_per_mtok=0.02,
+        context_window=8_192,
+        quality=0.5,
+        capabilities=EMBEDDING_CAPABILITIES,
+        dimensions=256,
     ),
 )
 """The demo line-up: a realistic spread of price, speed and quality."""

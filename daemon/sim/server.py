@@ -1,7 +1,7 @@
 """`SimServer`: the simulated provider as a real aiohttp server.
 
-Serves OpenAI chat/legacy completions, Anthropic messages and `/v1/models` on every model, with
-the `/_sim/*` control endpoints (see `daemon.sim.control`) for when it runs in another process.
+Serves OpenAI chat/legacy completions, Anthropic messages and `/v1/models` on every model, OpenAI
+embeddings on embedding models, with the `/_sim/*` control endpoints (see `daemon.sim.control`) for when it runs in another process.
 Nothing starts in the constructor; `start()`/`stop()` or `async with` own the listening socket.
 """
 
@@ -22,6 +22,7 @@ from daemon.sim.profiles import ModelProfile, instant_profiles
 from daemon.sim.respond import Codec, Responder, dumps, error_response, fault_error
 from daemon.sim.turns import NO_PREFILL_MESSAGE, SimError, build_reply
 from daemon.sim.wire_anthropic import MessagesCodec, count_input_tokens
+from daemon.sim.wire_embeddings import embeddings_body
 from daemon.sim.wire_openai import ChatCodec, CompletionCodec
 
 _CHAT, _COMPLETION, _MESSAGES = ChatCodec(), CompletionCodec(), MessagesCodec()
@@ -65,6 +66,7 @@ class SimServer:
                 web.post("/v1/completions", self._completion),
                 web.post("/v1/messages", self._messages),
                 web.post("/v1/messages/count_tokens", self._count_tokens),
+                web.post("/v1/embeddings", self._embeddings),
                 web.get("/v1/models", self._models),
                 *control_routes(self),
             ]
@@ -184,6 +186,9 @@ class SimServer:
                 turn = codec.parse(body)
                 record.stream = turn.stream
                 profile = self._profile(record.model)
+                if profile.kind != "chat":
+                    raise SimError("invalid_request", 400, "This is not a chat model and thus not supported in "
+                                   "this endpoint.", param="model")
                 fault = self.faults.take(profile.name)
                 record.fault = fault.kind if fault else None
                 if fault is not None and fault.kind in ("reset", "hang"):
@@ -258,6 +263,27 @@ class SimServer:
                 payload = {"input_tokens": count_input_tokens(body)}
             except SimError as error:
                 return await self._send_now(request, record, error_response(_MESSAGES, error, "count_tokens"))
+            return await self._send_now(
+                request, record, web.Response(body=dumps(payload), content_type="application/json")
+            )
+        finally:
+            self.log.finish(record)
+
+    async def _embeddings(self, request: web.Request) -> web.StreamResponse:
+        record = self.log.open_record(request.method, request.path, "openai", request.headers)
+        try:
+            try:
+                body = await self._admit(request, record)
+                profile = self._profile(record.model)
+                fault = self.faults.take(profile.name)
+                record.fault = fault.kind if fault else None
+                if fault is not None and fault.error_status is not None:
+                    raise SimError(fault.kind, fault.error_status, detail={"retry_after": fault.retry_after})  # type: ignore[arg-type]
+                payload = embeddings_body(body, profile)
+                if profile.latency_ms:
+                    await asyncio.sleep(profile.latency_ms / 1000)
+            except SimError as error:
+                return await self._send_now(request, record, error_response(_CHAT, error, "embd-sim"))
             return await self._send_now(
                 request, record, web.Response(body=dumps(payload), content_type="application/json")
             )

@@ -108,7 +108,7 @@ class MessagesCodec:
             raise SimError(
                 "invalid_request", 400, "messages: final assistant content cannot end with trailing whitespace"
             )
-        output = body.get("output_format") or {}
+        output = (body.get("output_config") or {}).get("format") or body.get("output_format") or {}
         return Turn(
             model=body["model"],
             prompt_text=last_user_text(messages),

@@ -86,7 +86,7 @@ def test_demo_models_toml_is_the_config_shape_for_each_format():
         "input_usd_per_mtok": 0.05,
         "output_usd_per_mtok": 0.2,
         "context_window": 16000,
-        "capabilities": ["chat", "stream", "tools", "fim", "logprobs", "json", "prefill"],
+        "capabilities": ["chat", "stream", "tools", "fim", "logprobs", "json", "json_schema", "prefill"],
         "simulated": True,
     }
     assert models["sim-claude"]["litellm_model"] == "anthropic/sim-claude"
