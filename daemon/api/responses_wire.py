@@ -30,7 +30,9 @@ Built-in tools (web search, file search, computer use, code interpreter, image g
 MCP, local shell) run on OpenAI's servers or in shapes only OpenAI's models emit: offered, they are
 left out of what the model sees and named in the ``x-switchboard-dropped-tools`` header (Codex
 offers web search with most models, and must still work); a ``tool_choice`` forcing one is refused.
-``background`` and other input item types are refused: nothing here can honour them.
+``background`` and other input item types are refused: nothing here can honour them. So are fields this
+module does not know, ``store: true`` and ``truncation: auto``; ``seed``, ``metadata``, ``service_tier``,
+logprobs and ``text.verbosity`` reach OpenAI-format models only (``docs/features.md`` has the whole table).
 """
 
 from __future__ import annotations
@@ -39,12 +41,23 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from daemon.api.fields import refuse
 from daemon.errors import InvalidRequestError
 from daemon.gateway import ChatRequest
 
 _PARAMS = ("temperature", "top_p", "user", "metadata", "parallel_tool_calls", "service_tier", "seed")
 _SKIPPED_ITEMS = frozenset({"reasoning"})
 _STATEFUL = ("previous_response_id", "conversation", "prompt")
+_OPENAI_ONLY = ("seed", "metadata", "service_tier", "top_logprobs")
+"""Fields only OpenAI-format models honour (a request with them goes to no other: ``docs/features.md``)."""
+_KNOWN = frozenset({
+    "model", "input", "instructions", "tools", "tool_choice", "parallel_tool_calls", "max_output_tokens",
+    "temperature", "top_p", "user", "metadata", "service_tier", "seed", "reasoning", "text", "top_logprobs",
+    "include", "stream", "stream_options", "store", "prompt_cache_key", "safety_identifier", "truncation",
+    "background", *_STATEFUL,
+})
+"""Every field a Responses body may carry; any other is refused (``docs/features.md``)."""
+_INCLUDABLE = frozenset({"message.output_text.logprobs", "reasoning.encrypted_content"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +95,20 @@ def chat_request(body: dict[str, Any], traceparent: str | None = None) -> tuple[
             raise InvalidRequestError(
                 f"'{key}' needs a stored conversation, and Switchboard stores none: send the whole conversation "
                 "in 'input' (with store: false, as Codex does)")
+    for key, value in body.items():
+        if key not in _KNOWN and value is not None:
+            raise refuse(key, "is not a Responses parameter Switchboard can honour; leave it out "
+                              "(docs/features.md lists what each field does)")
+    if body.get("store") is True:
+        raise refuse("store", "Switchboard stores no responses; send store: false and the whole conversation "
+                              "in 'input' (as Codex does)")
+    if body.get("truncation") not in (None, "disabled"):
+        raise refuse("truncation", "only 'disabled' is supported: a request too long for every model is refused, "
+                                   "never cut")
+    for item in body.get("include") or ():
+        if item not in _INCLUDABLE:
+            raise refuse("include", f"{item!r} cannot be included: its built-in tool does not run through "
+                                    "Switchboard")
     if body.get("background"):
         raise InvalidRequestError("'background' responses are not supported: send the request and wait for it "
                                   "(stream: true to see it as it comes)")
@@ -105,8 +132,18 @@ def chat_request(body: dict[str, Any], traceparent: str | None = None) -> tuple[
     text = body.get("text") if isinstance(body.get("text"), dict) else {}
     if text.get("verbosity"):
         params["verbosity"] = text["verbosity"]
+    if body.get("safety_identifier") and "user" not in params:
+        params["user"] = body["safety_identifier"]
     top_logprobs = body.get("top_logprobs")
     wants_logprobs = bool(top_logprobs) or "message.output_text.logprobs" in (body.get("include") or ())
+    native_only = [key for key in _OPENAI_ONLY if body.get(key) not in (None, {}, 0, "")]
+    if wants_logprobs and "top_logprobs" not in native_only:
+        native_only.append("include")
+    if text.get("verbosity"):
+        native_only.append("text.verbosity")
+    temperature = body.get("temperature")
+    if isinstance(temperature, int | float) and temperature > 1:
+        native_only.append("temperature")
     max_tokens = body.get("max_output_tokens")
     if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
         raise InvalidRequestError("'max_output_tokens' must be a positive integer")
@@ -114,6 +151,7 @@ def chat_request(body: dict[str, Any], traceparent: str | None = None) -> tuple[
         tuple(messages), max_tokens=max_tokens, tools=tuple(tools),
         tool_choice=_tool_choice(body.get("tool_choice"), names), response_format=_response_format(text.get("format")),
         logprobs=wants_logprobs, top_logprobs=int(top_logprobs or 0), params=params, traceparent=traceparent,
+        native_only=tuple(native_only),
     ), names
 
 

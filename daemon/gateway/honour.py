@@ -62,7 +62,7 @@ def unable(model: ModelSettings, request: ChatRequest) -> tuple[str, str] | None
     """``(field, why)`` when ``model`` cannot honour part of ``request``; None when it can honour it all."""
     if request.native_only and wire_of(model) != caller_wire(request):
         field = request.native_only[0]
-        return field, (f"'{field}' has no equivalent in the {_FORMAT[wire_of(model)]} format that "
+        return field, (f"cannot honour '{field}': it has no equivalent in the {_FORMAT[wire_of(model)]} format "
                        f"{model.litellm_model} speaks; only {_FORMAT[caller_wire(request)]}-format models honour it")
     if request.response_format and structured_mode(model, request.response_format, _own_tools(request)) is None:
         kind = request.response_format.get("type")
