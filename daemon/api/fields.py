@@ -4,7 +4,8 @@ Everything past the edge (translation between formats, the guard, the classifier
 these bodies as the formats define them. A field of the wrong type or out of range is refused here,
 before any of that runs, as a 400 whose message starts with the field's path
 (``messages.2.content: ...``) and whose ``details.param`` names it, so the caller sees what to fix
-instead of a 500. Fields the daemon neither reads nor knows are left to the provider.
+instead of a 500. Fields the daemon neither reads nor knows are left to a provider of the
+caller's format (``daemon.api.features`` keeps them from the other format's).
 
 Each check is a function ``(value, path) -> None`` that raises ``InvalidRequestError``; a body's
 rules are a dict of field name to check, applied to the fields the body has (a handful per request).

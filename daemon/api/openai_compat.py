@@ -1,7 +1,8 @@
 """OpenAI-compatible endpoints: ``/v1/chat/completions``, ``/v1/completions`` (with FIM ``suffix``), ``/v1/models``.
 
 A request names ``auto``, ``auto:<policy>`` or a configured model. Same-format providers get the body
-as sent (unknown fields kept); others get it translated. Replies name the model that answered and carry
+as sent (unknown fields kept); others get it translated, and a field they have no equivalent for keeps
+the request off them (``daemon.api.features``, ``docs/features.md``). Replies name the model that answered and carry
 ``x-switchboard-trace-id``; errors use OpenAI's ``{"error": {...}}`` shape, also with the trace id.
 """
 
