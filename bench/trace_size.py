@@ -41,14 +41,20 @@ def measure(db: Path) -> dict[str, float]:
             "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name = 'traces' OR name IN "
             "(SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'traces')"
         ).fetchone()[0]
+        payload = conn.execute("SELECT COALESCE(SUM(payload), 0) FROM dbstat WHERE name = 'traces'").fetchone()[0]
+        with_attempts = conn.execute(
+            "SELECT COALESCE(SUM(payload), 0) FROM dbstat WHERE name IN ('traces', 'attempts') OR name IN "
+            "(SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('traces', 'attempts'))"
+        ).fetchone()[0]
     finally:
         conn.close()
     return {"traces": n, "row_bytes": avg_row or 0, "decision_bytes": avg_decision or 0,
             "prompt_answer_bytes": avg_text or 0, "guard_bytes": avg_guard or 0, "embedding_bytes": avg_embedding or 0,
-            "table_and_index_bytes": pages / n if n else 0}
+            "table_and_index_bytes": pages / n if n else 0, "payload_bytes": payload / n if n else 0,
+            "with_attempts_bytes": with_attempts / n if n else 0}
 
 
-async def run(seconds: float, workers: int, pace: float) -> None:
+async def run(seconds: float, workers: int, pace: float, keep: str | None = None) -> None:
     """Run the demo on a fresh demo-mode daemon, stop it, and print what its traces take."""
     with tempfile.TemporaryDirectory() as tmp:
         config = write_config(Path(tmp) / "config.toml", {"daemon": {"http": ""}})
@@ -60,12 +66,23 @@ async def run(seconds: float, workers: int, pace: float) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await demo
         figures = measure(data / "switchboard.db")
+        if keep:
+            import shutil
+
+            shutil.copy(data / "switchboard.db", keep)
+    report(figures)
+
+
+def report(figures: dict[str, float]) -> None:
+    """Print what ``measure`` found."""
     print(f"traces stored                        {figures['traces']:>8,}")
     print(f"bytes per trace row (all columns)    {figures['row_bytes']:>8.0f}")
     print(f"  of which decision JSON             {figures['decision_bytes']:>8.0f}")
     print(f"  of which prompt + answer text      {figures['prompt_answer_bytes']:>8.0f}")
     print(f"  of which guard JSON                {figures['guard_bytes']:>8.0f}")
     print(f"  of which embedding                 {figures['embedding_bytes']:>8.0f}")
+    print(f"stored row payload per trace (dbstat){figures['payload_bytes']:>8.0f}")
+    print(f"  with its attempts and indexes      {figures['with_attempts_bytes']:>8.0f}")
     print(f"table + index pages per trace        {figures['table_and_index_bytes']:>8.0f}")
 
 
@@ -74,8 +91,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--pace", type=float, default=0.1)
+    parser.add_argument("--keep", help="copy the database there, to look at")
+    parser.add_argument("--measure", help="only measure this (stopped daemon's) database")
     args = parser.parse_args()
-    asyncio.run(run(args.seconds, args.workers, args.pace))
+    if args.measure:
+        report(measure(Path(args.measure)))
+        return
+    asyncio.run(run(args.seconds, args.workers, args.pace, args.keep))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from daemon.errors import InvalidRequestError, NotFoundError
+from daemon.store import decision_codec
 from daemon.store.records import AttemptRecord, Feedback, MatrixRow, ReviewItem, TraceQuery, TraceRecord
 
 _TRACE_COLUMNS = (
@@ -42,7 +43,7 @@ def _trace_params(t: TraceRecord, host: str) -> tuple[Any, ...]:
     return (
         t.id, t.developer_id, t.surface, t.created_at, t.outcome, t.latency_ms, t.requested_model,
         t.chosen_model, t.answered_model, t.task_type, t.complexity, t.policy, t.matrix_version, t.reason,
-        t.decision, t.ttft_ms, t.input_tokens, t.output_tokens, t.cached_tokens, t.reasoning_tokens,
+        None if t.decision is None else decision_codec.pack(t.decision, decision_codec.columns_of_trace(t)), t.ttft_ms, t.input_tokens, t.output_tokens, t.cached_tokens, t.reasoning_tokens,
         t.cost_micros, t.error_code, t.error_message, t.prompt, t.prompt_hash, t.prompt_chars, t.answer,
         t.answer_hash, t.answer_chars, t.guard, t.fallback_used, t.escalated, t.host or host, t.embedding,
         t.difficulty,
@@ -51,7 +52,8 @@ def _trace_params(t: TraceRecord, host: str) -> tuple[Any, ...]:
 
 def _trace(row: asyncpg.Record, attempts: Sequence[asyncpg.Record] = ()) -> TraceRecord:
     data = dict(row)
-    data["decision"] = data.pop("decision_json")
+    stored = data.pop("decision_json")
+    data["decision"] = None if stored is None else decision_codec.unpack(stored, decision_codec.columns_of(**data))
     data["guard"] = data.pop("guard_json")
     data["attempts"] = tuple(AttemptRecord(**{k: a[k] for k in _ATTEMPT_COLUMNS if k != "trace_id"}) for a in attempts)
     return TraceRecord(**data)

@@ -27,6 +27,7 @@ import aiosqlite
 from daemon import jsonwire
 from daemon.errors import BudgetExceededError, InvalidRequestError, NotFoundError
 from daemon.paths import ensure_private_file, tighten_file
+from daemon.store import decision_codec
 from daemon.store.records import (
     CHARGED_IN_FLIGHT,
     AttemptRecord,
@@ -77,7 +78,9 @@ def _trace_params(t: TraceRecord) -> tuple[Any, ...]:
     return (
         t.id, t.developer_id, t.surface, t.created_at, t.outcome, t.latency_ms, t.requested_model,
         t.chosen_model, t.answered_model, t.task_type, t.complexity, t.policy, t.matrix_version, t.reason,
-        jsonwire.dumps_text(t.decision) if t.decision is not None else None, t.ttft_ms, t.input_tokens,
+        jsonwire.dumps_text(decision_codec.pack(t.decision, decision_codec.columns_of_trace(t)))
+        if t.decision is not None else None,
+        t.ttft_ms, t.input_tokens,
         t.output_tokens, t.cached_tokens, t.reasoning_tokens, t.cost_micros, t.error_code,
         t.error_message, t.prompt, t.prompt_hash, t.prompt_chars, t.answer, t.answer_hash,
         t.answer_chars, jsonwire.dumps_text(t.guard) if t.guard is not None else None, int(t.fallback_used),
@@ -117,7 +120,8 @@ def _budget(row: sqlite3.Row) -> Budget:
 
 def _trace(row: sqlite3.Row, attempts: Sequence[sqlite3.Row] = ()) -> TraceRecord:
     data = {k: row[k] for k in _TRACE_COLUMNS if k not in ("decision_json", "guard_json")}
-    data["decision"] = json.loads(row["decision_json"]) if row["decision_json"] else None
+    data["decision"] = (decision_codec.unpack(json.loads(row["decision_json"]), decision_codec.columns_of(**data))
+                        if row["decision_json"] else None)
     data["guard"] = json.loads(row["guard_json"]) if row["guard_json"] else None
     data["fallback_used"] = bool(row["fallback_used"])
     data["escalated"] = bool(row["escalated"])
