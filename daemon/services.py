@@ -228,6 +228,10 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
             await asyncio.gather(*background, return_exceptions=True)
 
 
+STORE_PROBLEM_FOR_OTHERS = ("the daemon's database file was deleted or replaced; its owner can see more "
+                            "(`switchboard status`)")
+"""A store problem as a developer who is not an admin is told it (the full text names the data dir)."""
+
 STORE_LOST_NEXT = ("everything this daemon records from now on is lost when it stops. Restore the file (or "
                    "its directory) from a backup, or restart the daemon to begin a new, empty database")
 

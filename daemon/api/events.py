@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from daemon.api.http import developer_of, services_of
 from daemon.api.wire import Event
+from daemon.services import STORE_PROBLEM_FOR_OTHERS
 from daemon.store.records import Developer
 
 KEEPALIVE_SECONDS = 15.0
@@ -39,6 +40,13 @@ def visible_to(event: Event, me: Developer, my_team: str | None) -> bool:
     if developer is None and team is not None and team != my_team:
         return False
     return True
+
+
+def shown_to_others(event: Event) -> Event:
+    """An event as a developer who is not an admin sees it: a store problem without the data dir's path."""
+    if event.type == "store" and event.data.get("problem"):
+        return event.model_copy(update={"data": {**event.data, "problem": STORE_PROBLEM_FOR_OTHERS}})
+    return event
 
 
 def sse_frame(event: Event) -> str:
@@ -66,7 +74,7 @@ async def _stream(request: Request, me: Developer, my_team: str | None) -> Async
                 return  # the daemon is stopping: end the stream so the drain need not wait for it
             pending = asyncio.ensure_future(anext(events))
             if visible_to(event, me, my_team):
-                yield sse_frame(event)
+                yield sse_frame(event if me.is_admin else shown_to_others(event))
     finally:
         pending.cancel()
         with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):

@@ -26,7 +26,7 @@ from daemon.api.wire import (
 from daemon.candidates import availability, without_key_names
 from daemon.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
 from daemon.keys import new_key
-from daemon.services import Services
+from daemon.services import STORE_PROBLEM_FOR_OTHERS, Services
 from daemon.store.records import Developer, TraceQuery, TraceRecord, micros_to_usd
 
 
@@ -56,7 +56,7 @@ async def status(request: Request) -> Response:
         config_error = "the last config reload was refused; the daemon's owner can see why (`switchboard status`)"
     store_error = services.store_problem
     if store_error and not owner:  # the message names the data dir
-        store_error = "the daemon's database file was deleted or replaced; its owner can see more (`switchboard status`)"
+        store_error = STORE_PROBLEM_FOR_OTHERS
     return json_response(
         Status(
             version=__version__, pid=os.getpid() if owner else None, started_at=services.started_at,

@@ -13,6 +13,7 @@ from daemon import pipeline
 from daemon.api.http import TRACE_HEADER, developer_of, json_response, parse_body, services_of
 from daemon.api.routing import SIGNAL_WEIGHTS, routing_input
 from daemon.api.wire import ConsensusAnswer, ConsensusRequest, ConsensusResponse, EvalRequest, RouteRequest
+from daemon.candidates import hide_key_names
 from daemon.errors import InvalidRequestError, NoRouteError, PermissionDeniedError, SwitchboardError
 from daemon.gateway import ChatRequest, Completion
 from daemon.router.matrix import QualitySignal
@@ -64,6 +65,8 @@ async def consensus(request: Request) -> Response:
         chat = await pipeline.guard(services, ctx, chat)
         outcome = await run_consensus(services, ctx, chat, models, tiebreaker=tiebreaker, stances=body.stances)
     except SwitchboardError as exc:
+        if not me.is_admin:
+            hide_key_names(exc)  # why models are unusable, without naming the owner's key variables
         exc.details.setdefault("trace_id", ctx.trace_id)
         pipeline.record(services, ctx, plan, completion, exc)
         raise

@@ -174,14 +174,25 @@ class PostgresStore(HistoryQueries, MetricsQueries, OutcomeQueries):
 
     @contextlib.contextmanager
     def _translated(self, doing: str = "use") -> Any:
-        """Driver errors that mean "the server is gone" become ``StoreUnavailableError``, at this one boundary."""
+        """Driver errors that mean "the server is gone" become ``StoreUnavailableError``, at this one boundary.
+
+        At start (``open``) the message names the store and the driver's words: only the daemon's owner
+        sees it. While serving, it goes to whoever made the request, team key holders included, so it
+        names neither the store's URL nor its host (the driver's words often hold an address): the
+        log has both, for the owner."""
         try:
             yield
         except (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
                 asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError) as exc:
+            if doing != "use":
+                raise StoreUnavailableError(
+                    f"could not {doing} the team store at {redacted_url(self.url)}: {exc}. Check that PostgreSQL "
+                    "runs and accepts connections from this machine, or fix [store] url in the config"
+                ) from exc
+            log.warning("could not use the team store at %s: %s: %s", redacted_url(self.url), type(exc).__name__, exc)
             raise StoreUnavailableError(
-                f"could not {doing} the team store at {redacted_url(self.url)}: {exc}. Check that PostgreSQL "
-                "runs and accepts connections from this machine, or fix [store] url in the config"
+                f"the daemon could not reach its team store ({type(exc).__name__}); retry in a moment. The "
+                "daemon's log says which store and why"
             ) from exc
 
     @contextlib.asynccontextmanager

@@ -3,12 +3,14 @@ out of what other developers are shown, and only an admin runs the evaluation jo
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from daemon.client import DaemonClient
 from daemon.keys import new_key
 from tests.daemon.gateway.served import Served, serve_daemon
 from tests.support import SimServer
@@ -65,3 +67,39 @@ async def test_only_an_admin_runs_the_evaluation_job(served: Served) -> None:
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
     assert "only an admin may run the evaluation job" in refused.json()["error"]["message"]
     assert allowed.status_code == 200, allowed.text
+
+
+async def test_a_consensus_no_model_can_serve_names_no_key_variable_to_others(sim: SimServer, tmp_path: Path) -> None:
+    unset = {m: {"api_key_env": UNSET} for m in ("sim-nano", "sim-mini", "sim-pro", "sim-ultra", "sim-claude")}
+    async with serve_daemon(sim, tmp_path, {"models": unset}) as daemon:
+        async with daemon.client() as owner, await _developer_client(daemon) as bob:
+            theirs = await bob.post("/api/consensus", json={"prompt": "is 7 prime?"})
+            mine = await owner.post("/api/consensus", json={"prompt": "is 7 prime?"})
+            await daemon.services.traces.caught_up()
+            listed = (await bob.get("/api/traces")).json()["traces"]
+            trace = await bob.get(f"/api/traces/{listed[0]['id']}")
+    assert theirs.status_code == mine.status_code == 400
+    assert UNSET in mine.text and UNSET not in theirs.text, theirs.text
+    assert "API key is not set" in theirs.json()["error"]["message"]
+    assert trace.status_code == 200 and trace.json()["outcome"] == "refused" and UNSET not in trace.text
+
+
+async def test_a_lost_database_file_is_announced_to_others_without_its_path(sim: SimServer, tmp_path: Path) -> None:
+    async with serve_daemon(sim, tmp_path, {"store": {"file_check_seconds": 0.05}}) as daemon:
+        bob = await daemon.services.store.create_developer("bob", is_admin=False)
+        key, digest, prefix = new_key()
+        await daemon.services.store.add_key(bob.id, digest, prefix)
+        async with DaemonClient(base_url=daemon.url, api_key=daemon.key) as owner, \
+                DaemonClient(base_url=daemon.url, api_key=key) as theirs:
+            streams = {"owner": owner.events(), "bob": theirs.events()}
+            for events in streams.values():
+                assert (await anext(events)).type == "hello"
+            db = daemon.services.store.path  # type: ignore[attr-defined]
+            db.rename(db.with_name("moved.db"))
+            seen = {}
+            for who, events in streams.items():
+                async with asyncio.timeout(10):
+                    seen[who] = (await anext(e async for e in events if e.type == "store")).data["problem"]
+                await events.aclose()
+    assert str(tmp_path) in seen["owner"]
+    assert str(tmp_path) not in seen["bob"] and "its owner can see more" in seen["bob"], seen["bob"]
