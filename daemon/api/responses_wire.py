@@ -54,9 +54,10 @@ _KNOWN = frozenset({
     "model", "input", "instructions", "tools", "tool_choice", "parallel_tool_calls", "max_output_tokens",
     "temperature", "top_p", "user", "metadata", "service_tier", "seed", "reasoning", "text", "top_logprobs",
     "include", "stream", "stream_options", "store", "prompt_cache_key", "safety_identifier", "truncation",
-    "background", *_STATEFUL,
+    "background", "client_metadata", *_STATEFUL,
 })
 """Every field a Responses body may carry; any other is refused (``docs/features.md``)."""
+# ``client_metadata`` describes the client (Codex sends it on every request), not the ask: no model is sent it.
 _INCLUDABLE = frozenset({"message.output_text.logprobs", "reasoning.encrypted_content"})
 
 
