@@ -612,12 +612,14 @@ class SqliteStore(OutcomeQueries):
                 break
         return deleted
 
-    async def _checkpoint(self) -> None:
-        """Copy the WAL into the database and truncate it (readers still on an older snapshot only
-        delay the truncation to a later checkpoint; ``journal_size_limit`` bounds it meanwhile)."""
+    async def _checkpoint(self, mode: str = "PASSIVE") -> None:
+        """Copy the WAL into the database. ``PASSIVE`` never waits for readers (what a reader's snapshot
+        still needs stays for a later checkpoint), and the next write starts the WAL over, cut back to
+        ``journal_size_limit``; ``TRUNCATE`` (once, at the end of ``reclaim_space``) waits for readers to
+        finish their query, then empties the WAL file."""
         assert self._writer is not None, "store is not open"
         async with self._write_lock:
-            await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+            await self._writer.execute_fetchall(f"PRAGMA wal_checkpoint({mode})")
 
     async def reclaim_space(self) -> int:
         """Give the free pages retention left back to the file system; returns the bytes given back.
@@ -638,16 +640,18 @@ class SqliteStore(OutcomeQueries):
                 async with self._write_lock:
                     await self._writer.execute("PRAGMA auto_vacuum=INCREMENTAL")
                     await self._writer.execute("VACUUM")
-                await self._checkpoint()
+                await self._checkpoint("TRUNCATE")
             return max(0, before - self._file_bytes())
         while free > 0:
             async with self._write_lock:
-                await self._writer.execute_fetchall(f"PRAGMA incremental_vacuum({VACUUM_STEP_PAGES})")
+                # As a script: a plain execute steps the pragma once, and each step frees one page.
+                await self._writer.executescript(f"PRAGMA incremental_vacuum({VACUUM_STEP_PAGES});")
             await self._checkpoint()
             _, _, left = await self._space()
             if left >= free:  # nothing moved (a reader's snapshot pins the pages): a later pass goes on
                 break
             free = left
+        await self._checkpoint("TRUNCATE")
         return max(0, before - self._file_bytes())
 
     async def _space(self) -> tuple[int, int, int]:
