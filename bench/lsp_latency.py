@@ -221,13 +221,13 @@ async def first_and_later(tmp: Path, socket: Path, n: int, later: int = 5) -> tu
     return first, rest
 
 
-async def import_cpu_ms(n: int) -> list[float]:
+async def import_cpu_ms(n: int, module: str = "lsp.server") -> list[float]:
     """CPU seconds (user + system) a fresh interpreter spends importing the bridge: close to the
     start-up wall time on an idle machine, whatever the load of this one."""
     times: list[float] = []
     for _ in range(n):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        process = await asyncio.create_subprocess_exec(sys.executable, "-c", "import lsp.server",
+        process = await asyncio.create_subprocess_exec(sys.executable, "-c", f"import {module}",
                                                        cwd=Path(__file__).resolve().parent.parent)
         await process.wait()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -262,6 +262,8 @@ async def main() -> None:
         set_latency(sim, args.ttft_ms)
         first_after_init, later = await first_and_later(tmp, daemon.socket, args.starts)
     import_cpu = await import_cpu_ms(args.starts)
+    before_initialize = Path(__file__).resolve().parent.parent / "lsp" / "prelude.py"
+    prelude_cpu = await import_cpu_ms(args.starts, "lsp.prelude") if before_initialize.exists() else []
     print(f"LSP latency — simulated provider TTFT {args.ttft_ms:.0f} ms, no pacing after it\n")
     print(f"{'measure (ms)':<52} {'p50':>8} {'p95':>8} {'n':>5}   {'target':<14} verdict")
     print(row("added above the provider: bridge + daemon", breakdown.added, ADDED_P50_TARGET_MS))
@@ -274,6 +276,8 @@ async def main() -> None:
     print(row("`switchboard lsp` spawned -> initialize answered", started, STARTUP_TARGET_MS))
     print(row("`switchboard lsp` spawned -> first completion answered", first_completion, None))
     print(row("  CPU to import the server (load-independent)", import_cpu, None))
+    if prelude_cpu:
+        print(row("  CPU to import what loads before initialize", prelude_cpu, None))
     first_target = statistics.median(later) + FIRST_EXTRA_TARGET_MS
     print(row("`initialized` sent -> first completion answered", first_after_init, first_target))
     print(row("  later completions of the same sessions", later, None))

@@ -20,6 +20,10 @@ def main(socket: str | None = None, data_dir: str | None = None) -> int:
     # of every editor start.
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
+    # What a completion needs (the daemon client, the wire models, the engine) loads before
+    # ``initialize`` is answered: an editor asks for its first completion right after, and pygls
+    # (most of a second) then loads in a thread while ``lsp.prelude`` answers it.
+    import lsp.prelude  # noqa: F401
     from lsp.handshake import answer_initialize
     from lsp.stdio import raw_stdin, serve
 
@@ -27,12 +31,7 @@ def main(socket: str | None = None, data_dir: str | None = None) -> int:
     first = answer_initialize(stdin, stdout)  # before pygls loads: the editor sees a ready server at once
     if first is None:
         return 0
-
-    from lsp.server import build_server, replay_initialize
-
-    server = build_server(socket, data_dir)
-    replay_initialize(server, first)
-    serve(server, stdin, stdout)
+    serve(first, stdin, stdout, socket, data_dir)
     return 0
 
 

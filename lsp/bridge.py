@@ -7,6 +7,8 @@ while it opens its first file.
 
 from __future__ import annotations
 
+import asyncio
+
 from lsp.completion import CompletionEngine
 from lsp.evidence import Evidence
 from lsp.link import DaemonLink
@@ -20,3 +22,10 @@ class Bridge:
         self.link = DaemonLink(status, socket, data_dir=data_dir, autostart=autostart)
         self.evidence = Evidence(self.link.feedback)
         self.engine = CompletionEngine(self.link, status, self.evidence)
+        self._connecting: asyncio.Task[None] | None = None
+
+    def connect(self) -> asyncio.Task[None]:
+        """Connect to (or start) the daemon, once: the first caller starts it, later ones await the same."""
+        if self._connecting is None:
+            self._connecting = asyncio.get_running_loop().create_task(self.link.connect())
+        return self._connecting

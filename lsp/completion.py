@@ -57,6 +57,26 @@ class Completion:
     cached: bool = False
 
 
+@dataclass(frozen=True)
+class ItemFields:
+    """A completion as a plain completion item: the word typed so far is replaced with itself plus the text."""
+
+    word: str
+    new_text: str
+    label: str
+
+
+def completion_item_fields(completion: Completion) -> ItemFields:
+    """What a ``textDocument/completion`` item says for ``completion`` (editors without inline completion)."""
+    end = len(completion.line_prefix)
+    while end > 0 and (completion.line_prefix[end - 1].isalnum() or completion.line_prefix[end - 1] == "_"):
+        end -= 1
+    word = completion.line_prefix[end:]
+    new_text = word + completion.text
+    first = new_text.strip().split("\n", 1)[0]
+    return ItemFields(word, new_text, first if len(first) <= 60 else first[:57] + "…")
+
+
 class CompletionEngine:
     """Runs completions for the server's handlers."""
 

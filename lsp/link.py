@@ -59,6 +59,9 @@ class DaemonLink:
                 raise DaemonUnavailableError(f"no daemon answers on {self.control.socket}")
         except DaemonUnavailableError as exc:
             self.went_offline(exc.message)
+            return
+        # Open the completions' own connection now, so the first completion does not pay for it.
+        await self.streams.is_running()
 
     def went_offline(self, reason: str) -> None:
         """The daemon stopped answering: tell the user once and reconnect in the background."""

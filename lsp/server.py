@@ -21,6 +21,7 @@ from pygls.workspace.position_codec import ServerTextPosition
 from daemon import __version__
 from daemon.errors import BudgetExceededError, DaemonUnavailableError, SwitchboardError
 from lsp import refactor
+from lsp.completion import completion_item_fields
 from lsp.context import Doc
 from lsp.handshake import ACCEPT_COMMAND, RUN_ACTION_COMMAND, TRIGGER_CHARACTERS
 from lsp.options import DEFAULTS, LspOptions, is_ignored, parse_options
@@ -119,7 +120,7 @@ async def initialized(ls: SwitchboardServer, params: types.InitializedParams) ->
     for problem in ls.pending_problems:
         ls.show("warning", f"Switchboard option problem: {problem}")
     ls.pending_problems = []
-    await ls.bridge.link.connect()
+    await ls.bridge.connect()
 
 
 async def shutdown(ls: SwitchboardServer, params: None) -> None:
@@ -205,28 +206,15 @@ async def text_document_completion(ls: SwitchboardServer, params: types.Completi
     completion = await _complete(ls, params.text_document.uri, params.position, explicit)
     if completion is None:
         return types.CompletionList(is_incomplete=True, items=[])
-    word = _trailing_word(completion.line_prefix)
-    start = types.Position(params.position.line, max(0, params.position.character - len(word)))
-    new_text = word + completion.text
+    fields = completion_item_fields(completion)
+    start = types.Position(params.position.line, max(0, params.position.character - len(fields.word)))
     item = types.CompletionItem(
-        label=_label(new_text), kind=types.CompletionItemKind.Text, detail=f"Switchboard · {completion.model}",
-        documentation=types.MarkupContent(kind=types.MarkupKind.PlainText, value=new_text),
-        filter_text=new_text, sort_text="0", insert_text_format=types.InsertTextFormat.PlainText,
-        text_edit=types.TextEdit(types.Range(start, params.position), new_text), command=_accept(completion),
+        label=fields.label, kind=types.CompletionItemKind.Text, detail=f"Switchboard · {completion.model}",
+        documentation=types.MarkupContent(kind=types.MarkupKind.PlainText, value=fields.new_text),
+        filter_text=fields.new_text, sort_text="0", insert_text_format=types.InsertTextFormat.PlainText,
+        text_edit=types.TextEdit(types.Range(start, params.position), fields.new_text), command=_accept(completion),
     )
     return types.CompletionList(is_incomplete=True, items=[item])
-
-
-def _trailing_word(text: str) -> str:
-    end = len(text)
-    while end > 0 and (text[end - 1].isalnum() or text[end - 1] == "_"):
-        end -= 1
-    return text[end:]
-
-
-def _label(text: str) -> str:
-    first = text.strip().split("\n", 1)[0]
-    return first if len(first) <= 60 else first[:57] + "…"
 
 
 def accept_completion(ls: SwitchboardServer, trace_id: str) -> None:

@@ -105,9 +105,9 @@ class _ThreadReader:
         return body
 
 
-async def read_messages(reader: _PipeReader | _ThreadReader, server: JsonRPCServer, write: Callable[[bytes], None],
-                        stop: threading.Event) -> None:
-    """Hand each message to pygls until the stream ends or the server stops; answer what is not one."""
+async def read_messages(reader: _PipeReader | _ThreadReader, dispatch: Callable[[bytes], dict[str, Any] | None],
+                        write: Callable[[bytes], None], stop: threading.Event) -> None:
+    """Hand each message to ``dispatch`` until the stream ends or the server stops; answer what is not one."""
     while not stop.is_set():
         block = HeaderBlock()
         while True:
@@ -124,7 +124,7 @@ async def read_messages(reader: _PipeReader | _ThreadReader, server: JsonRPCServ
         body = await reader.readexactly(block.length)
         if len(body) < block.length:
             return
-        error = _handle(server, body)
+        error = dispatch(body)
         if error is not None:
             write(frame(error))
 
@@ -158,25 +158,83 @@ def _handle(server: JsonRPCServer, body: bytes) -> dict[str, Any] | None:
     return None
 
 
-def serve(server: JsonRPCServer, stdin: BinaryIO, stdout: BinaryIO) -> None:
-    """Serve ``server`` over stdin/stdout until the editor closes stdin or sends ``exit``."""
-    from pygls.io_ import StdoutWriter
+def _load_server(loop: asyncio.AbstractEventLoop, loaded: asyncio.Future[None]) -> None:
+    """Import pygls and the server (in a thread: the loop meanwhile serves the prelude)."""
+    try:
+        import lsp.server  # noqa: F401
+    except BaseException as exc:  # noqa: BLE001 - handed to the loop, which fails the server with it
+        failure = exc
+        loop.call_soon_threadsafe(lambda: loaded.done() or loaded.set_exception(failure))
+    else:
+        loop.call_soon_threadsafe(lambda: loaded.done() or loaded.set_result(None))
 
-    # What pygls' ``start_io`` does, with our reader: ``shutdown``/``exit`` set the stop event (a
-    # private attribute in pygls 2.1; the LSP tests fail if that changes).
-    server._stop_event = stop = threading.Event()
-    writer = StdoutWriter(stdout)
-    server.protocol.set_writer(writer)
+
+LOADING_SWITCH_INTERVAL = 0.0005
+"""The GIL switch interval while pygls loads in its thread: the loop's thread gets the GIL back within
+half a millisecond of a message arriving (instead of Python's 5 ms), so the prelude's completion is
+not held up by the import."""
+
+
+LOAD_AFTER_S = 0.3
+"""When pygls starts loading if the daemon connection has not come up by then (a daemon being started)."""
+
+
+def serve(first: dict[str, Any], stdin: BinaryIO, stdout: BinaryIO, socket: str | None, data_dir: str | None) -> None:
+    """Serve the editor over stdin/stdout until it closes stdin or sends ``exit``: the prelude
+    (``lsp.prelude``) while pygls loads in a thread, then the server, which replays what it held."""
+    from lsp.prelude import Prelude
+
+    stop = threading.Event()
+    servers: list[JsonRPCServer] = []
+
+    def write(data: bytes) -> None:
+        stdout.write(data)
+        stdout.flush()
 
     async def run() -> None:
+        loop = asyncio.get_running_loop()
+        prelude = Prelude(first, lambda payload: write(frame(payload)), socket, data_dir)
         reader: _PipeReader | _ThreadReader
         if own_pipe(stdin, stdout):
             reader = _PipeReader()
-            loop = asyncio.get_running_loop()
             await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader.stream), stdin)
         else:  # non-blocking reads would make a shared socket or terminal non-blocking for writes too
             reader = _ThreadReader(stdin)
-        await read_messages(reader, server, writer.write, stop)
+        dispatch: Callable[[bytes], dict[str, Any] | None] = prelude.dispatch
+        loaded: asyncio.Future[None] = loop.create_future()
+        interval = sys.getswitchinterval()
+        started = False
+
+        def start_loading(*_: object) -> None:
+            nonlocal started
+            if not started:
+                started = True
+                sys.setswitchinterval(LOADING_SWITCH_INTERVAL)
+                threading.Thread(target=_load_server, args=(loop, loaded), name="lsp-load", daemon=True).start()
+
+        # pygls loads once the daemon connection is up (started by ``initialized``), so that the
+        # connection's first requests do not share the CPU with the import; at the latest after a moment.
+        prelude.connected.add_done_callback(start_loading)
+        loop.call_later(LOAD_AFTER_S, start_loading)
+
+        def take_over(done: asyncio.Future[None]) -> None:
+            nonlocal dispatch
+            sys.setswitchinterval(interval)
+            done.result()  # an import that failed fails the server here, loudly
+            from pygls.io_ import StdoutWriter
+
+            from lsp.server import build_server
+
+            server = build_server(socket, data_dir)
+            # What pygls' ``start_io`` does, with our reader: ``shutdown``/``exit`` set the stop event (a
+            # private attribute in pygls 2.1; the LSP tests fail if that changes).
+            server._stop_event = stop
+            servers.append(server)
+            prelude.hand_over(server, StdoutWriter(stdout), lambda body: _handle(server, body))
+            dispatch = lambda body: _handle(server, body)  # noqa: E731
+
+        loaded.add_done_callback(take_over)
+        await read_messages(reader, lambda body: dispatch(body), write, stop)
 
     try:
         asyncio.run(run())
@@ -185,4 +243,5 @@ def serve(server: JsonRPCServer, stdin: BinaryIO, stdout: BinaryIO) -> None:
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        server.shutdown()
+        for server in servers:
+            server.shutdown()

@@ -21,8 +21,15 @@ def test_loading_the_language_server_loads_no_daemon_internals() -> None:
     assert result.stdout.strip() == ""
 
 
-def test_the_server_answers_initialize_before_loading_the_http_client() -> None:
-    probe = "import sys, lsp.server\nprint('httpx' in sys.modules, 'daemon.client' in sys.modules)\n"
+def test_what_loads_before_initialize_is_answered_is_the_completion_path_without_pygls() -> None:
+    """``python -m lsp`` loads ``lsp.prelude`` (the daemon client and the completion engine) before it
+    answers ``initialize``, and pygls afterwards in a thread: the prelude must not load pygls or
+    lsprotocol (most of a second), nor anything heavy of the daemon."""
+    probe = (
+        "import sys, lsp.prelude, lsp.handshake, lsp.stdio\n"
+        "print(sorted(m for m in ('pygls', 'lsprotocol', 'cattrs', 'daemon.client', 'lsp.completion') if m in sys.modules))\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({HEAVY!r})))\n"
+    )
     result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60,
                             check=True)
-    assert result.stdout.split() == ["False", "False"]
+    assert result.stdout.splitlines() == ["['daemon.client', 'lsp.completion']", "[]"]
