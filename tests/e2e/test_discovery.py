@@ -1,8 +1,9 @@
-"""Discovery does not depend on the caller's environment (issue 16, finding 4): a daemon started from
-a login shell (``XDG_RUNTIME_DIR`` set) is found by ``switchboard ask`` and by ``switchboard mcp``
-(driven by the official MCP client) started the way hosts such as the MCP Inspector start it, with
-only HOME, PATH, USER, SHELL and TERM. Neither starts a second daemon nor leaves a socket or a
-database anywhere.
+"""Discovery does not depend on the caller's environment (issue 16, finding 4; issue 18): a daemon
+started from a login shell (``XDG_RUNTIME_DIR`` set) is found by ``switchboard ask`` and by
+``switchboard mcp`` (driven by the official MCP client) started the way hosts such as the MCP
+Inspector start it, with only HOME, PATH, USER, SHELL and TERM, and by the pinned MCP Inspector CLI
+itself with its default environment. None starts a second daemon or leaves a socket or a database
+anywhere.
 
 The default socket path is the real one (derived from the user id), so the test runs in a private
 mount namespace whose ``/run/user/<uid>`` is a fresh tmpfs: it cannot meet, or disturb, a daemon
@@ -19,13 +20,16 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from mcp import Client, StdioServerParameters
 
 from daemon.client import DaemonClient
+from daemon.sim import answer_text
+from tests.e2e.test_mcp_inspector import inspector  # noqa: F401,F811 - the pinned Inspector CLI, installed when missing
 from tests.support import REPO, SimServer, sim_config, write_config
 
 UID = os.getuid()
@@ -92,8 +96,17 @@ def _minimal_env(home: Path) -> dict[str, str]:
             "SHELL": "/bin/sh", "TERM": "dumb"}
 
 
-async def test_clients_with_a_bare_environment_find_the_daemon_a_login_shell_started(
-        namespace: Namespace, sim: SimServer, tmp_path: Path):
+@dataclass
+class LoginDaemon:
+    """A daemon started from a login shell (``XDG_RUNTIME_DIR`` set) inside the namespace."""
+
+    process: subprocess.Popen[bytes]
+    socket: Path
+    xdg_runtime: Path
+
+
+@pytest.fixture
+async def login_daemon(namespace: Namespace, sim: SimServer, tmp_path: Path) -> AsyncIterator[LoginDaemon]:
     xdg_runtime = tmp_path / "xdg-runtime"
     xdg_runtime.mkdir(mode=0o700)
     config = write_config(tmp_path / "config.toml", sim_config(sim.url))
@@ -109,7 +122,20 @@ async def test_clients_with_a_bare_environment_find_the_daemon_a_login_shell_sta
             while not await client.is_running():
                 assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()
                 await asyncio.sleep(0.05)
+    yield LoginDaemon(daemon, socket, xdg_runtime)
+    assert daemon.poll() is None  # still the one daemon, never replaced
+    daemon.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(daemon.wait, 30) == 0
 
+
+def _nothing_left_behind(daemon: LoginDaemon, home: Path) -> None:
+    assert sorted(os.listdir(daemon.socket.parent)) == ["daemon.sock"]  # no second socket, no start lock
+    assert list(daemon.xdg_runtime.iterdir()) == []  # the login shell's runtime dir is not where it lives
+    assert not [path for path in home.rglob("*") if "switchboard" in path.name.lower()]  # no data dir, no database
+
+
+async def test_clients_with_a_bare_environment_find_the_daemon_a_login_shell_started(
+        namespace: Namespace, login_daemon: LoginDaemon, tmp_path: Path):
     home = tmp_path / "home"
     home.mkdir()
     asked = await asyncio.create_subprocess_exec(
@@ -126,10 +152,35 @@ async def test_clients_with_a_bare_environment_find_the_daemon_a_login_shell_sta
         recent = await mcp.call_tool("recent_traces", {})
     assert not recent.is_error
     assert trace_id[:8] in json.dumps(recent.model_dump())  # the same daemon answered both
+    assert list(home.iterdir()) == []
+    _nothing_left_behind(login_daemon, home)
 
-    assert sorted(os.listdir(socket.parent)) == ["daemon.sock"]  # no second socket, no start lock
-    assert list(xdg_runtime.iterdir()) == []  # the login shell's runtime dir is not where it lives
-    assert list(home.iterdir()) == []  # no data dir: no second daemon was started
-    assert daemon.poll() is None
-    daemon.send_signal(signal.SIGTERM)
-    assert await asyncio.to_thread(daemon.wait, 30) == 0
+
+async def test_the_pinned_mcp_inspector_reaches_the_running_daemon_with_its_default_environment(
+        namespace: Namespace, login_daemon: LoginDaemon, tmp_path: Path, inspector: str):  # noqa: F811
+    """The pinned Inspector CLI (``make mcp-inspector``) started from the same login shell: it hands
+    ``switchboard mcp`` only HOME, LOGNAME, PATH, SHELL, TERM and USER, and that is enough to reach
+    the running daemon; nothing else is started or left behind."""
+    home = tmp_path / "inspector-home"
+    home.mkdir()
+    switchboard = tmp_path / "bin" / "switchboard"  # what `switchboard` is on a user's PATH, here in the namespace
+    switchboard.parent.mkdir()
+    switchboard.write_text("#!/bin/sh\nexec " + " ".join(namespace.command(*SWITCHBOARD)) + ' "$@"\n')
+    switchboard.chmod(0o755)
+    login_shell = {**_minimal_env(home), "XDG_RUNTIME_DIR": str(login_daemon.xdg_runtime),
+                   "PATH": f"{switchboard.parent}:{os.environ['PATH']}"}
+    prompt = "hello from the inspector's default environment"
+    process = await asyncio.create_subprocess_exec(
+        inspector, "--cli", "switchboard", "mcp", "--method", "tools/call", "--tool-name", "run_task",
+        "--tool-arg", f"prompt={prompt}", env=login_shell, cwd=str(tmp_path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    async with asyncio.timeout(90):
+        out, err = await process.communicate()
+    assert process.returncode == 0, err.decode(errors="replace")
+    ran = json.loads(out)
+    assert ran["isError"] is False, ran
+    assert ran["structuredContent"]["answer"] == answer_text(prompt)
+    async with DaemonClient(login_daemon.socket) as client:  # the login shell's daemon served it
+        listing = await client.traces(all="1", limit=5)
+    assert ran["structuredContent"]["trace_id"] in {trace.id for trace in listing.traces}
+    _nothing_left_behind(login_daemon, home)
