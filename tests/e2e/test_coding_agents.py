@@ -25,6 +25,7 @@ import pytest
 
 from daemon.api.wire import TraceDetail
 from daemon.sim import SimServer
+from tests.readme import exports, localized, readme_block
 from tests.support import REPO, DaemonProcess, running_daemon, sim_config, write_config
 
 BIN = REPO / ".cache" / "npm" / "node_modules" / ".bin"
@@ -95,8 +96,11 @@ async def run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str
 
 
 async def claude(agents: Path, daemon: Daemon, tmp_path: Path, *args: str) -> tuple[int, str, str]:
-    """``claude -p ...`` with only ANTHROPIC_BASE_URL and a developer key set, in a fresh HOME."""
-    env = closed_network_env(tmp_path / "home", ANTHROPIC_BASE_URL=daemon.url, ANTHROPIC_API_KEY=daemon.key)
+    """``claude -p ...`` with only the README's variables (ANTHROPIC_BASE_URL and a developer key) set,
+    in a fresh HOME."""
+    readme = exports(localized(readme_block("### Claude Code", "sh"), daemon.url, daemon.key))
+    assert set(readme) == {"ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY"}, readme
+    env = closed_network_env(tmp_path / "home", **readme)
     (tmp_path / "home").mkdir(exist_ok=True)
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
@@ -152,15 +156,13 @@ async def test_codex_exec_answers_through_the_responses_api(agents, daemon: Daem
     # for gets them in `tools`, with OpenAI's hosted web search among them (left out for the sim).
     codex_home = tmp_path / "codex"
     codex_home.mkdir()
-    (codex_home / "config.toml").write_text(
-        (f'model = "{model}"\n' if model else "")
-        + 'model_provider = "switchboard"\n\n'
-        "[model_providers.switchboard]\n"
-        'name = "Switchboard"\n'
-        f'base_url = "{daemon.url}/v1"\n'
-        'env_key = "SWITCHBOARD_API_KEY"\n'
-        'wire_api = "responses"\n')
+    # The README's config.toml, as written there (the model line is the one a user may add).
+    config = localized(readme_block("### Codex", "toml"), daemon.url, daemon.key)
+    assert f'base_url = "{daemon.url}/v1"' in config
+    (codex_home / "config.toml").write_text((f'model = "{model}"\n' if model else "") + config)
     (tmp_path / "home").mkdir()
+    readme = exports(readme_block("Codex speaks only the Responses API", "sh"))
+    assert set(readme) == {"SWITCHBOARD_API_KEY"}, readme
     env = closed_network_env(tmp_path / "home", CODEX_HOME=str(codex_home), SWITCHBOARD_API_KEY=daemon.key)
     code, out, err = await run([str(agents / "codex"), "exec", "--skip-git-repo-check", "say hello"], env, tmp_path)
     assert code == 0, err

@@ -28,6 +28,7 @@ NOT_HERE = {
     "claude mcp add": "configures Claude Code: tests/e2e/test_mcp_tools.py drives the same server",
     "claude ": "is Claude Code itself, interactive: tests/e2e/test_coding_agents.py drives it",
     "codex exec": "is the Codex CLI: tests/e2e/test_coding_agents.py drives it",
+    "aider ": "is aider, not installed here: tests/e2e/test_clients_setup.py sends what it sends through LiteLLM",
 }
 
 EDITOR = """#!/bin/sh
