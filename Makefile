@@ -55,12 +55,15 @@ bench: $(STAMP)
 	$(PY) bench/router_smoke.py
 	$(PY) bench/lsp_latency.py
 
-## System packages the end-to-end tests drive, installed only when missing: headless Neovim for the LSP
-## test, Debian's Chromium to open the HTML report (`switchboard report --html`) in a real browser.
+## System packages the end-to-end tests drive, installed only when missing: headless Neovim and Emacs 28
+## with eglot (Debian's elpa-eglot) for the LSP tests, Debian's Chromium to open the HTML report (`switchboard report --html`) in a real browser.
 deps-system:
 	@command -v nvim >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
 		{ SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq neovim; } \
 		|| echo "neovim not installed (no apt-get): the Neovim LSP test will be skipped"; }
+	@command -v emacs >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+		{ SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq emacs-nox elpa-eglot; } \
+		|| echo "emacs not installed (no apt-get): the Emacs LSP test will be skipped"; }
 	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
 		{ SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
 		|| echo "chromium not installed (no apt-get): the HTML report's browser test will be skipped"; }

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -23,6 +24,7 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mcp import Client, StdioServerParameters
@@ -169,15 +171,25 @@ async def test_the_pinned_mcp_inspector_reaches_the_running_daemon_with_its_defa
     switchboard.chmod(0o755)
     login_shell = {**_minimal_env(home), "XDG_RUNTIME_DIR": str(login_daemon.xdg_runtime),
                    "PATH": f"{switchboard.parent}:{os.environ['PATH']}"}
+
+    async def inspect(*args: str) -> Any:
+        process = await asyncio.create_subprocess_exec(
+            inspector, "--cli", *args, env=login_shell, cwd=str(tmp_path),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        async with asyncio.timeout(90):
+            out, err = await process.communicate()
+        assert process.returncode == 0, err.decode(errors="replace")
+        return json.loads(out)
+
+    # The README's own line ("To try it by hand: `npx @modelcontextprotocol/inspector --cli ...`").
+    readme = (REPO / "README.md").read_text()
+    by_hand = re.search(r"`npx @modelcontextprotocol/inspector --cli ([^`]+)`", readme)
+    assert by_hand is not None, "the README no longer shows how to try `switchboard mcp` with the Inspector"
+    listing = await inspect(*by_hand[1].split())
+    assert "run_task" in {tool["name"] for tool in listing["tools"]}
     prompt = "hello from the inspector's default environment"
-    process = await asyncio.create_subprocess_exec(
-        inspector, "--cli", "switchboard", "mcp", "--method", "tools/call", "--tool-name", "run_task",
-        "--tool-arg", f"prompt={prompt}", env=login_shell, cwd=str(tmp_path),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    async with asyncio.timeout(90):
-        out, err = await process.communicate()
-    assert process.returncode == 0, err.decode(errors="replace")
-    ran = json.loads(out)
+    ran = await inspect("switchboard", "mcp", "--method", "tools/call", "--tool-name", "run_task",
+                        "--tool-arg", f"prompt={prompt}")
     assert ran["isError"] is False, ran
     assert ran["structuredContent"]["answer"] == answer_text(prompt)
     async with DaemonClient(login_daemon.socket) as client:  # the login shell's daemon served it
