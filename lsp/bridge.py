@@ -1,8 +1,7 @@
 """The bridge's daemon-facing half: the link, the completion engine and the evidence they share.
 
-Kept apart from ``lsp.server`` so that it (and with it the HTTP client and the wire models) loads
-after ``initialize`` is answered: the editor sees a ready server sooner, and the import finishes
-while it opens its first file.
+Kept apart from ``lsp.server`` (pygls) so that it loads without pygls: ``lsp.prelude`` serves the
+editor's first completions with it while pygls is still loading.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """``switchboard lsp``: the language server (pygls 2.x), one small handler per LSP method.
 
 Handlers translate between LSP types and the bridge's own modules (``completion``, ``refactor``,
-``options``, ``status``); they reach the daemon only through ``lsp.bridge``, which loads after
-``initialize`` has been answered.
+``options``, ``status``); they reach the daemon only through ``lsp.bridge``. Under ``python -m lsp``
+this module loads in a thread after ``initialize`` has been answered, and takes over the bridge that
+``lsp.prelude`` has been serving completions with meanwhile.
 Every request gets an answer: failures become a status and an empty result.
 """
 
@@ -52,7 +53,7 @@ class SwitchboardServer(LanguageServer):
 
     @property
     def bridge(self) -> Bridge:
-        """The daemon-facing half, loaded on first use (after ``initialize`` has been answered)."""
+        """The daemon-facing half: the prelude's (``lsp.prelude.Prelude.hand_over``), else made on first use."""
         if self._bridge is None:
             from lsp.bridge import Bridge
 

@@ -18,7 +18,8 @@ What this client does and does not do:
   ``SSL_CERT_FILE``/``SSL_CERT_DIR`` name; no redirects (a 3xx is answered to the caller as it is);
 - HTTP proxies from ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (``daemon.gateway.proxies``, read once
   per client): an https target through a ``CONNECT`` tunnel (TLS end to end), an http target in
-  absolute form; each origin's route is worked out once, so a request pays nothing for it;
+  absolute form, over TLS to an ``https://`` proxy; each origin's route is worked out once, so a
+  request pays nothing for it;
 - gzip and deflate bodies are decoded; the caller's timeouts wrap its awaits (only connecting has
   its own timeout here);
 - every failure to connect, send or read is a ``ConnectionError`` (``HttpConnectError``,
@@ -435,24 +436,22 @@ class Http1Client:
             if proxy.error is not None:
                 raise HttpConnectError(f"could not connect to {origin.host}:{origin.port}: {proxy.error}")
         try:
-            tls = self.tls_context() if origin.tls else None
+            tls = self.tls_context() if origin.tls or (proxy is not None and proxy.tls) else None
         except ssl.SSLError as exc:
             raise HttpConnectError(f"could not connect to {where}: {exc}") from exc
         try:
             async with asyncio.timeout(within):
                 if proxy is None:
                     conn = await self._open_direct(origin, tls)
-                elif tls is None:
-                    conn = await self._open_direct(origin, None, proxy)  # forwarded in absolute form
+                elif not origin.tls:
+                    conn = await self._open_direct(origin, tls, proxy)  # forwarded in absolute form
                 else:
+                    assert tls is not None
                     conn = await self._open_tunnel(origin, proxy, tls)
         except TimeoutError:
             raise HttpConnectError(f"could not connect to {where} within {within:g}s") from None
         except ssl.SSLCertVerificationError as exc:
-            raise HttpConnectError(
-                f"could not connect to {where}: the provider's TLS certificate is not trusted "
-                f"({exc.verify_message}); the trusted CAs come from {self.trust.describe()}: "
-                "add the CA that signed it there (SSL_CERT_FILE names a PEM bundle)") from exc
+            raise self._untrusted(where, "the provider's", exc) from exc
         except HttpConnectError:
             raise
         except OSError as exc:  # refused, unreachable, DNS (gaierror), TLS (SSLError), a broken tunnel
@@ -462,16 +461,30 @@ class Http1Client:
 
     async def _open_direct(self, origin: _Origin, tls: ssl.SSLContext | None, proxy: Proxy | None = None) -> _Connection:
         loop = asyncio.get_running_loop()
-        host, port = (proxy.host, proxy.port) if proxy is not None else (origin.host, origin.port)
-        _, conn = await loop.create_connection(
-            lambda: _Connection(self, origin.key), host, port, ssl=tls,
-            server_hostname=origin.host if tls else None, **_happy_eyeballs(loop))
+        if proxy is None:
+            host, port, tls_name = origin.host, origin.port, origin.host
+        else:
+            host, port, tls_name = proxy.host, proxy.port, proxy.host
+            tls = tls if proxy.tls else None
+        try:
+            _, conn = await loop.create_connection(
+                lambda: _Connection(self, origin.key), host, port, ssl=tls,
+                server_hostname=tls_name if tls else None, **_happy_eyeballs(loop))
+        except ssl.SSLCertVerificationError as exc:
+            if proxy is None:
+                raise
+            raise self._untrusted(f"the proxy {proxy.shown} ({proxy.variable})", "its", exc) from exc
         return conn
 
     async def _open_tunnel(self, origin: _Origin, proxy: Proxy, tls: ssl.SSLContext) -> _Connection:
         """``CONNECT`` through the proxy, then TLS with the provider inside the tunnel."""
         loop = asyncio.get_running_loop()
-        transport, tunnel = await loop.create_connection(_Tunnel, proxy.host, proxy.port, **_happy_eyeballs(loop))
+        try:
+            transport, tunnel = await loop.create_connection(
+                _Tunnel, proxy.host, proxy.port, ssl=tls if proxy.tls else None,
+                server_hostname=proxy.host if proxy.tls else None, **_happy_eyeballs(loop))
+        except ssl.SSLCertVerificationError as exc:
+            raise self._untrusted(f"the proxy {proxy.shown} ({proxy.variable})", "its", exc) from exc
         try:
             authority = origin.authority
             auth = f"proxy-authorization: {proxy.authorization}\r\n" if proxy.authorization else ""
@@ -496,6 +509,12 @@ class Http1Client:
             raise
         conn.connection_made(tls_transport)
         return conn
+
+    def _untrusted(self, where: str, whose: str, exc: ssl.SSLCertVerificationError) -> HttpConnectError:
+        return HttpConnectError(
+            f"could not connect to {where}: {whose} TLS certificate is not trusted ({exc.verify_message}); the "
+            f"trusted CAs come from {self.trust.describe()}: add the CA that signed it there (SSL_CERT_FILE names "
+            "a PEM bundle)")
 
     def tls_context(self) -> ssl.SSLContext:
         """The client TLS context (trusted CAs loaded once); ``ssl.SSLError`` naming the variable when

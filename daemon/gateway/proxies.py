@@ -14,8 +14,9 @@ The same variables and meanings as httpx, requests and LiteLLM (all three go thr
 - ``SSL_CERT_FILE`` (a PEM bundle) and ``SSL_CERT_DIR`` (a hashed directory) replace the system's
   trust store, as OpenSSL, httpx and LiteLLM read them.
 
-Only ``http://`` and ``https://`` proxies are spoken; any other scheme (``socks5://``) makes each
-request through it fail with a message that says so, rather than going around the proxy.
+``http://`` and ``https://`` proxies are spoken (to an ``https://`` one over TLS, trusted like a
+provider); any other scheme (``socks5://``) makes each request through it fail with a message that
+says so, rather than going around the proxy.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ class Proxy:
     shown: str
     error: str | None = None
     """Why this proxy cannot be used (an unsupported scheme, a malformed URL); requests through it fail."""
+    tls: bool = False
+    """An ``https://`` proxy: the connection to the proxy itself is TLS (and an https target's TLS runs
+    inside it)."""
 
 
 def _environment_proxies(environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
@@ -83,12 +87,8 @@ def _parse_proxy(variable: str, url: str) -> Proxy:
     if parts.username is not None:
         pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
         authorization = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
-    default = 443 if parts.scheme == "https" else 80
-    if parts.scheme == "https":
-        return Proxy(host, port or default, authorization, variable, shown,
-                     f"{variable}={shown}: TLS to the proxy itself is not supported; use its http:// address "
-                     "(requests to https providers are tunnelled through it with CONNECT, end-to-end TLS)")
-    return Proxy(host, port or default, authorization, variable, shown)
+    tls = parts.scheme == "https"
+    return Proxy(host, port or (443 if tls else 80), authorization, variable, shown, tls=tls)
 
 
 class _NoProxy:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import datetime
 import ipaddress
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -36,9 +37,10 @@ class Tunnelled:
 @dataclass
 class RecordingProxy:
     """An HTTP proxy on loopback that records what it carries; ``require`` makes it answer 407 to
-    requests without that ``Proxy-Authorization`` value."""
+    requests without that ``Proxy-Authorization`` value; ``tls`` makes it an ``https://`` proxy."""
 
     require: str | None = None
+    tls: ssl.SSLContext | None = None
     seen: list[Tunnelled] = field(default_factory=list)
     port: int = 0
     _server: asyncio.Server | None = None
@@ -46,10 +48,10 @@ class RecordingProxy:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://localhost:{self.port}"
 
     async def __aenter__(self) -> RecordingProxy:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

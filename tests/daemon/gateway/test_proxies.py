@@ -89,10 +89,14 @@ def test_proxy_credentials_become_basic_auth_and_stay_out_of_messages() -> None:
     assert proxy.shown == "http://p:3128"
 
 
-@pytest.mark.parametrize("url", ["socks5://p:1080", "https://p:443"])
-def test_unsupported_proxy_scheme_is_an_error_not_a_bypass(url: str) -> None:
-    proxy = ProxySettings({"HTTPS_PROXY": url}).proxy_for("https", "h", 443)
+def test_unsupported_proxy_scheme_is_an_error_not_a_bypass() -> None:
+    proxy = ProxySettings({"HTTPS_PROXY": "socks5://p:1080"}).proxy_for("https", "h", 443)
     assert proxy is not None and proxy.error is not None and "HTTPS_PROXY" in proxy.error
+
+
+def test_https_proxy_is_spoken_over_tls_on_its_default_port() -> None:
+    proxy = ProxySettings({"HTTPS_PROXY": "https://p"}).proxy_for("https", "h", 443)
+    assert proxy is not None and proxy.error is None and proxy.tls and proxy.port == 443
 
 
 # -- through a real proxy -------------------------------------------------------------------------------
@@ -212,12 +216,46 @@ async def test_unsupported_proxy_fails_instead_of_going_around_it() -> None:
         await client.post("http://provider.test/v1", {}, b"{}", connect_timeout=TIMEOUT)
 
 
-def test_tunnel_on_uvloop(server_tls: ssl.SSLContext, certs: Certificates) -> None:
-    """The daemon runs on uvloop: CONNECT then TLS inside the tunnel works on that loop too."""
+async def test_https_proxy_carries_tls_inside_tls_and_forwards_http_over_tls(
+        server_tls: ssl.SSLContext, certs: Certificates) -> None:
+    """An https:// proxy: the connection to it is TLS (verified against the same CAs); an https target's
+    TLS runs inside that, an http target is forwarded over it."""
+    async with RecordingProxy(tls=server_tls) as proxy:
+        environ = {"HTTPS_PROXY": proxy.url, "HTTP_PROXY": proxy.url}
+        client = Http1Client(ProxySettings(environ), TrustSettings(str(certs.ca), None))
+        try:
+            async with ScriptedServer(send(ok(b"inner")), tls=server_tls) as secure, \
+                    ScriptedServer(send(ok(b"plain"))) as plain:
+                assert await _exchange(client, secure.url(host="provider.test")) == b"inner"
+                assert await _exchange(client, plain.url("/v1/x", host="provider.test")) == b"plain"
+            assert [t.request_line for t in proxy.seen] == [
+                f"CONNECT provider.test:{secure.port} HTTP/1.1",
+                f"POST http://provider.test:{plain.port}/v1/x HTTP/1.1"]
+        finally:
+            await client.aclose()
+
+
+async def test_untrusted_https_proxy_is_named_as_the_one_not_trusted(tmp_path: Path, server_tls: ssl.SSLContext) -> None:
+    other = certificates(tmp_path / "other", "provider.test", label="Another CA")
+    async with RecordingProxy(tls=server_tls) as proxy:
+        client = Http1Client(ProxySettings({"HTTPS_PROXY": proxy.url}), TrustSettings(str(other.ca), None))
+        with pytest.raises(HttpConnectError) as caught:
+            await _exchange(client, "https://provider.test:9/v1")
+        await client.aclose()
+    message = str(caught.value)
+    assert f"the proxy {proxy.url} (HTTPS_PROXY): its TLS certificate is not trusted" in message, message
+    assert f"SSL_CERT_FILE={other.ca}" in message
+    assert proxy.seen == []
+
+
+@pytest.mark.parametrize("proxy_tls", [False, True], ids=["http-proxy", "https-proxy"])
+def test_tunnel_on_uvloop(server_tls: ssl.SSLContext, certs: Certificates, proxy_tls: bool) -> None:
+    """The daemon runs on uvloop: CONNECT then TLS inside the tunnel (inside TLS to an https:// proxy)
+    works on that loop too."""
     import uvloop
 
     async def scenario() -> None:
-        async with RecordingProxy() as proxy:
+        async with RecordingProxy(tls=server_tls if proxy_tls else None) as proxy:
             client = Http1Client(ProxySettings({"HTTPS_PROXY": proxy.url}), TrustSettings(str(certs.ca), None))
             try:
                 async with ScriptedServer(send(ok(b"uv")), tls=server_tls) as server:
