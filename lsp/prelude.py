@@ -142,7 +142,8 @@ class Prelude:
         self.in_order = False
         """A message other than a document notification was held: hold the completions after it too."""
         self.running: dict[str | int, asyncio.Task[None]] = {}
-        self.answered = 0
+        self.taken = 0
+        """Completions this prelude took (answered, or still being answered when pygls took over)."""
         self.connected: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         """Done once the daemon connection started by ``initialized`` has come up (or failed)."""
 
@@ -196,6 +197,7 @@ class Prelude:
             return False  # pygls will answer it (an unknown document gets an empty answer there too)
         task = asyncio.get_running_loop().create_task(self._complete(request_id, method, uri, position, params))
         self.running[request_id] = task
+        self.taken += 1
         return True
 
     async def _complete(self, request_id: str | int, method: str, uri: str, position: dict[str, Any],
@@ -210,7 +212,6 @@ class Prelude:
                 completion = await self._completion(uri, position, explicit)
                 result = self._result(completion, inline, position)
             self.write({"jsonrpc": "2.0", "id": request_id, "result": result})
-            self.answered += 1
         except asyncio.CancelledError:
             self.write({"jsonrpc": "2.0", "id": request_id,
                         "error": {"code": REQUEST_CANCELLED, "message": "the request was cancelled"}})
@@ -248,6 +249,21 @@ class Prelude:
                 "textEdit": {"range": {"start": start, "end": at}, "newText": fields.new_text}, "command": command}
         return {"isIncomplete": True, "items": [item]}
 
+    def cancels_running(self, body: bytes) -> bool:
+        """After the hand-over: whether ``body`` cancels a completion this prelude is still answering
+        (pygls does not know its id), which it then cancels. Costs nothing once none is running."""
+        if not self.running or b"$/cancelRequest" not in body:
+            return False
+        message, _ = decode(body)
+        if not isinstance(message, dict) or message.get("method") != "$/cancelRequest":
+            return False
+        params = message.get("params")
+        task = self.running.get(params.get("id")) if isinstance(params, dict) else None
+        if task is None:
+            return False
+        task.cancel()
+        return True
+
     def hand_over(self, server: SwitchboardServer, writer: Any, handle: Callable[[bytes], dict[str, Any] | None]) -> None:
         """pygls is loaded: the server takes the bridge and the status, replays ``initialize``, writes
         through ``writer`` from then on, and handles every held message in order."""
@@ -263,5 +279,4 @@ class Prelude:
             error = handle(body)
             if error is not None:
                 self.write(error)
-        log.debug("pygls loaded: %d completions were answered before it, %d messages replayed",
-                  self.answered, len(held))
+        log.debug("pygls loaded: %d completions were taken before it, %d messages replayed", self.taken, len(held))

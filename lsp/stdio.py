@@ -231,7 +231,7 @@ def serve(first: dict[str, Any], stdin: BinaryIO, stdout: BinaryIO, socket: str 
             server._stop_event = stop
             servers.append(server)
             prelude.hand_over(server, StdoutWriter(stdout), lambda body: _handle(server, body))
-            dispatch = lambda body: _handle(server, body)  # noqa: E731
+            dispatch = lambda body: None if prelude.cancels_running(body) else _handle(server, body)  # noqa: E731
 
         loaded.add_done_callback(take_over)
         await read_messages(reader, lambda body: dispatch(body), write, stop)
