@@ -23,7 +23,7 @@ install: $(STAMP)
 ## Start Switchboard on its embedded defaults and open the dashboard (simulated providers and a demo
 ## workload when no provider key is set; quitting the dashboard stops what it started).
 run: $(STAMP)
-	@$(VENV)/bin/python -m daemon.run_local
+	@$(VENV)/bin/python -m daemon.cli.run_local
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

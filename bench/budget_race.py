@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from daemon import accounting
-from daemon.api.wire import AskRequest, BudgetSet
 from daemon.client import DaemonClient
+from daemon.core import accounting
 from daemon.sim import SimServer
+from daemon.wire import AskRequest, BudgetSet
 from tests.support import in_process_daemon, running_daemon, sim_config, write_config
 
 TARGET_SLOWDOWN = 0.10

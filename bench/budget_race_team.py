@@ -25,11 +25,11 @@ from pathlib import Path
 
 import asyncpg
 
-from daemon.api.wire import AskRequest
 from daemon.client import DaemonClient
 from daemon.sim import SimServer
 from daemon.store import Store, open_store
 from daemon.store.records import Budget
+from daemon.wire import AskRequest
 from tests.support import DaemonProcess, sim_config, start_daemon, stop_daemon, write_config
 
 ADMIN_URL = os.environ.get("SWITCHBOARD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")

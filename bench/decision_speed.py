@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from daemon.learning import REINDEX_TAIL  # noqa: E402
+from daemon.core.learning import REINDEX_TAIL  # noqa: E402
 from daemon.router.classify import classify  # noqa: E402
 from daemon.router.embedding import embed_slice, shipped_embedder  # noqa: E402
 from daemon.router.engine import decide  # noqa: E402

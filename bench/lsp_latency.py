@@ -40,10 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lsprotocol import types
 
-from daemon.api.wire import CompleteRequest
 from daemon.client import DaemonClient
 from daemon.errors import NotFoundError
 from daemon.sim import SimServer
+from daemon.wire import CompleteRequest
 from tests.lsp.harness import end_of, inline_completion, lsp_session, open_document, sim_daemon
 
 ADDED_P50_TARGET_MS = 5.0

@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # for tests.support (a daemon on the simulated providers)
 TARGET_S = 1.0
-FORBIDDEN = ("litellm", "daemon.router", "daemon.store", "daemon.gateway", "daemon.services", "aiosqlite")
+FORBIDDEN = ("litellm", "daemon.router", "daemon.store", "daemon.gateway", "daemon.core.services", "aiosqlite")
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
     "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}}
 

@@ -105,10 +105,10 @@ def bench_config(config: Path, directory: Path) -> Path:
 
 async def route_via_api(requests: dict[str, Any], config: Path, directory: Path) -> dict[str, Routed]:
     """Route each request as the daemon routes an OpenAI chat body, on real services in ``directory``."""
-    from daemon import pipeline
     from daemon.api.openai_compat import chat_request
+    from daemon.core import pipeline
+    from daemon.core.services import DaemonOptions, open_services
     from daemon.errors import SwitchboardError
-    from daemon.services import DaemonOptions, open_services
 
     options = DaemonOptions(socket=directory / "unused.sock", data_dir=directory, config_path=config, http="")
     out: dict[str, Routed] = {}

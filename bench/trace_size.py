@@ -3,7 +3,7 @@
     .venv/bin/python bench/trace_size.py [--seconds 40] [--workers 2] [--pace 0.1]
 
 A real demo-mode daemon (``--demo``: the simulated providers) runs the demo workload
-(``daemon.demo_workload.run_demo``, faster) for a while and stops; then the database is read
+(``daemon.cli.demo_workload.run_demo``, faster) for a while and stops; then the database is read
 directly: the average of the trace row's stored bytes (every column's length, as SQLite keeps it),
 the decision JSON's share, and the pages the traces table and its indexes take per trace (dbstat).
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from daemon.demo_workload import run_demo  # noqa: E402
+from daemon.cli.demo_workload import run_demo  # noqa: E402
 from tests.support import running_daemon, write_config  # noqa: E402
 
 _ROW_BYTES = (

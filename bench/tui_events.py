@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from daemon.api.wire import Event
+from daemon.wire import Event
 from tui.app import SwitchboardApp
 
 TARGET_LAG_P99_MS = 50.0

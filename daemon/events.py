@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from daemon.api.wire import Event
+from daemon.wire import Event
 
 
 class EventBus:

@@ -1,5 +1,5 @@
 """Regenerate docs/dashboard.svg: the dashboard on a real daemon over the simulated providers, after a
-minute of make run's demo (``daemon.demo_workload``: its workload and its scripted provider faults), with a
+minute of make run's demo (``daemon.cli.demo_workload``: its workload and its scripted provider faults), with a
 daily budget set.
 
     .venv/bin/python docs/dashboard_screenshot.py [--seconds 60] [--size 120x36]
@@ -16,8 +16,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from daemon.api.wire import BudgetSet  # noqa: E402
-from daemon.demo_workload import run_demo  # noqa: E402
+from daemon.cli.demo_workload import run_demo  # noqa: E402
+from daemon.wire import BudgetSet  # noqa: E402
 from tests.support import running_daemon, write_config  # noqa: E402
 from tui.app import SwitchboardApp  # noqa: E402
 

@@ -12,8 +12,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from daemon.api.wire import CompleteRequest, CompleteResponse
 from daemon.errors import BudgetExceededError, DaemonUnavailableError, SwitchboardError
+from daemon.wire import CompleteRequest, CompleteResponse
 from lsp.cache import SuggestionCache
 from lsp.cleanup import clean_completion
 from lsp.context import Doc, build_context, document_offset

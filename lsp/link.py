@@ -15,9 +15,9 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from daemon.api.wire import AskRequest, AskResponse, CompleteRequest, FeedbackRequest, FeedbackResponse
 from daemon.client import DaemonClient
 from daemon.errors import DaemonUnavailableError, error_from_payload
+from daemon.wire import AskRequest, AskResponse, CompleteRequest, FeedbackRequest, FeedbackResponse
 from lsp.status import StatusReporter
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from lsp.cleanup import strip_fences
 
 if TYPE_CHECKING:
-    from daemon.api.wire import TaskTypeName
+    from daemon.wire import TaskTypeName
 
 ActionKind = Literal["rewrite", "explain", "docstring", "fix"]
 

@@ -29,7 +29,7 @@ from lsp.options import DEFAULTS, LspOptions, is_ignored, parse_options
 from lsp.status import StatusReporter
 
 if TYPE_CHECKING:
-    from daemon.api.wire import AskRequest
+    from daemon.wire import AskRequest
     from lsp.bridge import Bridge
     from lsp.completion import Completion
 
@@ -272,7 +272,7 @@ async def _refactor_edit(ls: SwitchboardServer, data: dict[str, Any]) -> types.W
     uri, kind = data.get("uri"), data.get("action")
     if not isinstance(uri, str) or kind not in refactor.ACTIONS or ls.doc(uri) is None:
         return None
-    from daemon.api.wire import AskRequest  # loaded with the bridge, after initialize
+    from daemon.wire import AskRequest  # loaded with the bridge, after initialize
 
 
     spec = refactor.ACTIONS[kind]

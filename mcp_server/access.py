@@ -13,8 +13,8 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from daemon.api.wire import Event
 from daemon.client import DaemonClient
+from daemon.wire import Event
 
 
 class DaemonAccess(Protocol):

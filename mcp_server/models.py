@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from daemon.api.wire import (
+from daemon.wire import (
     AttemptInfo,
     ConsensusAnswer,
     MatrixCellInfo,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from daemon.api.wire import BudgetStatus, DecisionInfo, FeedbackResponse, TraceDetail, TraceSummary
+from daemon.wire import BudgetStatus, DecisionInfo, FeedbackResponse, TraceDetail, TraceSummary
 from mcp_server.models import ConsensusResult, MatrixResult, RunTaskResult, TraceListResult
 
 

@@ -19,8 +19,8 @@ from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
 from mcp.types import EmptyResult, SubscribeRequestParams, UnsubscribeRequestParams
 
-from daemon.api.wire import Event
 from daemon.errors import SwitchboardError
+from daemon.wire import Event
 from mcp_server.errors import next_step
 from mcp_server.models import MAX_MATRIX_CELLS, MAX_TEXT_EXCERPT
 

@@ -17,7 +17,8 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from daemon.api.wire import (
+from daemon.errors import SwitchboardError, error_from_payload
+from daemon.wire import (
     AskRequest,
     AskResponse,
     BudgetStatus,
@@ -31,7 +32,6 @@ from daemon.api.wire import (
     TaskTypeName,
     TraceSummary,
 )
-from daemon.errors import SwitchboardError, error_from_payload
 from mcp_server import render
 from mcp_server.errors import refusal, tool_error
 from mcp_server.models import (

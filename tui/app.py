@@ -20,8 +20,8 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from daemon.api.wire import Event, Metrics, Status, TraceSummary
 from daemon.errors import DaemonUnavailableError, SwitchboardError
+from daemon.wire import Event, Metrics, Status, TraceSummary
 from tui.format import trace_from_event
 from tui.screens.overview import OverviewScreen
 from tui.widgets.tail import MAX_ROWS, TailFilter

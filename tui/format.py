@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from daemon.api.wire import CandidateInfo, DecisionInfo, TraceSummary
-from daemon.figures import DASH, usd  # noqa: F401  (re-exported: the CLI's money format, so both read the same)
+from daemon.client.figures import DASH, usd  # noqa: F401  (re-exported: the CLI's money format, so both read the same)
+from daemon.wire import CandidateInfo, DecisionInfo, TraceSummary
 
 
 def ms(value: float | None) -> str:

@@ -16,13 +16,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from daemon import jsonwire, pipeline
+from daemon import jsonwire
 from daemon.api.features import anthropic_native_only, anthropic_reasoning_effort, anthropic_response_format
 from daemon.api.fields import ANTHROPIC_COUNT_TOKENS, ANTHROPIC_MESSAGES, check_body
 from daemon.api.http import TRACE_HEADER, EncodedJson, error_headers, header, services_of
 from daemon.api.openai_compat import MODEL_HEADER, admit, guarded, read_json
 from daemon.api.streaming import EventStream, unless_disconnected
-from daemon.candidates import excluded_reason
+from daemon.config.candidates import excluded_reason
+from daemon.core import pipeline
 from daemon.errors import ProviderError, SwitchboardError
 from daemon.gateway import (
     ChatRequest,

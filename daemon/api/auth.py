@@ -19,8 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from daemon.api.http import SERVICES_KEY
 from daemon.api.listener import CONNECTION_KEY
 from daemon.api.passthrough import caller_error
+from daemon.core.services import Services
 from daemon.errors import AuthenticationError, InvalidRequestError, PayloadTooLargeError, SwitchboardError
-from daemon.services import Services
 
 LISTENER_KEY = "switchboard.listener"
 DEVELOPER_KEY = "switchboard.developer"

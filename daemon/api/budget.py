@@ -14,13 +14,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from daemon import accounting
 from daemon.api.http import developer_of, json_response, parse_body, services_of
-from daemon.api.wire import BudgetInfo, BudgetSet, BudgetStatus, DeveloperSpend
 from daemon.budgets import BudgetFigures, period_bounds
+from daemon.core import accounting
+from daemon.core.services import Services
 from daemon.errors import InvalidRequestError, PermissionDeniedError
-from daemon.services import Services
 from daemon.store.records import Budget, Developer, micros_to_usd
+from daemon.wire import BudgetInfo, BudgetSet, BudgetStatus, DeveloperSpend
 
 BURN_WINDOW_S = 3600.0
 """The burn rate is the spend of the last hour: recent enough to follow a change of pace, long

@@ -15,14 +15,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from daemon import pipeline
 from daemon.api.http import TRACE_HEADER, developer_of, json_response, parse_body, services_of
 from daemon.api.streaming import EventStream, sse, unless_disconnected
-from daemon.api.wire import CompleteRequest, CompleteResponse
+from daemon.core import pipeline
+from daemon.core.routing import RoutePlan
 from daemon.errors import SwitchboardError
 from daemon.gateway import ChatRequest, Completion, Event, FimPrompt, Finish, TextDelta
-from daemon.routing import RoutePlan
 from daemon.store.records import micros_to_usd
+from daemon.wire import CompleteRequest, CompleteResponse
 
 CURSOR = "<CURSOR>"
 _SYSTEM = (

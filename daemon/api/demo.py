@@ -14,9 +14,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from daemon.api.http import developer_of, json_response, parse_body, services_of
-from daemon.api.wire import DemoFaults, DemoProfile
+from daemon.core.services import Services
 from daemon.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
-from daemon.services import Services
+from daemon.wire import DemoFaults, DemoProfile
 
 
 def _sim(request: Request) -> object:

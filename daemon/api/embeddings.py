@@ -17,19 +17,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from daemon import accounting, jsonwire, pipeline
-from daemon.aliases import resolve
+from daemon import jsonwire
 from daemon.api.fields import OPENAI_EMBEDDINGS, check_body, refuse
 from daemon.api.http import TRACE_HEADER, EncodedJson, services_of
 from daemon.api.openai_compat import MODEL_HEADER, admit, openai_error, read_json
 from daemon.budgets.afford import budget_refusal
-from daemon.candidates import availability, hide_key_names
 from daemon.config import Settings
+from daemon.config.aliases import resolve
+from daemon.config.candidates import availability, hide_key_names
+from daemon.core import accounting, pipeline
+from daemon.core.routing import RoutePlan
+from daemon.core.services import Services
 from daemon.errors import InvalidRequestError, ModelUnavailableError, SwitchboardError
 from daemon.gateway import Completion, prices_of
 from daemon.guard import redact_values
-from daemon.routing import RoutePlan
-from daemon.services import Services
 from daemon.store.records import micros_to_usd, usd_to_micros
 
 ENDPOINT = "/v1/embeddings"

@@ -18,9 +18,9 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from daemon.api.http import developer_of, services_of
-from daemon.api.wire import Event
-from daemon.services import STORE_PROBLEM_FOR_OTHERS
+from daemon.core.services import STORE_PROBLEM_FOR_OTHERS
 from daemon.store.records import Developer
+from daemon.wire import Event
 
 KEEPALIVE_SECONDS = 15.0
 

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from daemon.core.services import Services
 from daemon.errors import AuthenticationError, InvalidRequestError, SwitchboardError
-from daemon.services import Services
 from daemon.store.records import Developer
 
 log = logging.getLogger("switchboard.api")

@@ -10,7 +10,12 @@ from starlette.routing import Route
 
 from daemon import __version__
 from daemon.api.http import developer_of, json_response, parse_body, services_of
-from daemon.api.wire import (
+from daemon.config.candidates import availability, without_key_names
+from daemon.core.services import STORE_PROBLEM_FOR_OTHERS, Services
+from daemon.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
+from daemon.keys import new_key
+from daemon.store.records import Developer, TraceQuery, TraceRecord, micros_to_usd
+from daemon.wire import (
     AttemptInfo,
     DeveloperCreate,
     DeveloperCreated,
@@ -23,11 +28,6 @@ from daemon.api.wire import (
     TraceList,
     TraceSummary,
 )
-from daemon.candidates import availability, without_key_names
-from daemon.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
-from daemon.keys import new_key
-from daemon.services import STORE_PROBLEM_FOR_OTHERS, Services
-from daemon.store.records import Developer, TraceQuery, TraceRecord, micros_to_usd
 
 
 async def health(request: Request) -> Response:

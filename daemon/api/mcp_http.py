@@ -33,10 +33,10 @@ from starlette.types import Receive, Scope, Send
 
 from daemon.api.auth import CREDENTIAL_KEY, DEVELOPER_KEY, LISTENER_KEY
 from daemon.api.http import error_response
-from daemon.api.wire import Event
+from daemon.core.services import Services
 from daemon.errors import DaemonUnavailableError, PermissionDeniedError
 from daemon.keys import hash_key
-from daemon.services import Services
+from daemon.wire import Event
 
 if TYPE_CHECKING:
     from daemon.client import DaemonClient

@@ -1,5 +1,5 @@
 """GET /api/metrics: the numbers a dashboard shows at a glance, over a window of recent traces;
-GET /api/savings: what routing spent against one model for everything (``daemon.savings``).
+GET /api/savings: what routing spent against one model for everything (``daemon.api.savings``).
 
 The store hands out plain facts (one row per trace, one per attempt, a mean score per rated trace);
 ``compute_metrics`` turns them into ``Metrics`` in memory, so the SQL stays simple enough for any store.
@@ -21,14 +21,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from daemon.api.http import developer_of, json_response, services_of
-from daemon.api.wire import Metrics, ModelMetrics
+from daemon.api.savings import compute_savings
+from daemon.core.routing import candidates_for
+from daemon.core.services import Services
 from daemon.errors import InvalidRequestError, PermissionDeniedError
 from daemon.router.engine import prior_quality
 from daemon.router.types import Candidate, TaskType
-from daemon.routing import candidates_for
-from daemon.savings import compute_savings
-from daemon.services import Services
 from daemon.store.records import micros_to_usd
+from daemon.wire import Metrics, ModelMetrics
 
 WINDOWS: dict[str, tuple[float, int]] = {
     "1h": (3600.0, 60),

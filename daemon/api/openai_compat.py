@@ -16,11 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from daemon import jsonwire, pipeline
+from daemon import jsonwire
 from daemon.api.features import openai_chat_native_only
 from daemon.api.fields import OPENAI_CHAT, OPENAI_TEXT, check_body, refuse
 from daemon.api.http import TRACE_HEADER, EncodedJson, body_of, developer_of, error_headers, header, services_of
 from daemon.api.streaming import EventStream, unless_disconnected
+from daemon.core import pipeline
 from daemon.errors import InvalidRequestError, SwitchboardError
 from daemon.gateway import (
     ChatRequest,

@@ -18,11 +18,11 @@ from starlette.routing import Route
 from starlette.types import Scope
 
 from daemon import jsonwire
-from daemon.aliases import resolve
 from daemon.api.anthropic_compat import anthropic_error
 from daemon.api.http import error_response, services_of
 from daemon.api.openai_compat import model_object, openai_error, speaks_anthropic
 from daemon.config import Settings
+from daemon.config.aliases import resolve
 from daemon.errors import (
     InvalidRequestError,
     MethodNotAllowedError,

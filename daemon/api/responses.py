@@ -28,11 +28,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from daemon import jsonwire, pipeline
+from daemon import jsonwire
 from daemon.api.http import TRACE_HEADER, EncodedJson, services_of
 from daemon.api.openai_compat import MODEL_HEADER, admit, guarded, openai_error, read_json
 from daemon.api.responses_wire import ToolNames, chat_request
 from daemon.api.streaming import EventStream, unless_disconnected
+from daemon.core import pipeline
 from daemon.errors import SwitchboardError
 from daemon.gateway import Completion, Event, Finish, StreamStart, TextDelta, ToolCallDelta
 from daemon.store.records import micros_to_usd

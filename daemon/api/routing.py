@@ -11,7 +11,18 @@ from starlette.routing import BaseRoute, Route
 
 from daemon import matrix_file
 from daemon.api.http import developer_of, json_response, parse_body, services_of
-from daemon.api.wire import (
+from daemon.budgets import router_state
+from daemon.budgets.afford import headroom
+from daemon.config.candidates import hide_key_names, without_key_names
+from daemon.core.routing import RoutingInput, candidates_for, decide_for
+from daemon.core.services import Services
+from daemon.errors import InvalidRequestError, NotFoundError, PermissionDeniedError, SwitchboardError
+from daemon.router.engine import prior_quality
+from daemon.router.matrix import N_BANDS, QualitySignal, RoutingMatrix
+from daemon.router.settings import RoutingSettings
+from daemon.router.types import NO_BUDGET, Candidate, TaskType
+from daemon.store.records import Developer, ReviewItem
+from daemon.wire import (
     DecisionInfo,
     FeedbackRequest,
     FeedbackResponse,
@@ -22,17 +33,6 @@ from daemon.api.wire import (
     ReviewResolve,
     RouteRequest,
 )
-from daemon.budgets import router_state
-from daemon.budgets.afford import headroom
-from daemon.candidates import hide_key_names, without_key_names
-from daemon.errors import InvalidRequestError, NotFoundError, PermissionDeniedError, SwitchboardError
-from daemon.router.engine import prior_quality
-from daemon.router.matrix import N_BANDS, QualitySignal, RoutingMatrix
-from daemon.router.settings import RoutingSettings
-from daemon.router.types import NO_BUDGET, Candidate, TaskType
-from daemon.routing import RoutingInput, candidates_for, decide_for
-from daemon.services import Services
-from daemon.store.records import Developer, ReviewItem
 
 # How much one signal counts, by where it came from: a person's explicit verdict counts most.
 SIGNAL_WEIGHTS = {"user": 2.0, "agent": 1.0, "editor": 1.0, "judge": 1.0, "verifier": 0.5, "consensus": 0.5}
@@ -70,7 +70,7 @@ def decision_info(decision: dict) -> DecisionInfo:
 
 async def route(request: Request) -> Response:
     """Which model would serve this prompt, and why — no model is called."""
-    from daemon import accounting
+    from daemon.core import accounting
 
     services = services_of(request)
     me = developer_of(request)

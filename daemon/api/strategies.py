@@ -9,23 +9,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from daemon import pipeline
 from daemon.api.http import TRACE_HEADER, developer_of, json_response, parse_body, services_of
 from daemon.api.routing import SIGNAL_WEIGHTS, routing_input
-from daemon.api.wire import ConsensusAnswer, ConsensusRequest, ConsensusResponse, EvalRequest, RouteRequest
-from daemon.candidates import hide_key_names
+from daemon.config.candidates import hide_key_names
+from daemon.core import pipeline
+from daemon.core.routing import RoutePlan, decide_for
+from daemon.core.strategies import run_consensus
 from daemon.errors import InvalidRequestError, NoRouteError, PermissionDeniedError, SwitchboardError
 from daemon.gateway import ChatRequest, Completion
 from daemon.router.matrix import QualitySignal
 from daemon.router.types import TaskType
-from daemon.routing import RoutePlan, decide_for
-from daemon.strategies import run_consensus
+from daemon.wire import ConsensusAnswer, ConsensusRequest, ConsensusResponse, EvalRequest, RouteRequest
 
 
 async def consensus(request: Request) -> Response:
     """Several models answer; agreement serves the majority, disagreement asks the tiebreaker and
     queues the request for a person."""
-    from daemon import accounting
+    from daemon.core import accounting
 
     services = services_of(request)
     me = developer_of(request)
@@ -114,7 +114,7 @@ async def consensus(request: Request) -> Response:
 
 async def evaluate(request: Request) -> Response:
     """Run the evaluation job now over a sample of recent traces."""
-    from daemon.evaluation import run_evaluation
+    from daemon.jobs.evaluation import run_evaluation
 
     services = services_of(request)
     me = developer_of(request)

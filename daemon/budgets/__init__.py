@@ -1,5 +1,5 @@
 """Budgets, pure: calendar periods in a time zone, thresholds, the state a budget is in and what
-happens to the next request, and how to say so. No I/O: ``daemon.accounting`` does the reading and
+happens to the next request, and how to say so. No I/O: ``daemon.core.accounting`` does the reading and
 writing and hands plain values in. (What a call costs is the gateway's: ``daemon/gateway/cost.py``.)
 
     periods.py   period_bounds(): where a day / week / month starts and ends in a time zone

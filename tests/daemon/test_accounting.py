@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from daemon import accounting, telemetry
+from daemon.core import accounting
 from daemon.errors import BudgetExceededError
+from daemon.jobs import telemetry
 from daemon.store import SqliteStore
 from daemon.store.records import TraceQuery, TraceRecord
 from tests.support import in_process_daemon, sim_config, write_config

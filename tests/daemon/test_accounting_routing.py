@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon import accounting
 from daemon.budgets import describe_reset, period_bounds
+from daemon.core import accounting
 from tests.support import in_process_daemon, sim_config, write_config
 
 HARD = "Prove that there are infinitely many primes and then derive the prime number theorem asymptotics in detail, with rigorous steps."

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.aliases import resolve, specificity
 from daemon.config import load_settings, validate
+from daemon.config.aliases import resolve, specificity
+from daemon.core.routing import RoutingInput, _route_request
 from daemon.errors import ConfigError, InvalidRequestError
-from daemon.routing import RoutingInput, _route_request
 
 
 class _Services:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from daemon.api.wire import AttemptInfo, TraceDetail
 from daemon.cli import explain_trace, parse_since
 from daemon.errors import InvalidRequestError
+from daemon.wire import AttemptInfo, TraceDetail
 
 
 def _trace(**kw) -> TraceDetail:

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import httpx
 
-from daemon.api.wire import AskRequest, FeedbackRequest
 from daemon.router.engine import DEFAULT_SETTINGS, prior_quality
 from daemon.router.matrix import RoutingMatrix, band_of
 from daemon.router.types import Candidate, TaskType, Tier
+from daemon.wire import AskRequest, FeedbackRequest
 from tests.support import REPO, DaemonProcess, running_daemon
 
 SWITCHBOARD = str(Path(sys.executable).parent / "switchboard")

@@ -8,9 +8,9 @@ import sys
 
 def test_importing_the_client_pulls_in_no_litellm_store_or_router() -> None:
     code = (
-        "import sys, daemon.client, daemon.api.wire; "
+        "import sys, daemon.client, daemon.wire; "
         "heavy = [m for m in sys.modules if m.split('.')[0] in ('litellm', 'aiosqlite', 'asyncpg', 'uvicorn', 'starlette')"
-        " or m.startswith(('daemon.router', 'daemon.store', 'daemon.gateway', 'daemon.services'))]; print(heavy)"
+        " or m.startswith(('daemon.router', 'daemon.store', 'daemon.gateway', 'daemon.core.services'))]; print(heavy)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from daemon.config import DEFAULT_CONFIG_PATH, load_settings, read_toml
-from daemon.config_watch import LiveConfig
+from daemon.config.watch import LiveConfig
 from daemon.errors import ConfigError
 
 

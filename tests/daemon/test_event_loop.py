@@ -7,7 +7,7 @@ import asyncio
 import pytest
 import uvloop
 
-from daemon.event_loop import ENV, loop_factory
+from daemon.app.event_loop import ENV, loop_factory
 
 
 def test_uvloop_by_default(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from daemon.learning import KnowledgeState, LatencyTracker, MatrixState, pack_vector, unpack_vector
+from daemon.core.learning import KnowledgeState, LatencyTracker, MatrixState, pack_vector, unpack_vector
 from daemon.router.matrix import QualitySignal
 from daemon.router.memory import INDEX_FROM, memory_vector
 from daemon.router.settings import RoutingSettings

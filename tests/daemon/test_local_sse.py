@@ -1,4 +1,4 @@
-"""``daemon.local_sse.LocalSse`` against a scripted HTTP/1.1 server on a real Unix socket.
+"""``daemon.client.local_sse.LocalSse`` against a scripted HTTP/1.1 server on a real Unix socket.
 
 The server (``tests.fakes.scripted_http``) answers each request with the next scripted responder (raw
 bytes, written piece by piece) and records every connection, every request, and when each
@@ -19,13 +19,13 @@ from typing import Any
 
 import pytest
 
+from daemon.client.local_sse import LocalSse
 from daemon.errors import (
     BudgetExceededError,
     DaemonUnavailableError,
     ProviderRateLimitError,
     SwitchboardError,
 )
-from daemon.local_sse import LocalSse
 from tests.fakes.scripted_http import LAST_CHUNK, Responder, ScriptedServer, chunk, send
 
 TIMEOUT = 5.0

@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from daemon.api.wire import AskRequest, FeedbackRequest, RouteRequest
-from daemon.evaluation import EVAL_DEVELOPER
+from daemon.jobs.evaluation import EVAL_DEVELOPER
 from daemon.sim import Fault, SimServer
 from daemon.store.records import TraceQuery, TraceRecord
+from daemon.wire import AskRequest, FeedbackRequest, RouteRequest
 from tests.support import in_process_daemon, running_daemon, sim_config, write_config
 
 PROMPT = "Write a Python function that parses ISO 8601 dates with time zones and returns a datetime object."

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from daemon.api.wire import AskRequest, FeedbackRequest
-from daemon.report import report_html, report_text
-from daemon.savings import compute_savings, day_of
+from daemon.api.savings import compute_savings, day_of
+from daemon.cli.savings_report import report_html, report_text
 from daemon.sim import DEMO_PROFILES
 from daemon.sim.answers import answer_text, count_tokens
+from daemon.wire import AskRequest, FeedbackRequest
 from tests.support import running_daemon, sim_config, write_config
 
 PRICES = {p.name: (p.input_usd_per_mtok, p.output_usd_per_mtok) for p in DEMO_PROFILES}
@@ -130,7 +130,7 @@ async def test_report_against_a_scripted_workload_and_its_html_in_a_real_browser
 
 
 def test_text_and_html_say_when_nothing_was_answered() -> None:
-    from daemon.api.wire import Savings
+    from daemon.wire import Savings
 
     empty = Savings(window="24h", since=0.0, baseline_model="sim-ultra", requests=0, spend_usd=0.0, baseline_usd=0.0,
                     saved_usd=0.0)

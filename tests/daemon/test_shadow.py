@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.judge import parse_choice
-from daemon.shadow import request_messages
+from daemon.jobs.judge import parse_choice
+from daemon.jobs.shadow import request_messages
 
 
 def test_a_kept_chat_prompt_becomes_its_messages_again() -> None:

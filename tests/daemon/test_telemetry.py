@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from daemon import telemetry
+from daemon.jobs import telemetry
 from daemon.store import SqliteStore
 from daemon.store.records import OutcomeRecord, TraceQuery, TraceRecord
 from tests.support import in_process_daemon, sim_config, write_config

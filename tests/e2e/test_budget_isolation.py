@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.api.wire import AskRequest, BudgetSet
 from daemon.errors import NotFoundError, PermissionDeniedError
+from daemon.wire import AskRequest, BudgetSet
 from tests.support import REPO, DaemonProcess, running_daemon
 
 

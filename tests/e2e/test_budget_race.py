@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 
-from daemon.api.wire import AskRequest, AskResponse, BudgetSet, Event
 from daemon.client import DaemonClient
 from daemon.errors import BudgetExceededError, DaemonUnavailableError
+from daemon.wire import AskRequest, AskResponse, BudgetSet, Event
 from tests.support import DaemonProcess, running_daemon, start_daemon, stop_daemon
 
 MODEL = "sim-pro"

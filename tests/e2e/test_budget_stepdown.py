@@ -16,11 +16,11 @@ from pathlib import Path
 
 import httpx
 
-from daemon.api.wire import AskRequest, AskResponse, BudgetSet
 from daemon.errors import BudgetExceededError, DaemonUnavailableError
 from daemon.sim import SimServer, answer_text, count_tokens
 from daemon.sim.wire_openai import ChatCodec
 from daemon.store.records import usd_to_micros
+from daemon.wire import AskRequest, AskResponse, BudgetSet
 from tests.support import DaemonProcess, sim_config, start_daemon, stop_daemon, write_config
 
 PROMPT = ("Prove that there are infinitely many primes and then derive the prime number theorem asymptotics "

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.api.wire import TraceDetail
 from daemon.sim import SimServer
+from daemon.wire import TraceDetail
 from tests.readme import exports, localized, readme_block
 from tests.support import REPO, DaemonProcess, running_daemon, sim_config, write_config
 

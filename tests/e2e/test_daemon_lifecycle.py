@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from daemon.api.wire import AskRequest
 from daemon.client import DaemonClient
 from daemon.errors import AuthenticationError, DaemonUnavailableError
 from daemon.sim import Fault, answer_text
 from daemon.store import SqliteStore
+from daemon.wire import AskRequest
 from tests.support import REPO, running_daemon, short_dir, sim_config, write_config
 
 

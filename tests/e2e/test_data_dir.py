@@ -11,7 +11,7 @@ import shutil
 import stat
 from pathlib import Path
 
-from daemon.api.wire import AskRequest
+from daemon.wire import AskRequest
 from tests.support import SimServer, running_daemon, sim_config, write_config
 
 FILE_CHECK = 0.2

@@ -1,6 +1,6 @@
 """make run's demo, against a real demo-mode daemon: every panel of the dashboard gets something to show.
 
-The demo runs as ``make run`` runs it (``daemon.demo_workload.run_demo``), faster: two workers, a shorter
+The demo runs as ``make run`` runs it (``daemon.cli.demo_workload.run_demo``), faster: two workers, a shorter
 pause between requests, the fault cycle compressed and circuits probed after 2 s instead of 30. The
 test waits (bounded) until every figure a panel shows is non-trivial, and fails naming what never was.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.demo_workload import STEADY_QUALITY, run_demo, steady_score
+from daemon.cli.demo_workload import STEADY_QUALITY, run_demo, steady_score
 from daemon.errors import InvalidRequestError
 from tests.support import running_daemon, write_config
 

@@ -6,8 +6,8 @@ import os
 import signal
 from pathlib import Path
 
-from daemon.api.wire import BudgetSet
 from daemon.client import DaemonClient
+from daemon.wire import BudgetSet
 from tests.lsp.harness import end_of, inline_completion, lsp_session, open_document, sim_daemon
 
 SOURCE = "def total(items):\n    return "

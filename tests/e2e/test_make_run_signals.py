@@ -1,4 +1,4 @@
-"""`make run` (``python -m daemon.run_local``) in a real terminal: killed or hung up, it still stops the
+"""`make run` (``python -m daemon.cli.run_local``) in a real terminal: killed or hung up, it still stops the
 daemon it started (quitting with `q` is covered by the dashboard tests)."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ async def test_a_killed_or_hung_up_make_run_stops_the_daemon_it_started(sig: sig
            "SWITCHBOARD_DEMO": "1", "LITELLM_LOCAL_MODEL_COST_MAP": "True", "TERM": "xterm-256color"}
     env.pop("SWITCHBOARD_NO_TUI", None)
     primary, secondary = pty.openpty()  # a terminal, so run_local shows the dashboard
-    process = subprocess.Popen([sys.executable, "-m", "daemon.run_local"], cwd=REPO, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "daemon.cli.run_local"], cwd=REPO, env=env,
                                stdin=secondary, stdout=secondary, stderr=secondary, close_fds=True)
     os.close(secondary)
     drain = asyncio.get_running_loop().run_in_executor(None, _drain, primary)

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from daemon.api.wire import AskRequest, FeedbackRequest
+from daemon.wire import AskRequest, FeedbackRequest
 from tests.support import REPO, running_daemon
 
 NOT_HERE = {

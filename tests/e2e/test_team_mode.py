@@ -13,10 +13,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from daemon.api.wire import AskRequest, FeedbackRequest
 from daemon.errors import BudgetExceededError
 from daemon.sim import SimServer
 from daemon.store import Store, open_store
+from daemon.wire import AskRequest, FeedbackRequest
 from tests.daemon.store.pg import fresh_postgres_url
 from tests.support import DaemonProcess, sim_config, start_daemon, stop_daemon, write_config
 
@@ -154,8 +154,8 @@ async def test_three_daemons_share_one_team_budget_exactly_even_when_one_is_kill
 async def test_feedback_through_one_daemon_changes_anothers_decisions_within_the_bound(
     sim: SimServer, postgres_url: str, tmp_path: Path
 ) -> None:
-    from daemon.api.wire import RouteRequest
     from daemon.store.watch import DEFAULT_POLL_SECONDS
+    from daemon.wire import RouteRequest
 
     config = _team_config(tmp_path, sim, postgres_url)
     first, second = await asyncio.gather(start_daemon(config), start_daemon(config))

@@ -7,7 +7,7 @@ import sys
 
 from tests.support import REPO
 
-HEAVY = ("litellm", "daemon.router", "daemon.store", "daemon.gateway", "daemon.pipeline", "aiosqlite", "starlette")
+HEAVY = ("litellm", "daemon.router", "daemon.store", "daemon.gateway", "daemon.core.pipeline", "aiosqlite", "starlette")
 
 
 def test_loading_the_language_server_loads_no_daemon_internals() -> None:

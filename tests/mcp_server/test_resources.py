@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated
 
-from daemon.api.wire import Event
+from daemon.wire import Event
 from mcp_server.resources import BUDGET_URI, MATRIX_URI, TRACES_URI, ResourceWatch, trace_uri, uris_for
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from daemon.api.wire import (
+from daemon.wire import (
     AttemptInfo,
     BudgetInfo,
     CandidateInfo,

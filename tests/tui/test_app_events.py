@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from daemon.api.wire import Event
+from daemon.wire import Event
 from tests.tui.conftest import until
 from tests.tui.dataset import TRACES
 from tui.app import FLUSH_EVERY_S, SwitchboardApp

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from daemon.api.wire import AskRequest, ConsensusRequest, FeedbackRequest
 from daemon.client import DaemonClient
+from daemon.wire import AskRequest, ConsensusRequest, FeedbackRequest
 from tests.support import DaemonProcess, start_daemon, stop_daemon
 from tests.tui.conftest import text_of, until
 from tui.app import SwitchboardApp

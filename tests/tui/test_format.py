@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from daemon.api.wire import TraceSummary
+from daemon.wire import TraceSummary
 from tests.tui.dataset import DECISION, TRACES
 from tui.format import decision_from_trace, ms, outcome_label, trace_from_event, usd
 

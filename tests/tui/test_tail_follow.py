@@ -3,7 +3,7 @@ follows again on end/esc; it can be filtered by outcome."""
 
 from __future__ import annotations
 
-from daemon.api.wire import Event
+from daemon.wire import Event
 from tests.tui.dataset import TRACES
 from tui.app import SwitchboardApp
 from tui.widgets.tail import TailFilter

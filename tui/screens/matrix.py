@@ -13,8 +13,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from daemon.api.wire import MatrixCellInfo, MatrixInfo, MatrixQuality
 from daemon.errors import SwitchboardError
+from daemon.wire import MatrixCellInfo, MatrixInfo, MatrixQuality
 from tui.format import ms, usd
 
 RECENT_S = 120.0

@@ -9,8 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Sparkline, Static
 
-from daemon.api.wire import BudgetInfo, Metrics, Savings, TraceSummary
-from daemon.figures import savings_text
+from daemon.client.figures import savings_text
+from daemon.wire import BudgetInfo, Metrics, Savings, TraceSummary
 from tui.format import usd
 from tui.widgets.budget_bars import BudgetBars
 from tui.widgets.connection import ConnectionLine

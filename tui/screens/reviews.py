@@ -11,8 +11,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from daemon.api.wire import ReviewInfo
 from daemon.errors import SwitchboardError
+from daemon.wire import ReviewInfo
 from tui.format import ms, short, usd, when
 
 

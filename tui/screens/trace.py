@@ -10,8 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
-from daemon.api.wire import FeedbackRequest, TraceDetail
 from daemon.errors import SwitchboardError
+from daemon.wire import FeedbackRequest, TraceDetail
 from tui.widgets.trace_detail import TraceDetailView
 
 SCORES = {"1": 0.0, "2": 0.25, "3": 0.5, "4": 0.75, "5": 1.0}

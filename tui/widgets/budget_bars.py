@@ -6,8 +6,8 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
-from daemon.api.wire import BudgetInfo
-from daemon.figures import budget_amounts, budget_forecast
+from daemon.client.figures import budget_amounts, budget_forecast
+from daemon.wire import BudgetInfo
 
 STATE_STYLE = {"ok": "green", "stepped_down": "yellow", "critical_only": "dark_orange", "exhausted": "bold red"}
 
@@ -49,7 +49,7 @@ def bar(budget: BudgetInfo, width: int, now: float) -> Text:
 
 def headline(budget: BudgetInfo, now: float, *, compact: bool = False) -> Text:
     """``alice · day  $0.014 spent + $0.004 reserved of $0.150 (12%) · $0.132 left  limit reached at 14:10 … · ok``:
-    the CLI's words (``daemon.figures``), styled."""
+    the CLI's words (``daemon.client.figures``), styled."""
     text = Text()
     text.append(budget.name if compact else f"{budget.scope} {budget.name}", "bold")
     text.append(f" {budget.period} " if compact else f" · {budget.period}  ")

@@ -6,7 +6,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
-from daemon.api.wire import Metrics
+from daemon.wire import Metrics
 from tui.format import pct
 
 SURFACES = ("api", "mcp", "lsp", "cli")

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
-from daemon.api.wire import Metrics
+from daemon.wire import Metrics
 from tui.format import DASH, pct, usd
 
 

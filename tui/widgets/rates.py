@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Sparkline, Static
 
-from daemon.api.wire import Metrics
+from daemon.wire import Metrics
 from tui.format import pct
 
 SERIES = (("fallback_rate", "fallback", "dark_orange", "orange"), ("escalation_rate", "escalate", "cyan", "cyan"),

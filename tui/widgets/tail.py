@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from daemon.api.wire import TraceSummary
+from daemon.wire import TraceSummary
 from tui.format import DASH, clock, ms, outcome_label, outcome_style, usd
 
 MAX_ROWS = 500

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from daemon.api.wire import CandidateInfo, DecisionInfo, TraceDetail
+from daemon.wire import CandidateInfo, DecisionInfo, TraceDetail
 from tui.format import DASH, clock, decision_from_trace, ms, outcome_label, outcome_style, short, usd, when
 
 

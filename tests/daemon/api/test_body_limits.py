@@ -85,7 +85,7 @@ async def test_a_trace_keeps_at_most_the_configured_characters_of_a_prompt(sim: 
 
 
 async def test_the_trace_cut_never_keeps_half_a_secret(sim: SimServer, tmp_path: Path) -> None:
-    from daemon.pipeline import _CUT_MARGIN
+    from daemon.core.pipeline import _CUT_MARGIN
 
     # Redaction shortens each long secret, so text from near the pre-cut end would reach the kept part;
     # a secret cut there in two must not be kept half-recognised.

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 
 from daemon.api.auth import IdentifyDeveloper
-from daemon.api.wire import BudgetStatus
-from daemon.app import build_app
+from daemon.app.server import build_app
+from daemon.wire import BudgetStatus
 from tests.support import in_process_daemon
 
 

@@ -8,8 +8,8 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from daemon.api.wire import AskRequest, BudgetSet, Event
 from daemon.client import DaemonClient
+from daemon.wire import AskRequest, BudgetSet, Event
 from tests.support import running_daemon
 
 

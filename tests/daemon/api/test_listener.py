@@ -1,6 +1,6 @@
 """The TCP listener's connections: strangers get a bounded share and bounded time, keyed clients are served.
 
-Driven with raw sockets against the daemon's own TCP listener (``daemon.app.tcp_server``) in front of
+Driven with raw sockets against the daemon's own TCP listener (``daemon.app.server.tcp_server``) in front of
 the sim. Times are asserted as ratios of the configured timeouts, never as wall-clock constants.
 """
 

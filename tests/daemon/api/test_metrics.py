@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from daemon.api.metrics import percentile
-from daemon.api.wire import Metrics
 from daemon.store.records import AttemptRecord, TraceRecord
+from daemon.wire import Metrics
 from tests.support import in_process_daemon
 
 

@@ -7,8 +7,8 @@ import json
 
 from daemon.api.responses import _Renderer
 from daemon.api.responses_wire import ToolNames
+from daemon.core.pipeline import RequestContext
 from daemon.gateway import Completion, Event, Finish, StreamStart, TextDelta, ToolCallDelta
-from daemon.pipeline import RequestContext
 from daemon.store.records import Developer
 
 

@@ -197,7 +197,7 @@ async def test_a_tool_call_broken_mid_stream_ends_with_an_error_not_half_a_call(
 
 
 async def test_a_caller_leaving_mid_answer_is_charged_what_was_streamed_to_it(served: Served):
-    from daemon import accounting
+    from daemon.core import accounting
 
     await accounting.set_budget(served.services, developer="tester", limit_usd=1.0)
     served.sim.set_profile(served.sim.profiles["sim-nano"].model_copy(update={"tokens_per_second": 20, "chunk_tokens": 1}))

@@ -543,7 +543,7 @@ async def test_truncated_gzip_body_is_a_protocol_error(client: Http1Client, deli
             await read(response)
 
 
-# -- on uvloop, the daemon's event loop (daemon/event_loop.py) ----------------------------------------
+# -- on uvloop, the daemon's event loop (daemon/app/event_loop.py) ----------------------------------------
 
 
 def test_the_client_on_uvloop(server_tls: ssl.SSLContext, certificate: tuple[Path, Path]) -> None:

@@ -7,10 +7,10 @@ import math
 
 import pytest
 
-from daemon import pipeline
+from daemon.core import pipeline
+from daemon.core.routing import RoutePlan
 from daemon.errors import ProviderUnavailableError
 from daemon.gateway import ChatRequest, Completion
-from daemon.routing import RoutePlan
 from daemon.sim import Fault, answer_text
 from tests.daemon.gateway.served import Served
 

@@ -9,12 +9,12 @@ import sqlite3
 from pathlib import Path
 
 from daemon.api.routing import decision_info
-from daemon.api.wire import TraceDetail
 from daemon.cli import explain_trace
 from daemon.router.engine import decide
 from daemon.router.types import Tier
 from daemon.store import SqliteStore, Store
 from daemon.store.records import TraceRecord
+from daemon.wire import TraceDetail
 from tests.daemon.router.router_fixtures import NO_EXPLORE, cand, chat, matrix_with, trio
 from tui.format import decision_from_trace
 

@@ -17,7 +17,7 @@ def test_projection_is_the_spend_itself_when_the_daemon_cannot_tell_a_rate() -> 
 
 
 def test_headline_and_cli_line_say_the_same_figures() -> None:
-    from daemon.figures import budget_line
+    from daemon.client.figures import budget_line
     from tui.widgets.budget_bars import headline
 
     tui, cli = headline(BUDGETS[1], NOW).plain, budget_line(BUDGETS[1], NOW)

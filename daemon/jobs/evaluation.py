@@ -1,8 +1,8 @@
 """The evaluation job: grade a sample of recent traces and feed the grades to what the router learns.
 
 Automated scorers (the cascade's verifiers) grade every sampled answer; when a judge model is
-configured (``daemon.judge``) it grades them too, with a rubric per task type, and for a share of
-them (``[evaluation] shadow_rate``) a second model answers the same request (``daemon.shadow``) and
+configured (``daemon.jobs.judge``) it grades them too, with a rubric per task type, and for a share of
+them (``[evaluation] shadow_rate``) a second model answers the same request (``daemon.jobs.shadow``) and
 the judge says which answer is better, so both models learn from one comparison. Every grade updates
 the routing matrix and, for traces that kept their ask's vector, the outcome memory. The judge and
 the shadow answers are a developer of their own ("switchboard-eval") with its own monthly budget, so
@@ -17,16 +17,16 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from daemon import judge as judging
-from daemon.api.wire import EvalRequest, EvalResult
+from daemon.core.learning import outcomes_from
+from daemon.core.services import Services
 from daemon.errors import NotFoundError, SwitchboardError
-from daemon.learning import outcomes_from
+from daemon.jobs import judge as judging
+from daemon.jobs.shadow import request_messages, shadow_answer, shadow_model
 from daemon.router.confidence import verify
 from daemon.router.matrix import QualitySignal
 from daemon.router.types import TaskType
-from daemon.services import Services
-from daemon.shadow import request_messages, shadow_answer, shadow_model
 from daemon.store.records import Developer, OutcomeRecord, TraceQuery, TraceRecord, usd_to_micros
+from daemon.wire import EvalRequest, EvalResult
 
 log = logging.getLogger("switchboard.eval")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from daemon.api.wire import BudgetInfo, Savings
+from daemon.wire import BudgetInfo, Savings
 
 DASH = "–"
 

@@ -42,10 +42,10 @@ async def cmd_daemon(args: argparse.Namespace) -> int:
     # Before numpy loads: the router's vector work is small and latency-bound, and OpenBLAS threads
     # spinning on every core made a 50,000-outcome search ten times slower on a busy two-core machine.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from daemon.app import serve
-    from daemon.demo_mode import DEMO_NOTICE, wants_demo
+    from daemon.app.server import serve
+    from daemon.config.demo import DEMO_NOTICE, wants_demo
+    from daemon.core.services import DaemonOptions
     from daemon.paths import data_dir, socket_path
-    from daemon.services import DaemonOptions
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.umask(0o077)  # everything the daemon creates (database, -wal/-shm, logs, sockets) is the user's alone
@@ -138,7 +138,7 @@ async def cmd_dev_list(args: argparse.Namespace) -> int:
 
 async def cmd_ask(args: argparse.Namespace) -> int:
     """Route and run one prompt; print the answer."""
-    from daemon.api.wire import AskRequest
+    from daemon.wire import AskRequest
 
     request = AskRequest(
         prompt=args.prompt, model=args.model, max_tokens=args.max_tokens, system=args.system,
@@ -237,7 +237,7 @@ def _usd(value: float) -> str:
 
 
 def _print_budget(b: Any) -> None:
-    from daemon.figures import budget_line
+    from daemon.client.figures import budget_line
 
     print(budget_line(b, time.time()))
     print(f"  next request: {b.next_action}")
@@ -245,7 +245,7 @@ def _print_budget(b: Any) -> None:
 
 async def cmd_budget(args: argparse.Namespace) -> int:
     """Show budgets: mine, one developer's, or every one (admin); the spend even where none is set."""
-    from daemon.figures import usd
+    from daemon.client.figures import usd
 
     async with _client(args) as client:
         status = await client.budget(developer=args.developer, all=args.all)
@@ -267,7 +267,7 @@ async def cmd_budget(args: argparse.Namespace) -> int:
 
 async def cmd_budget_set(args: argparse.Namespace) -> int:
     """Set a developer's or a team's budget (admin)."""
-    from daemon.api.wire import BudgetSet
+    from daemon.wire import BudgetSet
 
     if (args.name is None) == (args.team is None):
         print("switchboard: give a developer NAME or --team TEAM (one of them)", file=sys.stderr)
@@ -483,10 +483,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--system", default=None, help="system prompt")
     p.add_argument("--critical", action="store_true", help="mark the request critical (keeps the frontier tier)")
 
-    from daemon.cli_router import register as register_router_verbs
+    from daemon.cli.router import register as register_router_verbs
 
     register_router_verbs(verb)
-    from daemon.cli_report import register as register_report_verb
+    from daemon.cli.report import register as register_report_verb
 
     register_report_verb(verb)
 
@@ -502,7 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=20, help="at most this many (default 20, newest)")
     _add_trace_filters(p)
     _add_budget_verbs(verbs, verb)
-    from daemon.cli_store import register as register_store_verbs
+    from daemon.cli.store import register as register_store_verbs
 
     register_store_verbs(verbs)
 
@@ -543,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "sync", False):  # the verb runs its own event loop (pygls)
             return args.handler(args)
         if args.verb == "daemon":
-            from daemon.event_loop import loop_factory
+            from daemon.app.event_loop import loop_factory
 
             with asyncio.Runner(loop_factory=loop_factory()) as runner:
                 return runner.run(args.handler(args))

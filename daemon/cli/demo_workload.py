@@ -93,8 +93,8 @@ async def prepare_demo(client) -> None:  # type: ignore[no-untyped-def]
 
 async def demo_faults(client, *, cycle_s: float = FAULT_CYCLE_S) -> None:  # type: ignore[no-untyped-def]
     """Script the cycle of provider faults until cancelled (the first cycle starts at once)."""
-    from daemon.api.wire import AskRequest
     from daemon.errors import DaemonUnavailableError, SwitchboardError
+    from daemon.wire import AskRequest
 
     scale = cycle_s / FAULT_CYCLE_S
     while True:
@@ -120,8 +120,8 @@ async def demo_faults(client, *, cycle_s: float = FAULT_CYCLE_S) -> None:  # typ
 async def demo_workload(client, *, rng: random.Random | None = None, pace_s: float = 0.8) -> None:  # type: ignore[no-untyped-def]
     """Varied requests until cancelled: ``auto`` on every surface, a third of them cascades, every sixth
     request a consensus, and a steady rating for a third of the answers."""
-    from daemon.api.wire import AskRequest, ConsensusRequest, FeedbackRequest
     from daemon.errors import DaemonUnavailableError, SwitchboardError
+    from daemon.wire import AskRequest, ConsensusRequest, FeedbackRequest
 
     rng = rng or random.Random()
     n = 0

@@ -15,23 +15,23 @@ from typing import Any
 
 import numpy as np
 
-from daemon import heap
+from daemon.app import heap
 from daemon.config import Settings, load_settings, user_config_path
-from daemon.config_watch import LiveConfig
-from daemon.demo_mode import demo_overlay
+from daemon.config.demo import demo_overlay
+from daemon.config.watch import LiveConfig
+from daemon.core.learning import KnowledgeState, LatencyTracker, MatrixState, outcomes_from
+from daemon.core.tracing import TraceWriter
 from daemon.events import EventBus
 from daemon.gateway import Gateway, litellm_transport
 from daemon.gateway.direct import DIRECT_PROVIDERS
 from daemon.guard import ScanPool
+from daemon.jobs.telemetry import observing
 from daemon.keys import hash_key
-from daemon.learning import KnowledgeState, LatencyTracker, MatrixState, outcomes_from
 from daemon.paths import ensure_private_data_dir
 from daemon.router.embedding import shipped_embedder
 from daemon.router.matrix import QualitySignal
 from daemon.store import Store, open_store, watch_matrix_version
 from daemon.store.records import Developer
-from daemon.telemetry import observing
-from daemon.tracing import TraceWriter
 
 KEY_RECHECK_S = 30.0
 """A cached key lookup is checked against the store again after this long, so a key revoked on
@@ -65,7 +65,7 @@ class Services:
     scans: ScanPool
     """Worker processes for the guard's scans of large requests (off the event loop)."""
     knowledge: KnowledgeState
-    """What the router learned from outcomes (``daemon.learning``); decisions read ``knowledge.current``."""
+    """What the router learned from outcomes (``daemon.core.learning``); decisions read ``knowledge.current``."""
     latency: LatencyTracker = field(default_factory=LatencyTracker)
     events: EventBus = field(default_factory=EventBus)
     started_at: float = field(default_factory=time.time)
@@ -82,7 +82,7 @@ class Services:
     """Key → its hash, so a request does not hash its key again (bounded; cleared when full)."""
     _local_developer: Developer | None = None
     candidate_cache: Any = None
-    """The router's candidates for the current config, health and latencies (``daemon.routing``)."""
+    """The router's candidates for the current config, health and latencies (``daemon.core.routing``)."""
     _detached: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
 
     def detach(self, work: Coroutine[Any, Any, None], name: str) -> None:
@@ -197,7 +197,7 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
                             simulated=options.demo, sim=sim)
         traces.subscribe(services.latency.observe_trace)
         await stack.enter_async_context(observing(services))  # trace events, OTLP spans, retention
-        from daemon.evaluation import run_periodically  # it runs requests: imported after the services exist
+        from daemon.jobs.evaluation import run_periodically  # it runs requests: imported after the services exist
 
         background = [
             asyncio.create_task(live.watch(), name="config-watch"),

@@ -30,10 +30,13 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from daemon import accounting
 from daemon.budgets import router_state
 from daemon.budgets.afford import budget_refusal, headroom
-from daemon.candidates import hide_key_names
+from daemon.config.candidates import hide_key_names
+from daemon.core import accounting
+from daemon.core.learning import pack_vector
+from daemon.core.routing import RoutePlan, RoutingInput, plan_route
+from daemon.core.services import Services
 from daemon.errors import BudgetExceededError, InvalidRequestError, SwitchboardError
 from daemon.gateway import (
     NO_LIMITS,
@@ -47,10 +50,7 @@ from daemon.gateway import (
     worst_case_micros,
 )
 from daemon.guard import GuardReport, Redactor, redact_values, scan_texts, tool_results
-from daemon.learning import pack_vector
 from daemon.router.types import NO_BUDGET
-from daemon.routing import RoutePlan, RoutingInput, plan_route
-from daemon.services import Services
 from daemon.store.records import Developer, TraceRecord
 
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
@@ -474,7 +474,7 @@ async def execute(services: Services, ctx: RequestContext, request: ChatRequest,
     try:
         plan = await decide(services, ctx, routing)
         if plan.policy_kind == "cascade" and plan.decision.get("escalation"):
-            from daemon.strategies import run_cascade  # the strategies build on this module
+            from daemon.core.strategies import run_cascade  # the strategies build on this module
 
             outcome = await run_cascade(services, ctx, request, plan, max_cost_usd=max_cost_usd)
             completion, escalated = outcome.completion, outcome.escalated

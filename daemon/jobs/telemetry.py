@@ -22,12 +22,12 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from daemon import __version__
-from daemon.api.wire import TraceSummary
 from daemon.errors import NotFoundError
 from daemon.store.records import TraceRecord, micros_to_usd
+from daemon.wire import TraceSummary
 
 if TYPE_CHECKING:
-    from daemon.services import Services
+    from daemon.core.services import Services
 
 log = logging.getLogger("switchboard.telemetry")
 

@@ -27,7 +27,12 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from daemon.api.wire import (
+from daemon.client.local_sse import EventLines, LocalSse
+from daemon.errors import DaemonUnavailableError, SwitchboardError, error_from_payload
+from daemon.paths import data_dir as default_data_dir
+from daemon.paths import ensure_private_dir, ensure_private_file, verify_daemon_socket
+from daemon.paths import socket_path as default_socket_path
+from daemon.wire import (
     AskRequest,
     AskResponse,
     BudgetSet,
@@ -59,11 +64,6 @@ from daemon.api.wire import (
     TraceDetail,
     TraceList,
 )
-from daemon.errors import DaemonUnavailableError, SwitchboardError, error_from_payload
-from daemon.local_sse import EventLines, LocalSse
-from daemon.paths import data_dir as default_data_dir
-from daemon.paths import ensure_private_dir, ensure_private_file, verify_daemon_socket
-from daemon.paths import socket_path as default_socket_path
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -97,7 +97,7 @@ class DaemonClient:
         """The socket was checked and is the user's own daemon's (loopback TCP needs no such check)."""
         self._http: httpx.AsyncClient | None = None
         self._local: LocalSse | None = None
-        """Event streams over the Unix socket (the editor's completions): see ``daemon.local_sse``."""
+        """Event streams over the Unix socket (the editor's completions): see ``daemon.client.local_sse``."""
 
     async def __aenter__(self) -> DaemonClient:
         return self

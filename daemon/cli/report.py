@@ -10,8 +10,8 @@ from pathlib import Path
 
 async def cmd_report(args: argparse.Namespace) -> int:
     """Spend against the counterfactual, per day, surface and developer, with the quality evidence."""
+    from daemon.cli.savings_report import report_html, report_text
     from daemon.client import DaemonClient
-    from daemon.report import report_html, report_text
 
     async with DaemonClient(args.socket, autostart=True, data_dir=args.data_dir) as client:
         savings = await client.savings(args.window, all=args.all, baseline=args.baseline)

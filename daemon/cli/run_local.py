@@ -2,7 +2,7 @@
 
 With no provider key in the environment and no user config, there is nothing real to route to, so
 the daemon starts with the simulated providers (demo mode), clearly labelled as such, and a small
-demo runs through them (``daemon.demo_workload``: varied requests, cascades, consensus, steady ratings and
+demo runs through them (``daemon.cli.demo_workload``: varied requests, cascades, consensus, steady ratings and
 scripted provider faults) so that every panel of the dashboard has something to show.
 
 Quitting the dashboard stops the workload and the daemon this command started (a daemon that was
@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from daemon.demo_mode import DEMO_NOTICE, wants_demo
+from daemon.config.demo import DEMO_NOTICE, wants_demo
 
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
@@ -70,7 +70,7 @@ async def _start_workload(app, client, process: subprocess.Popen[bytes] | None, 
             return
     if not (await client.status()).simulated:
         return
-    from daemon.demo_workload import run_demo
+    from daemon.cli.demo_workload import run_demo
 
     app.set_demo_workload(True)
     await run_demo(client)
@@ -122,7 +122,7 @@ async def run_with_dashboard(daemon_args: list[str]) -> int:
 
 def main() -> int:
     """``make run``: the dashboard in a terminal; ``switchboard daemon`` in the foreground otherwise."""
-    # The daemon decides demo mode itself (daemon.demo_mode), by the same rule as one a client starts.
+    # The daemon decides demo mode itself (daemon.config.demo), by the same rule as one a client starts.
     args = sys.argv[1:]
     if not (sys.stdin.isatty() and sys.stdout.isatty()) or os.environ.get("SWITCHBOARD_NO_TUI") == "1":
         from daemon.cli import main as cli_main

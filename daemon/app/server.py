@@ -19,7 +19,6 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
-from daemon import heap
 from daemon.api import (
     anthropic_compat,
     ask,
@@ -41,10 +40,11 @@ from daemon.api.auth import IdentifyDeveloper
 from daemon.api.hot import HotPaths
 from daemon.api.http import handle_unexpected_error
 from daemon.api.listener import ConnectionGate, fd_room, gated_protocol
+from daemon.app import heap
 from daemon.config import listen_address
+from daemon.core.services import DaemonOptions, Services, open_services
 from daemon.errors import ConfigError, SwitchboardError
 from daemon.paths import check_socket
-from daemon.services import DaemonOptions, Services, open_services
 
 log = logging.getLogger("switchboard.daemon")
 

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from daemon.api.wire import ModelValue, Savings, SavingsGroup
+from daemon.wire import ModelValue, Savings, SavingsGroup
 
 QualityEstimate = Callable[[str, float], float]
 """(task type, complexity) → the router's quality estimate for the baseline model there."""

@@ -10,11 +10,11 @@ import random
 import re
 from typing import Literal
 
-from daemon import pipeline
+from daemon.core import pipeline
+from daemon.core.routing import RoutingInput
+from daemon.core.services import Services
 from daemon.errors import SwitchboardError
 from daemon.gateway import ChatRequest
-from daemon.routing import RoutingInput
-from daemon.services import Services
 from daemon.store.records import Developer, TraceRecord
 
 log = logging.getLogger("switchboard.eval")

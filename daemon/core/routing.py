@@ -7,18 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from daemon.aliases import ResolvedModel
-from daemon.aliases import resolve as resolve_model
 from daemon.budgets import usd
 from daemon.budgets.afford import Headroom, budget_refusal, cheapest, unaffordable
-from daemon.candidates import availability
+from daemon.config.aliases import ResolvedModel
+from daemon.config.aliases import resolve as resolve_model
+from daemon.config.candidates import availability
+from daemon.core.services import Services
 from daemon.errors import InvalidRequestError, ModelUnavailableError, NoRouteError, SwitchboardError
 from daemon.gateway import ChatRequest, worst_case_micros
 from daemon.gateway.honour import needs_check, unable
 from daemon.router.engine import decide
 from daemon.router.prompt import messages_from_wire
 from daemon.router.types import BudgetState, Candidate, Decision, RouteRequest, TaskType, Tier
-from daemon.services import Services
 
 
 @dataclass(frozen=True)

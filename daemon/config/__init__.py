@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from daemon.errors import ConfigError
 from daemon.router.settings import RoutingSettings
 
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "default.toml"
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "default.toml"
 
 Tier = Literal["small", "medium", "frontier"]
 SURFACES = ("api", "mcp", "lsp", "cli")

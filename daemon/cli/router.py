@@ -24,7 +24,7 @@ async def cmd_route(args: argparse.Namespace) -> int:
     if not args.prompt:
         print("switchboard route: give a PROMPT or --batch FILE", file=sys.stderr)
         return 2
-    from daemon.api.wire import RouteRequest
+    from daemon.wire import RouteRequest
 
     request = RouteRequest(prompt=args.prompt, model=args.model, surface=args.surface, max_tokens=args.max_tokens,
                            priority="critical" if args.critical else "normal")
@@ -53,9 +53,9 @@ async def cmd_route(args: argparse.Namespace) -> int:
 
 async def _route_batch(args: argparse.Namespace) -> int:
     """Offline routing of a JSON-lines file with the configured models and the stored matrix."""
-    from daemon.candidates import availability
     from daemon.config import load_settings
-    from daemon.demo_mode import demo_overlay, wants_demo
+    from daemon.config.candidates import availability
+    from daemon.config.demo import demo_overlay, wants_demo
     from daemon.paths import data_dir
     from daemon.router.batch import route_batch
     from daemon.router.matrix import RoutingMatrix
@@ -224,7 +224,7 @@ def matrix_lines(info: Any, *, every_band: bool = False) -> list[str]:
 
 async def cmd_eval(args: argparse.Namespace) -> int:
     """Run the evaluation job now."""
-    from daemon.api.wire import EvalRequest
+    from daemon.wire import EvalRequest
 
     async with _client(args) as client:
         result = await client.run_eval(EvalRequest(sample=args.sample, since_hours=args.since_hours))

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 
-from daemon import accounting, pipeline
+from daemon.core import accounting, pipeline
+from daemon.core.routing import RoutePlan
+from daemon.core.services import Services
 from daemon.errors import BudgetExceededError, SwitchboardError
 from daemon.gateway import ChatRequest, Completion, estimate_input_tokens, worst_case_micros
 from daemon.router.compare import agreement
 from daemon.router.confidence import estimate_confidence
-from daemon.routing import RoutePlan
-from daemon.services import Services
 
 
 def _logprob_values(completion: Completion) -> list[float] | None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import html
 import time
 
-from daemon.api.wire import ModelValue, Savings, SavingsGroup
-from daemon.figures import savings_text, usd
+from daemon.client.figures import savings_text, usd
+from daemon.wire import ModelValue, Savings, SavingsGroup
 
 
 def _quality(value: float | None, rated: int) -> str:

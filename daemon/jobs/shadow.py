@@ -17,12 +17,12 @@ import random
 import re
 from typing import Any
 
-from daemon import pipeline
+from daemon.core import pipeline
+from daemon.core.routing import RoutingInput, candidates_for
+from daemon.core.services import Services
 from daemon.errors import SwitchboardError
 from daemon.gateway import ChatRequest
 from daemon.router.types import Tier
-from daemon.routing import RoutingInput, candidates_for
-from daemon.services import Services
 from daemon.store.records import Developer, TraceRecord
 
 log = logging.getLogger("switchboard.eval")

@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from daemon.candidates import availability
 from daemon.config import Settings, load_settings, user_config_path
+from daemon.config.candidates import availability
 
 DEMO_NOTICE = (
     "No provider key (OPENAI_API_KEY, ANTHROPIC_API_KEY, ...) and no config: starting with the SIMULATED "

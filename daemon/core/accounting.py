@@ -34,7 +34,7 @@ from daemon.router.types import BudgetState
 from daemon.store.records import Budget, Developer, micros_to_usd, usd_to_micros
 
 if TYPE_CHECKING:
-    from daemon.services import Services
+    from daemon.core.services import Services
 
 log = logging.getLogger("switchboard.budgets")
 
