@@ -106,8 +106,9 @@ def bench_config(config: Path, directory: Path) -> Path:
 async def route_via_api(requests: dict[str, Any], config: Path, directory: Path) -> dict[str, Routed]:
     """Route each request as the daemon routes an OpenAI chat body, on real services in ``directory``."""
     from daemon.api.openai_compat import chat_request
+    from daemon.app.lifespan import open_services
     from daemon.core import pipeline
-    from daemon.core.services import DaemonOptions, open_services
+    from daemon.core.services import DaemonOptions
     from daemon.errors import SwitchboardError
 
     options = DaemonOptions(socket=directory / "unused.sock", data_dir=directory, config_path=config, http="")

@@ -180,8 +180,9 @@ async def in_process_daemon(config: Path, *, data_dir: Path) -> AsyncIterator[tu
     Faster than a subprocess; use it when the test does not need signals, sockets or a second process.
     """
     from daemon.api.auth import IdentifyDeveloper
+    from daemon.app.lifespan import open_services
     from daemon.app.server import build_app
-    from daemon.core.services import DaemonOptions, open_services
+    from daemon.core.services import DaemonOptions
 
     os.environ.setdefault("SWITCHBOARD_SIM_KEY", "sim-key")
     options = DaemonOptions(socket=short_dir() / "unused.sock", data_dir=data_dir, config_path=config, http="")

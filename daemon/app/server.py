@@ -41,8 +41,9 @@ from daemon.api.hot import HotPaths
 from daemon.api.http import handle_unexpected_error
 from daemon.api.listener import ConnectionGate, fd_room, gated_protocol
 from daemon.app import heap
+from daemon.app.lifespan import open_services
 from daemon.config import listen_address
-from daemon.core.services import DaemonOptions, Services, open_services
+from daemon.core.services import DaemonOptions, Services
 from daemon.errors import ConfigError, SwitchboardError
 from daemon.paths import check_socket
 

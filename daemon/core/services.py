@@ -1,4 +1,9 @@
-"""The daemon's services and their lifetime: one async context manager opens and closes them all."""
+"""The daemon's services and their lifetime: one async context manager opens and closes them all.
+
+This is the container a request uses (store, gateway, trace writer, matrix, learned outcomes, guard
+scans, event bus) and the tasks that keep it current (config, matrix and store-file watches). The
+background jobs (``daemon.jobs``) are not started here: the app's lifespan (``daemon.app.lifespan``)
+starts them on the opened services."""
 
 from __future__ import annotations
 
@@ -15,17 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from daemon.app import heap
 from daemon.config import Settings, load_settings, user_config_path
 from daemon.config.demo import demo_overlay
 from daemon.config.watch import LiveConfig
 from daemon.core.learning import KnowledgeState, LatencyTracker, MatrixState, outcomes_from
 from daemon.core.tracing import TraceWriter
 from daemon.events import EventBus
-from daemon.gateway import Gateway, litellm_transport
-from daemon.gateway.direct import DIRECT_PROVIDERS
+from daemon.gateway import Gateway
 from daemon.guard import ScanPool
-from daemon.jobs.telemetry import observing
 from daemon.keys import hash_key
 from daemon.paths import ensure_private_data_dir
 from daemon.router.embedding import shipped_embedder
@@ -54,7 +56,7 @@ class DaemonOptions:
 
 @dataclass
 class Services:
-    """Everything a request handler needs; built by ``open_services``, never by hand."""
+    """Everything a request handler needs; built by ``open_container``, never by hand."""
 
     options: DaemonOptions
     config: LiveConfig
@@ -84,6 +86,7 @@ class Services:
     candidate_cache: Any = None
     """The router's candidates for the current config, health and latencies (``daemon.core.routing``)."""
     _detached: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
+    _writer: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def detach(self, work: Coroutine[Any, Any, None], name: str) -> None:
         """Finish ``work`` after its request has been answered (cancelled at shutdown, before the last
@@ -98,6 +101,14 @@ class Services:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def drain(self) -> None:
+        """Stop taking work and write what was done: cancel the work left after answered requests, then let
+        the trace writer finish everything queued (idempotent; the container does it again when it closes)."""
+        await self.cancel_detached()
+        if self._writer is not None and not self._writer.done():
+            await self.traces.close()
+            await self._writer
 
     @property
     def settings(self) -> Settings:
@@ -153,8 +164,8 @@ class Services:
 
 
 @contextlib.asynccontextmanager
-async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
-    """Open the store, the gateway, the trace writer and the background tasks; close them all after."""
+async def open_container(options: DaemonOptions) -> AsyncIterator[Services]:
+    """Open the store, the gateway, the trace writer and the tasks that keep them current; close them all after."""
     config_path = options.config_path or user_config_path()
     settings = load_settings(config_path)
     if not settings.store.url:
@@ -196,33 +207,23 @@ async def open_services(options: DaemonOptions) -> AsyncIterator[Services]:
         services = Services(options, live, store, gateway, traces, matrix, scans, knowledge, events=events,
                             simulated=options.demo, sim=sim)
         traces.subscribe(services.latency.observe_trace)
-        await stack.enter_async_context(observing(services))  # trace events, OTLP spans, retention
-        from daemon.jobs.evaluation import run_periodically  # it runs requests: imported after the services exist
-
         background = [
             asyncio.create_task(live.watch(), name="config-watch"),
             asyncio.create_task(gateway.warm(), name="gateway-warm"),
-
-            asyncio.create_task(run_periodically(services), name="evaluation"),
             asyncio.create_task(knowledge.run(), name="knowledge-upkeep"),
             asyncio.create_task(watch_store_file(services), name="store-file-watch"),
             # Team store: another daemon's new matrix version is loaded within the bound in daemon/store/watch.py.
             asyncio.create_task(watch_matrix_version(store, lambda _v: matrix.load(), since=matrix.matrix.version),
                                 name="matrix-watch"),
         ]
-        if any(m.enabled and m.provider not in DIRECT_PROVIDERS for m in settings.models.values()):
-            # Only providers the direct path does not speak need LiteLLM; warm it (4-5 s) off the loop.
-            background.append(asyncio.create_task(_preload_litellm(), name="litellm-preload"))
-        writer = asyncio.create_task(traces.run(), name="trace-writer")
+        services._writer = asyncio.create_task(traces.run(), name="trace-writer")
         if await embedder is None:
             log.warning("the prompt embedder's files are missing (is the wordllama package installed?): routing "
                         "works from the other features, and learns no similar past prompts")
         try:
             yield services
         finally:
-            await services.cancel_detached()
-            await traces.close()
-            await writer
+            await services.drain()
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
@@ -253,8 +254,3 @@ async def watch_store_file(services: Services) -> None:
             log.warning("the database file is back where it was; this daemon still writes to the one it opened")
         services.events.publish("store", {"problem": services.store_problem})
 
-
-async def _preload_litellm() -> None:
-    """Import LiteLLM off the loop, then freeze its ~200 MB of module objects out of the collector's passes."""
-    await litellm_transport.preload()
-    heap.settle()

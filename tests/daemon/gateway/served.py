@@ -19,9 +19,10 @@ from typing import Any
 
 import httpx
 
+from daemon.app.lifespan import open_services
 from daemon.app.server import build_app, tcp_server
 from daemon.config import merge
-from daemon.core.services import DaemonOptions, Services, open_services
+from daemon.core.services import DaemonOptions, Services
 from daemon.keys import new_key
 from tests.support import SimServer, short_dir, sim_config, write_config
 
