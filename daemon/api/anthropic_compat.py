@@ -23,7 +23,7 @@ from daemon.api.http import TRACE_HEADER, EncodedJson, error_headers, header, se
 from daemon.api.openai_compat import MODEL_HEADER, admit, guarded, read_json
 from daemon.api.streaming import EventStream, unless_disconnected
 from daemon.config.candidates import excluded_reason
-from daemon.core import pipeline
+from daemon.core import lifecycle, pipeline
 from daemon.errors import ProviderError, SwitchboardError
 from daemon.gateway import (
     ChatRequest,
@@ -223,10 +223,10 @@ async def messages(request: Request) -> Response:
         routing = pipeline.routing_input(ctx, chat)
         extra = _passed_headers(request)
         if not body.get("stream"):
-            _, completion = await pipeline.execute(services, ctx, chat, routing, extra_headers=extra)
+            _, completion = await lifecycle.execute(services, ctx, chat, routing, extra_headers=extra)
             headers = {TRACE_HEADER: ctx.trace_id, MODEL_HEADER: completion.model or ""}
             return EncodedJson(_dumps(message_body(ctx, completion)), headers)
-        _, completion, first, rest = await unless_disconnected(request, pipeline.execute_stream(
+        _, completion, first, rest = await unless_disconnected(request, lifecycle.execute_stream(
             services, ctx, chat, routing, extra_headers=extra))
     except SwitchboardError as exc:
         return anthropic_error(exc, ctx.trace_id if ctx else None)

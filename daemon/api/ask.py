@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from daemon.api.http import TRACE_HEADER, developer_of, json_response, parse_body, services_of
 from daemon.api.streaming import EventStream, sse, unless_disconnected
-from daemon.core import pipeline
+from daemon.core import lifecycle, pipeline
 from daemon.core.routing import RoutePlan
 from daemon.errors import SwitchboardError
 from daemon.gateway import ChatRequest, Completion, Event, TextDelta
@@ -54,10 +54,10 @@ async def ask(request: Request) -> Response:
         raise
     routing = pipeline.routing_input(ctx, chat, task_hint=body.task_type)
     if not body.stream:
-        plan, completion = await pipeline.execute(services, ctx, chat, routing, max_cost_usd=body.max_cost_usd)
+        plan, completion = await lifecycle.execute(services, ctx, chat, routing, max_cost_usd=body.max_cost_usd)
         return json_response(ask_response(ctx, plan, completion, services.simulated),
                              headers={TRACE_HEADER: ctx.trace_id})
-    plan, completion, first, rest = await unless_disconnected(request, pipeline.execute_stream(
+    plan, completion, first, rest = await unless_disconnected(request, lifecycle.execute_stream(
         services, ctx, chat, routing, max_cost_usd=body.max_cost_usd))
 
     async def chunks() -> AsyncIterator[bytes]:

@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from daemon.api.http import TRACE_HEADER, developer_of, json_response, parse_body, services_of
 from daemon.api.streaming import EventStream, sse, unless_disconnected
-from daemon.core import pipeline
+from daemon.core import lifecycle, pipeline
 from daemon.core.routing import RoutePlan
 from daemon.errors import SwitchboardError
 from daemon.gateway import ChatRequest, Completion, Event, FimPrompt, Finish, TextDelta
@@ -99,10 +99,10 @@ async def complete(request: Request) -> Response:
         raise
     routing = pipeline.routing_input(ctx, chat, task_hint="code_completion")
     if not body.stream:
-        plan, completion = await pipeline.execute(services, ctx, chat, routing)
+        plan, completion = await lifecycle.execute(services, ctx, chat, routing)
         return json_response(_response(ctx, plan, completion, clean(completion.text, body)),
                              headers={TRACE_HEADER: ctx.trace_id})
-    plan, completion, first, rest = await unless_disconnected(request, pipeline.execute_stream(
+    plan, completion, first, rest = await unless_disconnected(request, lifecycle.execute_stream(
         services, ctx, chat, routing))
 
     async def chunks() -> AsyncIterator[bytes]:

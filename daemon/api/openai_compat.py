@@ -21,7 +21,7 @@ from daemon.api.features import openai_chat_native_only
 from daemon.api.fields import OPENAI_CHAT, OPENAI_TEXT, check_body, refuse
 from daemon.api.http import TRACE_HEADER, EncodedJson, body_of, developer_of, error_headers, header, services_of
 from daemon.api.streaming import EventStream, unless_disconnected
-from daemon.core import pipeline
+from daemon.core import lifecycle, pipeline
 from daemon.errors import InvalidRequestError, SwitchboardError
 from daemon.gateway import (
     ChatRequest,
@@ -189,10 +189,10 @@ async def chat_completions(request: Request) -> Response:
         chat = await guarded(services, ctx, chat)
         routing = pipeline.routing_input(ctx, chat)
         if not body.get("stream"):
-            _, completion = await pipeline.execute(services, ctx, chat, routing)
+            _, completion = await lifecycle.execute(services, ctx, chat, routing)
             return EncodedJson(_dumps(chat_body(ctx, completion)), _headers(ctx, completion))
         _, completion, first, rest = await unless_disconnected(
-            request, pipeline.execute_stream(services, ctx, chat, routing))
+            request, lifecycle.execute_stream(services, ctx, chat, routing))
     except SwitchboardError as exc:
         return openai_error(exc, ctx.trace_id if ctx else None)
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -293,11 +293,11 @@ async def completions(request: Request) -> Response:
         chat = await guarded(services, ctx, chat)
         routing = pipeline.routing_input(ctx, chat, task_hint="code_completion" if chat.fim.suffix else None)  # type: ignore[union-attr]
         if not body.get("stream"):
-            _, completion = await pipeline.execute(services, ctx, chat, routing)
+            _, completion = await lifecycle.execute(services, ctx, chat, routing)
             return Response(_dumps(text_body(ctx, completion)), media_type="application/json",
                             headers=_headers(ctx, completion))
         _, completion, first, rest = await unless_disconnected(
-            request, pipeline.execute_stream(services, ctx, chat, routing))
+            request, lifecycle.execute_stream(services, ctx, chat, routing))
     except SwitchboardError as exc:
         return openai_error(exc, ctx.trace_id if ctx else None)
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))

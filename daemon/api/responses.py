@@ -33,7 +33,7 @@ from daemon.api.http import TRACE_HEADER, EncodedJson, services_of
 from daemon.api.openai_compat import MODEL_HEADER, admit, guarded, openai_error, read_json
 from daemon.api.responses_wire import ToolNames, chat_request
 from daemon.api.streaming import EventStream, unless_disconnected
-from daemon.core import pipeline
+from daemon.core import lifecycle, pipeline
 from daemon.errors import SwitchboardError
 from daemon.gateway import Completion, Event, Finish, StreamStart, TextDelta, ToolCallDelta
 from daemon.store.records import micros_to_usd
@@ -269,11 +269,11 @@ async def responses(request: Request) -> Response:
         chat = await guarded(services, ctx, chat)
         routing = pipeline.routing_input(ctx, chat)
         if not body.get("stream"):
-            _, completion = await pipeline.execute(services, ctx, chat, routing)
+            _, completion = await lifecycle.execute(services, ctx, chat, routing)
             return EncodedJson(jsonwire.dumps(response_body(ctx, body, completion, names)),
                                _headers(ctx, completion, names))
         _, completion, first, rest = await unless_disconnected(
-            request, pipeline.execute_stream(services, ctx, chat, routing))
+            request, lifecycle.execute_stream(services, ctx, chat, routing))
     except SwitchboardError as exc:
         return openai_error(exc, ctx.trace_id if ctx else None)
     renderer = _Renderer(ctx, body, completion, names)

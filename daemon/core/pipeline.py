@@ -1,7 +1,6 @@
-"""A request's path through the daemon: admit, decide, execute, account, record (DESIGN.md §3).
-
-Every surface (``/api/ask``, ``/api/complete``, ``/v1/*``) goes through the same steps (``execute`` and
-``execute_stream`` do the last three for one request):
+"""The steps of a request's path through the daemon: admit, guard, decide, reserve, attempt, settle, record
+(DESIGN.md §3). ``daemon.core.lifecycle`` runs one request through them (``execute``, ``execute_stream``);
+the strategies that make several calls (``daemon.core.strategies``) are built on them:
 
     ctx = admit(services, developer, surface=..., requested_model=..., traceparent=...)
     request = await guard(services, ctx, request, retrieved=...)    # injection scan (flag or block)
@@ -462,77 +461,3 @@ def prompt_text_of(request: ChatRequest) -> str:
         if content:
             parts.append(f"{message.get('role', 'user')}: {content}")
     return "\n".join(parts)
-
-
-async def execute(services: Services, ctx: RequestContext, request: ChatRequest, routing: RoutingInput, *,
-                  stream: bool = False, extra_headers: dict[str, str] | None = None,
-                  max_cost_usd: float | None = None) -> tuple[RoutePlan, Completion]:
-    """Decide, run and record one non-streamed request; errors carry the trace id and are recorded too."""
-    plan: RoutePlan | None = None
-    completion = Completion()
-    escalated = False
-    try:
-        plan = await decide(services, ctx, routing)
-        if plan.policy_kind == "cascade" and plan.decision.get("escalation"):
-            from daemon.core.strategies import run_cascade  # the strategies build on this module
-
-            outcome = await run_cascade(services, ctx, request, plan, max_cost_usd=max_cost_usd)
-            completion, escalated = outcome.completion, outcome.escalated
-            plan = replace(plan, reason=f"{plan.reason}; {outcome.reason}")
-        else:
-            plan = await reserve(services, ctx, request, routing, plan, max_cost_usd)
-            await run_into(services, ctx, request, plan, completion, stream=stream, extra_headers=extra_headers,
-                           reserved=True)
-    except SwitchboardError as exc:
-        exc.details.setdefault("trace_id", ctx.trace_id)
-        record(services, ctx, plan, completion, exc)
-        raise
-    record(services, ctx, plan, completion, None, escalated=escalated)
-    return plan, completion
-
-
-async def execute_stream(services: Services, ctx: RequestContext, request: ChatRequest, routing: RoutingInput, *,
-                         extra_headers: dict[str, str] | None = None, max_cost_usd: float | None = None,
-                         ) -> tuple[RoutePlan, Completion, list[Event], AsyncIterator[list[Event]]]:
-    """Decide and start one streamed request, up to its first batch of events.
-
-    Everything that fails before the first event raises here (the caller answers with a plain HTTP
-    error, the failover having been invisible); after it, the returned iterator yields the rest and
-    records the trace when it ends, is closed, or is cancelled.
-    """
-    completion = Completion()
-    plan: RoutePlan | None = None
-    try:
-        plan = await decide(services, ctx, routing)
-        plan = await reserve(services, ctx, request, routing, plan, max_cost_usd)
-    except SwitchboardError as exc:
-        exc.details.setdefault("trace_id", ctx.trace_id)
-        record(services, ctx, plan, completion, exc)
-        raise
-    # Nothing awaits between the reservation and the stream's start, whose end settles or releases it.
-    events = _traced(services, ctx, plan, completion,
-                     run_stream(services, ctx, request, plan, completion, extra_headers=extra_headers, reserved=True))
-    try:
-        first = await anext(events)
-    except SwitchboardError as exc:
-        exc.details.setdefault("trace_id", ctx.trace_id)
-        raise
-    return plan, completion, first, events
-
-
-async def _traced(services: Services, ctx: RequestContext, plan: RoutePlan, completion: Completion,
-                  events: AsyncIterator[list[Event]]) -> AsyncIterator[list[Event]]:
-    error: BaseException | None = None
-    try:
-        async for batch in events:
-            yield batch
-    except BaseException as exc:
-        error = exc
-        if isinstance(exc, SwitchboardError):
-            exc.details.setdefault("trace_id", ctx.trace_id)
-        raise
-    finally:
-        close = getattr(events, "aclose", None)
-        if close is not None:
-            await close()
-        record(services, ctx, plan, completion, error)

@@ -10,7 +10,7 @@ import random
 import re
 from typing import Literal
 
-from daemon.core import pipeline
+from daemon.core import lifecycle, pipeline
 from daemon.core.routing import RoutingInput
 from daemon.core.services import Services
 from daemon.errors import SwitchboardError
@@ -49,7 +49,7 @@ async def ask(services: Services, judge: Developer, prompt: str, *, max_tokens: 
     ctx.prompt_text = prompt
     request = ChatRequest(messages=({"role": "user", "content": prompt},), max_tokens=max_tokens)
     try:
-        _, completion = await pipeline.execute(
+        _, completion = await lifecycle.execute(
             services, ctx, request, RoutingInput(messages=request.messages, requested_model=model, surface="cli",
                                                  max_output_tokens=max_tokens, task_hint="extraction"),
         )

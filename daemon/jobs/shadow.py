@@ -17,7 +17,7 @@ import random
 import re
 from typing import Any
 
-from daemon.core import pipeline
+from daemon.core import lifecycle, pipeline
 from daemon.core.routing import RoutingInput, candidates_for
 from daemon.core.services import Services
 from daemon.errors import SwitchboardError
@@ -89,7 +89,7 @@ async def shadow_answer(services: Services, developer: Developer, trace: TraceRe
     ctx.prompt_text = trace.prompt or ""
     request = ChatRequest(messages=messages, max_tokens=max_tokens)
     try:
-        _, completion = await pipeline.execute(
+        _, completion = await lifecycle.execute(
             services, ctx, request, RoutingInput(messages=messages, requested_model=model, surface="cli",
                                                  max_output_tokens=max_tokens, task_hint=trace.task_type),
         )
