@@ -16,16 +16,33 @@ Errors come back as `{"error": {"code", "message"}}` with status 400 or 404.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from pydantic import ValidationError
 
-from daemon.sim.faults import Fault
+from daemon.sim.faults import Fault, FaultScript
+from daemon.sim.log import RequestLog, RequestRecord
 from daemon.sim.profiles import ModelProfile
 
-if TYPE_CHECKING:
-    from daemon.sim.server import SimServer
+
+class Controlled(Protocol):
+    """What the control endpoints drive: a ``SimServer`` (which builds them, so this module never imports it)."""
+
+    faults: FaultScript
+    log: RequestLog
+
+    @property
+    def profiles(self) -> dict[str, ModelProfile]: ...
+
+    @property
+    def requests(self) -> list[RequestRecord]: ...
+
+    def requests_for(self, model: str) -> list[RequestRecord]: ...
+
+    def script(self, model: str, *faults: Fault) -> None: ...
+
+    def set_profile(self, profile: ModelProfile) -> None: ...
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
@@ -40,7 +57,7 @@ async def _json(request: web.Request) -> Any:
         return None
 
 
-def control_routes(sim: SimServer) -> list[web.RouteDef]:
+def control_routes(sim: Controlled) -> list[web.RouteDef]:
     """The control routes bound to `sim`."""
 
     async def health(request: web.Request) -> web.Response:
