@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
+from daemon.config import GatewaySettings, ModelSettings
 from daemon.errors import (
     InvalidRequestError,
     NoRouteError,
@@ -24,11 +25,22 @@ from daemon.errors import (
 )
 from daemon.gateway.cost import cost_micros
 from daemon.gateway.direct import Deadlines
-from daemon.gateway.resilience import backoff_seconds
+from daemon.gateway.resilience import CircuitBreakers, backoff_seconds
 from daemon.gateway.types import Completion, Usage
 
-if TYPE_CHECKING:
-    from daemon.gateway.engine import Gateway
+
+class Deployments(Protocol):
+    """What an embeddings call uses of the ``Gateway`` (which calls ``embed``, so this module never imports it)."""
+
+    models: Mapping[str, ModelSettings]
+    settings: GatewaySettings
+    circuits: CircuitBreakers
+
+    def _transport(self, model: ModelSettings) -> Any: ...
+
+    @staticmethod
+    def _record(result: Completion, name: str, status: str, started: float, latency_ms: float, **details: Any,
+                ) -> None: ...
 
 _RETRYABLE = (ProviderRateLimitError, ProviderUnavailableError, ProviderTimeoutError)
 
@@ -40,7 +52,7 @@ def usage_of(payload: dict[str, Any]) -> Usage:
     return Usage(input_tokens=int(tokens) if isinstance(tokens, int | float) else 0)
 
 
-async def embed(gateway: Gateway, body: dict[str, Any], route: Sequence[str], result: Completion) -> dict[str, Any]:
+async def embed(gateway: Deployments, body: dict[str, Any], route: Sequence[str], result: Completion) -> dict[str, Any]:
     """Send ``body`` (an OpenAI embeddings body) along ``route``; the provider's answer, ``result`` filled
     with the model that answered, its usage, cost and every attempt. Raises the deciding error."""
     loop = asyncio.get_running_loop()

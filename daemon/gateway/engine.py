@@ -35,6 +35,7 @@ from daemon.errors import (
 )
 from daemon.gateway.cost import affordable_output, cost_micros, output_cap
 from daemon.gateway.direct import DIRECT_PROVIDERS, Deadlines, DirectTransport
+from daemon.gateway.embeddings import embed
 from daemon.gateway.honour import needs_check, unable
 from daemon.gateway.resilience import CircuitBreakers, RateWindow, backoff_seconds
 from daemon.gateway.types import (
@@ -158,8 +159,6 @@ class Gateway:
     async def embed(self, body: dict[str, Any], route: Sequence[str], result: Completion) -> dict[str, Any]:
         """Send an OpenAI embeddings ``body`` along ``route`` (embedding models), with retries and failover;
         ``result`` collects the answering model, usage, cost and attempts."""
-        from daemon.gateway.embeddings import embed
-
         return await embed(self, body, self.expand(route), result)
 
     async def complete(self, request: ChatRequest, route: Sequence[str], result: Completion | None = None, *,
