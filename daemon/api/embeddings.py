@@ -107,13 +107,13 @@ async def _run(services: Services, ctx: pipeline.RequestContext, body: dict[str,
     worst = max(usd_to_micros(tokens * prices_of(models[name]).input)
                 for name in services.gateway.expand(plan.route) if name in models)
     outgoing = await _outgoing(services, body, plan.route, ctx)
-    await accounting.reserve(services, ctx.developer, ctx.trace_id, worst)
+    await pipeline.claim(services, ctx, worst)
     try:
         payload = await services.gateway.embed(outgoing, plan.route, completion)
     except BaseException:
-        await accounting.close(services, ctx.trace_id, completion.cost_micros)
+        await pipeline.close(services, ctx, completion.cost_micros)
         raise
-    await accounting.settle(services, ctx.trace_id, completion.cost_micros)
+    await pipeline.settle(services, ctx, completion.cost_micros)
     return payload
 
 

@@ -24,17 +24,15 @@ import logging
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from daemon.budgets import BudgetFigures, crossed, period_bounds, router_state, usd
 from daemon.budgets.afford import budget_refusal
 from daemon.budgets.state import State
+from daemon.core.services import Services
 from daemon.errors import BudgetExceededError, InvalidRequestError, NotFoundError
 from daemon.router.types import BudgetState
 from daemon.store.records import Budget, Developer, micros_to_usd, usd_to_micros
-
-if TYPE_CHECKING:
-    from daemon.core.services import Services
 
 log = logging.getLogger("switchboard.budgets")
 
@@ -235,12 +233,13 @@ async def budget_state(services: Services, developer: Developer) -> BudgetState:
 
 async def reserve(
     services: Services, developer: Developer, trace_id: str, worst_case_micros: int, *, now: float | None = None
-) -> None:
+) -> int | None:
     """Reserve a request's worst-case cost against every budget it counts toward, or raise
-    ``BudgetExceededError`` (saying whose budget, how much is spent, and when it resets)."""
+    ``BudgetExceededError`` (saying whose budget, how much is spent, and when it resets). Returns what was
+    reserved, None when no budget applies."""
     found = await budgets_of(services, developer)
     if not found:
-        return
+        return None
     when = time.time() if now is None else now
     tz = services.settings.budgets.timezone
     amount = max(0, worst_case_micros)
@@ -258,6 +257,7 @@ async def reserve(
     claim = _Claim(found, starts, amount)
     _book(services).claims[trace_id] = claim
     _adjust(services, claim, reserved=amount, settled=0)
+    return amount
 
 
 async def settle(services: Services, trace_id: str, actual_micros: int) -> None:
@@ -273,12 +273,6 @@ async def settle(services: Services, trace_id: str, actual_micros: int) -> None:
         )
     await services.store.settle(trace_id, actual)
     _adjust(services, claim, reserved=-claim.amount, settled=actual)
-
-
-def reserved(services: Services, trace_id: str) -> int | None:
-    """What a request in flight reserved (None when no budget applies to it)."""
-    claim = _book(services).claims.get(trace_id)
-    return None if claim is None else claim.amount
 
 
 async def close(services: Services, trace_id: str, spent_micros: int) -> None:

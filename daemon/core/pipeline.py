@@ -62,7 +62,8 @@ def new_trace_id() -> str:
 
 @dataclass
 class RequestContext:
-    """What admission established about one request: who, from where, its trace, what the guard did."""
+    """One request's state through its lifecycle: who and from where, its trace, what the guard did (all
+    set at admission), the plan in force and what it holds against its budgets (set as it goes)."""
 
     developer: Developer
     surface: str
@@ -76,6 +77,12 @@ class RequestContext:
     guard: GuardReport = field(default_factory=GuardReport)
     prompt_text: str = ""
     """The request's text as the trace may keep it (before redaction for storage)."""
+    plan: RoutePlan | None = None
+    """The plan in force: ``decide``'s, or the one ``reserve`` stepped down to."""
+    claim: int | None = None
+    """Micro-dollars reserved against the request's budgets and not yet settled (None: nothing is held,
+    or no budget applies): ``claim`` sets it, ``settle``/``close``/``release`` clear it, and the calls
+    in between are held to it without asking the ledger again."""
 
     def elapsed_ms(self) -> float:
         """Milliseconds since admission."""
@@ -171,15 +178,18 @@ async def decide(services: Services, ctx: RequestContext, routing: RoutingInput)
     found = await accounting.current_figures(services, ctx.developer)
     try:
         if not found:
-            return plan_route(services, routing, NO_BUDGET)
-        for f in found:
-            if f.used_up:
-                raise budget_refusal(f)
-        return plan_route(services, routing, router_state(found), room=headroom(found))
+            plan = plan_route(services, routing, NO_BUDGET)
+        else:
+            for f in found:
+                if f.used_up:
+                    raise budget_refusal(f)
+            plan = plan_route(services, routing, router_state(found), room=headroom(found))
     except SwitchboardError as exc:
         if not ctx.developer.is_admin:
             hide_key_names(exc)  # why a model is unusable, without naming the owner's key variables
         raise
+    ctx.plan = plan
+    return plan
 
 
 REPLANS = 8
@@ -195,12 +205,14 @@ async def reserve(services: Services, ctx: RequestContext, request: ChatRequest,
     for _ in range(REPLANS):
         try:
             await _reserve(services, ctx, request, plan, max_cost_usd)
+            ctx.plan = plan
             return plan
         except BudgetExceededError as exc:
             if "budget" not in exc.details:
                 raise  # the request's own max_cost_usd, not a budget: deciding again changes nothing
         plan = await decide(services, ctx, routing)
     await _reserve(services, ctx, request, plan, max_cost_usd)
+    ctx.plan = plan
     return plan
 
 
@@ -238,7 +250,31 @@ async def _reserve(services: Services, ctx: RequestContext, request: ChatRequest
             f"${max_cost_usd:g}; raise max_cost_usd, lower max_tokens, or pick a cheaper model",
             details={"trace_id": ctx.trace_id},
         )
-    await accounting.reserve(services, ctx.developer, ctx.trace_id, worst)
+    await claim(services, ctx, worst)
+
+
+async def claim(services: Services, ctx: RequestContext, worst_micros: int) -> None:
+    """Reserve ``worst_micros`` against every budget the request counts toward (``BudgetExceededError``
+    when one cannot take it); the request holds the claim until it is settled, closed or released."""
+    ctx.claim = await accounting.reserve(services, ctx.developer, ctx.trace_id, worst_micros)
+
+
+async def settle(services: Services, ctx: RequestContext, cost_micros: int) -> None:
+    """Settle the request's claim with what its attempts cost."""
+    await accounting.settle(services, ctx.trace_id, cost_micros)
+    ctx.claim = None
+
+
+async def close(services: Services, ctx: RequestContext, spent_micros: int) -> None:
+    """End a request that did not finish: charge what its attempts cost, or release the claim when nothing."""
+    await accounting.close(services, ctx.trace_id, spent_micros)
+    ctx.claim = None
+
+
+async def release(services: Services, ctx: RequestContext) -> None:
+    """Give the request's whole claim back (its calls failed or were cancelled)."""
+    await accounting.release(services, ctx.trace_id)
+    ctx.claim = None
 
 
 async def run_completion(services: Services, ctx: RequestContext, request: ChatRequest, plan: RoutePlan, *,
@@ -272,18 +308,17 @@ async def run_into(services: Services, ctx: RequestContext, request: ChatRequest
                                         limits=limits)
     except BaseException:
         if owner:
-            await accounting.close(services, ctx.trace_id, completion.cost_micros)
+            await close(services, ctx, completion.cost_micros)
         raise
     if owner:
-        await accounting.settle(services, ctx.trace_id, completion.cost_micros)
+        await settle(services, ctx, completion.cost_micros)
     return completion
 
 
 def _limits(services: Services, ctx: RequestContext, request: ChatRequest, plan: RoutePlan, owner: bool) -> CallLimits:
     """What this call may take: its surface's first-byte limit, and, when a budget applies, only the
     models it can pay for and no more than was reserved (a strategy's calls: each its own route's worst)."""
-    held = accounting.reserved(services, ctx.trace_id)
-    allowance = None if held is None else held if owner else _worst(services, request, plan)
+    allowance = None if ctx.claim is None else ctx.claim if owner else _worst(services, request, plan)
     first = services.settings.gateway.surface_first_token_timeout.get(ctx.surface)
     if first is None and allowance is None and not plan.skip:
         return NO_LIMITS
@@ -311,13 +346,13 @@ async def run_stream(services: Services, ctx: RequestContext, request: ChatReque
                         text.append(event.text)
                     elif isinstance(event, Finish):
                         completion.text = "".join(text)
-                        await accounting.settle(services, ctx.trace_id, completion.cost_micros)
+                        await settle(services, ctx, completion.cost_micros)
                         settled = True
                 yield batch
     finally:
         if not settled:
             completion.text = "".join(text)
-            await accounting.close(services, ctx.trace_id, completion.cost_micros)
+            await close(services, ctx, completion.cost_micros)
 
 
 def _with_traceparent(request: ChatRequest, ctx: RequestContext) -> ChatRequest:

@@ -2,7 +2,7 @@
 
 Both run on the request path's primitives (``pipeline.run_into``) and produce ONE trace whose
 attempts show every call, so a person reading the trace sees exactly what happened and why.
-Money: the whole worst case is reserved once under the trace id, and settled once at the end.
+Money: the whole worst case is claimed once for the request, and settled once at the end.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 
-from daemon.core import accounting, pipeline
+from daemon.core import pipeline
 from daemon.core.routing import RoutePlan
 from daemon.core.services import Services
 from daemon.errors import BudgetExceededError, SwitchboardError
@@ -47,7 +47,7 @@ async def _reserve(services: Services, ctx: pipeline.RequestContext, request: Ch
             f"of ${max_cost_usd:g}; raise max_cost_usd or use a single model",
             details={"trace_id": ctx.trace_id},
         )
-    await accounting.reserve(services, ctx.developer, ctx.trace_id, worst)
+    await pipeline.claim(services, ctx, worst)
 
 
 @dataclass
@@ -83,7 +83,7 @@ async def run_cascade(services: Services, ctx: pipeline.RequestContext, request:
         )
         if target is None or confidence.score >= threshold or combined.tool_calls:
             reason = f"cascade: {combined.model} answered with confidence {confidence.score:.2f} (≥ {threshold:.2f})"
-            await accounting.settle(services, ctx.trace_id, combined.cost_micros)
+            await pipeline.settle(services, ctx, combined.cost_micros)
             return CascadeOutcome(combined, False, confidence.score, reason)
         findings = ", ".join(f.kind for f in confidence.findings) or "low token confidence"
         first_attempts, first_cost, first_model = list(combined.attempts), combined.cost_micros, combined.model
@@ -94,10 +94,10 @@ async def run_cascade(services: Services, ctx: pipeline.RequestContext, request:
         escalated.cost_micros += first_cost
         reason = (f"cascade: {first_model} confidence {confidence.score:.2f} < {threshold:.2f} ({findings}) "
                   f"→ escalated to {escalated.model}")
-        await accounting.settle(services, ctx.trace_id, escalated.cost_micros)
+        await pipeline.settle(services, ctx, escalated.cost_micros)
         return CascadeOutcome(escalated, True, confidence.score, reason)
     except BaseException:
-        await accounting.release(services, ctx.trace_id)
+        await pipeline.release(services, ctx)
         raise
 
 
@@ -162,9 +162,9 @@ async def run_consensus(services: Services, ctx: pipeline.RequestContext, reques
                     answer = None
                 attempts += tb.attempts
                 cost += tb.cost_micros
-        await accounting.settle(services, ctx.trace_id, cost)
+        await pipeline.settle(services, ctx, cost)
     except BaseException:
-        await accounting.release(services, ctx.trace_id)
+        await pipeline.release(services, ctx)
         raise
     return ConsensusOutcome(list(results), round(share, 4), groups, verdict, answer, used_tiebreaker, cost, attempts)
 
