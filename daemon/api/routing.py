@@ -14,6 +14,7 @@ from daemon.api.http import developer_of, json_response, parse_body, services_of
 from daemon.budgets import router_state
 from daemon.budgets.afford import headroom
 from daemon.config.candidates import hide_key_names, without_key_names
+from daemon.core import accounting
 from daemon.core.routing import RoutingInput, candidates_for, decide_for
 from daemon.core.services import Services
 from daemon.errors import InvalidRequestError, NotFoundError, PermissionDeniedError, SwitchboardError
@@ -70,8 +71,6 @@ def decision_info(decision: dict) -> DecisionInfo:
 
 async def route(request: Request) -> Response:
     """Which model would serve this prompt, and why — no model is called."""
-    from daemon.core import accounting
-
     services = services_of(request)
     me = developer_of(request)
     body = await parse_body(request, RouteRequest)

@@ -12,11 +12,12 @@ from starlette.routing import BaseRoute, Route
 from daemon.api.http import TRACE_HEADER, developer_of, json_response, parse_body, services_of
 from daemon.api.routing import SIGNAL_WEIGHTS, routing_input
 from daemon.config.candidates import hide_key_names
-from daemon.core import pipeline
+from daemon.core import accounting, pipeline
 from daemon.core.routing import RoutePlan, decide_for
 from daemon.core.strategies import run_consensus
 from daemon.errors import InvalidRequestError, NoRouteError, PermissionDeniedError, SwitchboardError
 from daemon.gateway import ChatRequest, Completion
+from daemon.jobs.evaluation import run_evaluation
 from daemon.router.matrix import QualitySignal
 from daemon.router.types import TaskType
 from daemon.wire import ConsensusAnswer, ConsensusRequest, ConsensusResponse, EvalRequest, RouteRequest
@@ -25,8 +26,6 @@ from daemon.wire import ConsensusAnswer, ConsensusRequest, ConsensusResponse, Ev
 async def consensus(request: Request) -> Response:
     """Several models answer; agreement serves the majority, disagreement asks the tiebreaker and
     queues the request for a person."""
-    from daemon.core import accounting
-
     services = services_of(request)
     me = developer_of(request)
     body = await parse_body(request, ConsensusRequest)
@@ -114,8 +113,6 @@ async def consensus(request: Request) -> Response:
 
 async def evaluate(request: Request) -> Response:
     """Run the evaluation job now over a sample of recent traces."""
-    from daemon.jobs.evaluation import run_evaluation
-
     services = services_of(request)
     me = developer_of(request)
     if not me.is_admin:  # its grades change the routing matrix every developer is routed by

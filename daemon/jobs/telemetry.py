@@ -19,15 +19,13 @@ import secrets
 import time
 import weakref
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from daemon import __version__
+from daemon.core.services import Services
 from daemon.errors import NotFoundError
 from daemon.store.records import TraceRecord, micros_to_usd
 from daemon.wire import TraceSummary
-
-if TYPE_CHECKING:
-    from daemon.core.services import Services
 
 log = logging.getLogger("switchboard.telemetry")
 
