@@ -211,6 +211,12 @@ class SwitchboardApp(App[None]):
         if self.connection == "live" and not self._refreshing and (self._dirty or stale):
             self.refresh_figures()
 
+    @property
+    def _quitting(self) -> bool:
+        # A fetch can finish while the app quits: the overview's widgets are already gone by then, and
+        # showing the answer would end the quit with a traceback instead of a clean exit.
+        return not self.overview.is_attached or not self.overview.children
+
     @work(exclusive=True, group="figures")
     async def refresh_figures(self) -> None:
         """Fetch metrics and budgets side by side and show them."""
@@ -224,6 +230,8 @@ class SwitchboardApp(App[None]):
             )
         finally:
             self._refreshing = False
+        if self._quitting:
+            return
         self._refreshed_at = self.clock()
         if isinstance(metrics, BaseException):
             self.overview.show_metrics_error(f"metrics: {_describe(metrics)}")
@@ -254,6 +262,8 @@ class SwitchboardApp(App[None]):
             )
         except SwitchboardError as exc:
             self.notify(f"could not load recent traces: {exc.message}", severity="error", timeout=6)
+            return
+        if self._quitting:
             return
         self.overview.tail.merge([t for t in listing.traces if self._wanted(t)], keep=keep)
 
