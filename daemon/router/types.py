@@ -85,19 +85,14 @@ class RouteRequest:
     request_id: str | None = None
     """Seeds bounded exploration so the same request always gets the same decision."""
     requested_model: str | None = None
-    """The model name the client sent (kept for the trace; an alias may have mapped it)."""
-    model_hint: Literal["light", "heavy"] | None = None
-    """What the name the client sent says it wants: "light" for an agent's small/background model
-    (cheap, fast work), "heavy" for its thinking/long-context one."""
-    tool_count: int = 0
-    """How many tools the request offers (context, not the ask)."""
-    requested_model: str | None = None
     """The model name the client sent, as it sent it (``claude-haiku-4-5-20251001``, ``auto``, a configured
     name); ``policy`` and ``pinned_model`` say what it resolved to."""
     model_hint: Literal["light", "heavy"] | None = None
     """What the requested name says about the ask, from the alias that matched it (``[aliases]``):
     ``light`` for an agent's small/background model (a cheap, fast answer will do), ``heavy`` for a name
     asking for the strongest model; None when the name says nothing."""
+    tool_count: int = 0
+    """How many tools the request offers (context, not the ask)."""
 
     def __post_init__(self) -> None:
         # Accept (role, text) pairs and lists so callers and tests stay terse; store one canonical form.
