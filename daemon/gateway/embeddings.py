@@ -38,6 +38,8 @@ class Deployments(Protocol):
 
     def _transport(self, model: ModelSettings) -> Any: ...
 
+    def skip_open_circuit(self, name: str, result: Completion) -> ProviderUnavailableError | None: ...
+
     @staticmethod
     def _record(result: Completion, name: str, status: str, started: float, latency_ms: float, **details: Any,
                 ) -> None: ...
@@ -65,12 +67,8 @@ async def embed(gateway: Deployments, body: dict[str, Any], route: Sequence[str]
             continue
         retry = 0
         while True:
-            if not gateway.circuits.allow(name):
-                reopens = gateway.circuits.retry_in(name)
-                last = ProviderUnavailableError(
-                    f"{name} is failing (circuit open); not calling it for another {reopens:.0f}s",
-                    details={"model": name, "retry_after": reopens})
-                gateway._record(result, name, "skipped", time.time(), 0.0, error=last)
+            if (refusal := gateway.skip_open_circuit(name, result)) is not None:
+                last = refusal
                 break
             deadlines = Deadlines(settings.connect_timeout, settings.first_token_timeout, settings.stall_timeout,
                                   end, settings.first_token_timeout)

@@ -236,12 +236,8 @@ class Gateway:
                     raise self._give_up(ProviderTimeoutError(
                         f"the request's total budget of {settings.total_timeout:g}s was spent "
                         f"(last failure: {last.message if last else 'none'})"), run, result)
-                if not self.circuits.allow(name):
-                    reopens = self.circuits.retry_in(name)
-                    last = ProviderUnavailableError(
-                        f"{name} is failing (circuit open); not calling it for another {reopens:.0f}s, until it recovers",
-                        details={"model": name, "retry_after": reopens})
-                    self._record(result, name, "skipped", time.time(), 0.0, error=last)
+                if (refusal := self.skip_open_circuit(name, result)) is not None:
+                    last = refusal
                     break
                 limited = model.rpm is not None or model.tpm is not None
                 if limited and tokens < 0:
@@ -345,6 +341,18 @@ class Gateway:
             if self.circuits.state(name) != "open":
                 return True
         return False
+
+    def skip_open_circuit(self, name: str, result: Completion) -> ProviderUnavailableError | None:
+        """None when ``name``'s circuit lets a call through; otherwise the refusal, recorded as a skipped
+        attempt on ``result``."""
+        if self.circuits.allow(name):
+            return None
+        reopens = self.circuits.retry_in(name)
+        refusal = ProviderUnavailableError(
+            f"{name} is failing (circuit open); not calling it for another {reopens:.0f}s, until it recovers",
+            details={"model": name, "retry_after": reopens})
+        self._record(result, name, "skipped", time.time(), 0.0, error=refusal)
+        return refusal
 
     @staticmethod
     def _record(result: Completion, name: str, status: str, started: float, latency_ms: float, *,
