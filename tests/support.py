@@ -197,3 +197,19 @@ __all__ = [
     "DaemonProcess", "SimServer", "in_process_daemon", "running_daemon", "short_dir", "sim_config",
     "start_daemon", "stop_daemon", "to_toml", "write_config",
 ]
+
+
+async def run_program(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float) -> bytes:
+    """Run a program (an editor in batch mode) with no stdin to its end; its stdout and stderr together.
+    Killed, not left behind, when it overruns ``timeout`` (which then raises TimeoutError)."""
+    process = await asyncio.create_subprocess_exec(
+        *argv, env=env, cwd=cwd, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    try:
+        async with asyncio.timeout(timeout):
+            output, _ = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    return output

@@ -9,7 +9,6 @@ the README's block, then a few lines of test driver that open a Python file, con
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import shutil
@@ -21,6 +20,7 @@ import pytest
 
 from tests.lsp.harness import server_env, sim_daemon
 from tests.readme import readme_block
+from tests.support import run_program
 
 EMACS = shutil.which("emacs")
 
@@ -80,16 +80,7 @@ async def test_emacs_with_eglot_and_the_readme_config_receives_a_completion(tmp_
         base = server_env(daemon.socket)
         env = {**base, "PATH": f"{bin_dir}:{base.get('PATH', '/usr/bin:/bin')}", "SB_FILE": str(source),
                "SB_OUT": str(out), "HOME": str(tmp_path)}
-        process = await asyncio.create_subprocess_exec(
-            EMACS, "--batch", "-l", str(init), env=env, cwd=tmp_path, stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-        try:
-            async with asyncio.timeout(120):
-                output, _ = await process.communicate()
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+        output = await run_program([EMACS, "--batch", "-l", str(init)], env=env, cwd=tmp_path, timeout=120)
         requests = sim.requests
     assert out.exists(), output.decode(errors="replace")
     result = json.loads(out.read_text())

@@ -9,7 +9,6 @@ locals) open a Python file, wait for the client and ask for a completion.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import shutil
@@ -21,6 +20,7 @@ import pytest
 
 from tests.lsp.harness import server_env, sim_daemon
 from tests.readme import readme_block
+from tests.support import run_program
 
 NVIM = shutil.which("nvim")
 
@@ -86,17 +86,7 @@ async def test_headless_neovim_with_the_readme_config_receives_a_completion(tmp_
         env = {**base, "PATH": f"{bin_dir}:{base.get('PATH', '/usr/bin:/bin')}", "SB_FILE": str(source),
                "SB_OUT": str(out), "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
                "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_STATE_HOME": str(tmp_path / "state")}
-        process = await asyncio.create_subprocess_exec(
-            NVIM, "--headless", "--clean", "-u", str(init), env=env, cwd=tmp_path,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )
-        try:
-            async with asyncio.timeout(90):
-                output, _ = await process.communicate()
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+        output = await run_program([NVIM, "--headless", "--clean", "-u", str(init)], env=env, cwd=tmp_path, timeout=90)
         requests = sim.requests
     assert out.exists(), output.decode(errors="replace")
     result = json.loads(out.read_text())
