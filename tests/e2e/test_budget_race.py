@@ -121,11 +121,12 @@ async def test_budget_holds_across_a_sigkill_mid_run_and_a_restart(sim_config_fi
     daemon = await start_daemon(sim_config_file)
     try:
         key, limit = await _setup(daemon, 50)
-        async with daemon.tcp_client(key) as racer:
+        # Listen before firing: a listener that joins late (a loaded machine) would miss the first traces
+        # and might wait until the run was over, so the kill would not land mid-run.
+        async with _trace_counter(daemon) as seen, daemon.tcp_client(key) as racer:
             batch = asyncio.ensure_future(_fire(racer, 0, 200))
-            async with _trace_counter(daemon) as seen:
-                await seen.wait_for(15)  # well into the run
-                daemon.signal(signal.SIGKILL)
+            await seen.wait_for(15)  # well into the run
+            daemon.signal(signal.SIGKILL)
             first = await batch
         await daemon.wait_exit()
         assert any(isinstance(r, DaemonUnavailableError | httpx.TransportError) for r in first), "the kill must land mid-run"
